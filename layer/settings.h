@@ -1,0 +1,72 @@
+/*
+ * settings: what a user can change about the layer, and where it is read from.
+ *
+ * Read once per VkInstance from three sources; a source higher in this list wins
+ * (the Khronos layer-settings precedence):
+ *   1. environment: VK_TRANSPARENT_SUBALLOC_<SETTING>, then VK_SUBALLOC_<SETTING>
+ *      (upper case; the bare VK_<SETTING> form is never read);
+ *   2. vk_layer_settings.txt, key transparent_suballoc.<setting>, found where the
+ *      Khronos layers find it (VK_LAYER_SETTINGS_PATH as file or folder, then
+ *      the working directory, then vkconfig's ~/.local/share/vulkan/settings.d/);
+ *   3. VkLayerSettingsCreateInfoEXT chained into VkInstanceCreateInfo, layer name
+ *      "VK_LAYER_TRANSPARENT_suballoc", setting name <setting>.
+ * A bad value is reported once, naming the setting and what it accepts, and
+ * the default is kept: a typo never stops the app.
+ */
+#ifndef SUBALLOC_SETTINGS_H
+#define SUBALLOC_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#define SUBALLOC_LAYER_NAME "VK_LAYER_TRANSPARENT_suballoc"
+#define SUBALLOC_SETTINGS_FILE_PREFIX "transparent_suballoc."
+#define SUBALLOC_PATH_MAX 4096
+
+typedef enum suballoc_mode {
+    SUBALLOC_MODE_SUBALLOCATE = 0, /* "suballocate": serve plain allocations from blocks */
+    SUBALLOC_MODE_PASSTHROUGH,     /* "passthrough": every allocation goes to the driver */
+} suballoc_mode;
+
+typedef enum suballoc_log_level {
+    SUBALLOC_LOG_ERROR = 0, /* "error" */
+    SUBALLOC_LOG_WARNING,   /* "warning" (default) */
+    SUBALLOC_LOG_INFO,      /* "info" */
+    SUBALLOC_LOG_DEBUG,     /* "debug" */
+} suballoc_log_level;
+
+typedef enum suballoc_empty_block_policy {
+    SUBALLOC_EMPTY_BLOCKS_RELEASE = 0, /* "release": an empty block goes back to the driver at once */
+    SUBALLOC_EMPTY_BLOCKS_KEEP_ONE,    /* "keep_one" (default): a pool keeps at most one empty block */
+    SUBALLOC_EMPTY_BLOCKS_KEEP_ALL,    /* "keep_all": empty blocks are kept until the device goes */
+} suballoc_empty_block_policy;
+
+typedef struct suballoc_settings {
+    suballoc_mode mode;                        /* mode, default suballocate */
+    uint64_t block_size;                       /* block_size, bytes; 0 = heap-aware automatic */
+    uint64_t dedicated_threshold;              /* dedicated_threshold, bytes; 0 = automatic (half a block) */
+    uint64_t min_alignment;                    /* min_alignment, bytes, power of two; default 0 (none) */
+    uint32_t reported_allocation_limit;        /* reported_allocation_limit; 0 = leave the driver's value */
+    suballoc_empty_block_policy empty_block_policy; /* empty_block_policy, default keep_one */
+    suballoc_log_level log_level;              /* log_level, default warning */
+    char log_file[SUBALLOC_PATH_MAX];          /* log_file; empty = stderr */
+    char stats_file[SUBALLOC_PATH_MAX];        /* stats_file; empty = no statistics file */
+} suballoc_settings;
+
+/* Receives one message per bad value found while loading. */
+typedef void (*suballoc_settings_report_fn)(void *user, suballoc_log_level level, const char *message);
+
+/* The documented defaults. */
+void suballoc_settings_defaults(suballoc_settings *out);
+
+/* Fills *out from the three sources above over the defaults. instance_info may
+ * be NULL (tests); report may be NULL. Never fails: bad values keep defaults. */
+void suballoc_settings_load(suballoc_settings *out, const VkInstanceCreateInfo *instance_info,
+                            suballoc_settings_report_fn report, void *report_user);
+
+/* The names of every setting the code reads, NULL-terminated, for the test that
+ * checks the manifest describes exactly these. */
+extern const char *const suballoc_setting_names[];
+
+#endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build, the demo and the tests need.
+# Safe to run again: apt-get skips what is already there.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang   # compilers; clang for libFuzzer
+  libvulkan-dev vulkan-validationlayers-dev spirv-headers check   # build deps
+  glslang-tools spirv-tools                # compute shaders -> SPIR-V at build time
+  mesa-vulkan-drivers vulkan-validationlayers vulkan-tools xvfb  # lavapipe, validation, vulkaninfo/vkcube
+  python3                                  # manifest checks in the tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing: ${missing[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
