@@ -1,0 +1,83 @@
+/*
+ * strict_device.h: the test-only "strict device" layer, VK_LAYER_TEST_strict_device.
+ *
+ * Loaded BELOW the sub-allocation layer and above lavapipe, it makes the lenient
+ * CPU driver look and behave like real GPU hardware, so that alignment,
+ * granularity, non-coherent-atom and allocation-count bugs fail a test instead
+ * of passing silently:
+ *
+ *   heaps   0: DEVICE_LOCAL, 2 GiB ("VRAM")
+ *           1: host, 4 GiB
+ *           2: DEVICE_LOCAL, 256 MiB (a small "BAR" heap)
+ *   types   0: DEVICE_LOCAL                              heap 0
+ *           1: HOST_VISIBLE | HOST_COHERENT              heap 1
+ *           2: HOST_VISIBLE | HOST_CACHED (NOT coherent)  heap 1
+ *           3: DEVICE_LOCAL | HOST_VISIBLE | HOST_COHERENT heap 2
+ *           4: DEVICE_LOCAL | LAZILY_ALLOCATED            heap 0 (transient images only)
+ *   limits  maxMemoryAllocationCount 4096, bufferImageGranularity 1024,
+ *           nonCoherentAtomSize 256, minMemoryMapAlignment 4096
+ *   memory requirements: buffers aligned to 256, optimal images to 65536,
+ *           linear images to 4096.
+ *
+ * Every fake type is backed by the driver's single type. A violation of the rules
+ * it enforces prints "strict_device: VIOLATION: ..." on stderr and aborts, unless
+ * STRICT_DEVICE_VIOLATIONS=count is set, in which case it is only counted (for the
+ * strict layer's own tests).
+ *
+ * Tests reach the control functions below with vkGetDeviceProcAddr(device, name):
+ * layers above pass names they do not know straight down, so this works through
+ * the sub-allocation layer too. A NULL result means the strict layer is not loaded.
+ */
+#ifndef SUBALLOC_TESTS_STRICT_DEVICE_H
+#define SUBALLOC_TESTS_STRICT_DEVICE_H
+
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#define STRICT_DEVICE_LAYER_NAME "VK_LAYER_TEST_strict_device"
+
+#define STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL 0u
+#define STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT 1u
+#define STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT 2u
+#define STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL_HOST_VISIBLE 3u
+#define STRICT_DEVICE_MEMORY_TYPE_LAZILY_ALLOCATED 4u
+#define STRICT_DEVICE_MEMORY_TYPE_COUNT 5u
+
+#define STRICT_DEVICE_MAX_ALLOCATION_COUNT 4096u
+#define STRICT_DEVICE_BUFFER_IMAGE_GRANULARITY 1024u
+#define STRICT_DEVICE_NON_COHERENT_ATOM_SIZE 256u
+#define STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT 4096u
+
+typedef struct StrictDeviceCounters {
+    uint64_t live_allocations;      /* driver VkDeviceMemory objects alive now */
+    uint64_t peak_live_allocations;
+    uint64_t total_allocations;     /* successful vkAllocateMemory calls */
+    uint64_t failed_allocations;    /* refused: injected faults, heap full, size limit */
+    uint64_t live_bytes;
+    uint64_t peak_live_bytes;
+    uint64_t live_mappings;
+    uint64_t total_maps;            /* successful vkMapMemory calls */
+    uint64_t violations;            /* rule violations seen (see header comment) */
+} StrictDeviceCounters;
+
+typedef enum StrictDeviceFault {
+    STRICT_DEVICE_FAULT_ALLOCATE = 1, /* vkAllocateMemory -> VK_ERROR_OUT_OF_DEVICE_MEMORY */
+    STRICT_DEVICE_FAULT_MAP = 2,      /* vkMapMemory -> VK_ERROR_MEMORY_MAP_FAILED */
+} StrictDeviceFault;
+
+/* Fills *counters for the device. */
+typedef void(VKAPI_PTR *PFN_vkStrictDeviceGetCountersTEST)(VkDevice device, StrictDeviceCounters *counters);
+
+/* Makes the nth call of that kind from now fail (nth = 1: the very next call);
+ * with repeat, every call from the nth on fails. nth = 0 cancels the fault. */
+typedef void(VKAPI_PTR *PFN_vkStrictDeviceInjectFaultTEST)(VkDevice device, StrictDeviceFault kind,
+                                                           uint64_t nth, VkBool32 repeat);
+
+/* Refuses (VK_ERROR_OUT_OF_DEVICE_MEMORY) every vkAllocateMemory above max_bytes,
+ * as a fragmented real heap would; 0 removes the limit. */
+typedef void(VKAPI_PTR *PFN_vkStrictDeviceSetAllocationSizeLimitTEST)(VkDevice device, VkDeviceSize max_bytes);
+
+/* Whether memory is a live VkDeviceMemory this device's driver handed out. */
+typedef VkBool32(VKAPI_PTR *PFN_vkStrictDeviceIsDriverMemoryTEST)(VkDevice device, VkDeviceMemory memory);
+
+#endif
