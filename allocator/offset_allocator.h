@@ -46,19 +46,24 @@ typedef struct offset_allocation {
 typedef struct offset_allocator offset_allocator; /* defined in offset_allocator.c */
 
 /* Creates an allocator for a span of span_bytes, counted in units of unit_bytes
- * (a power of two). span_bytes / unit_bytes must fit in 32 bits.
+ * (a power of two). span_bytes / unit_bytes must be 1 .. UINT32_MAX; a partial
+ * unit at the end of the span is not used.
  * Returns NULL on bad arguments or when the host is out of memory. */
 offset_allocator *offset_allocator_create(uint64_t span_bytes, uint64_t unit_bytes);
 void offset_allocator_destroy(offset_allocator *allocator);
 
 /* Reserves size bytes whose offset is a multiple of alignment (a power of two;
  * 0 or 1 mean "unit aligned"). Padding needed for alignment goes back to the
- * free lists at once. On anything but OK, *out and the allocator are unchanged. */
+ * free lists at once. On anything but OK, *out and the allocator are unchanged.
+ * Guarantee: it succeeds whenever some free region holds the request in units
+ * plus (alignment in units - 1), rounded up to its bin (less than 12.5% more). */
 offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, uint64_t size,
                                                   uint64_t alignment, offset_allocation *out);
 
 /* Returns a region, merging it with free neighbours on both sides.
- * A foreign or already freed id is detected and refused. */
+ * A foreign or already freed id is detected and refused (the id carries a
+ * generation, so a stale id stays refused after its record is reused, up to
+ * generation wrap-around); the allocator is then unchanged. */
 offset_allocator_result offset_allocator_free(offset_allocator *allocator, offset_allocation_id id);
 
 /* Size in bytes reserved for a live allocation (0 for an id that is not live). */
@@ -68,9 +73,12 @@ typedef struct offset_allocator_report {
     uint64_t span_bytes;
     uint64_t unit_bytes;
     uint64_t free_bytes;         /* total free */
-    uint64_t largest_free_bytes; /* largest single free region (rounded down to its bin) */
+    /* Largest single free region, rounded down to its bin: the largest request
+     * (without alignment) that is sure to succeed. */
+    uint64_t largest_free_bytes;
     uint32_t free_regions;
     uint32_t live_allocations;
+    uint64_t metadata_bytes;     /* host memory the allocator itself holds */
 } offset_allocator_report;
 
 void offset_allocator_get_report(const offset_allocator *allocator, offset_allocator_report *out);
@@ -84,9 +92,11 @@ typedef struct offset_allocator_bin_report {
 
 void offset_allocator_get_bin_report(const offset_allocator *allocator, offset_allocator_bin_report *out);
 
-/* The bin math, exposed for tests: unit count -> bin index. */
+/* The bin math, exposed for tests: unit count -> bin index, and a bin's
+ * smallest region in units (64-bit: the round-up of the largest 32-bit counts
+ * lands in bin 240, which stands for 2^32 units). */
 uint32_t offset_allocator_bin_round_up(uint32_t units);
 uint32_t offset_allocator_bin_round_down(uint32_t units);
-uint32_t offset_allocator_bin_to_units(uint32_t bin);
+uint64_t offset_allocator_bin_to_units(uint32_t bin);
 
 #endif

@@ -15,6 +15,11 @@
  *
  * Every record is aligned to RECORD_POOL_RECORD_ALIGNMENT bytes, so callers may
  * keep a few tag bits in the low bits of a record's address.
+ *
+ * While a record is free the pool uses its first 8 bytes (a list link) and
+ * nothing else: the rest keeps what its last user wrote, and the memory stays
+ * readable until the pool is destroyed (the layer reads a freed record's
+ * generation to catch stale handles).
  */
 #ifndef SUBALLOC_RECORD_POOL_H
 #define SUBALLOC_RECORD_POOL_H
@@ -39,7 +44,9 @@ typedef struct record_pool_config {
     unsigned cache_limit;      /* a cache above this drains a batch */
 } record_pool_config;
 
-/* NULL on bad configuration or when the address space cannot be reserved. */
+/* NULL on bad configuration or when the address space cannot be reserved.
+ * Up to 32 pools alive at once get per-thread caches; pools beyond that still
+ * work, through one locked cache each. */
 record_pool *record_pool_create(const record_pool_config *config);
 /* Releases every record at once; callers must not use any of them afterwards,
  * on any thread. Thread caches that still name this pool are dropped lazily. */
@@ -52,8 +59,11 @@ int record_pool_class_for_size(const record_pool *pool, size_t size);
  * The contents of a fresh record are unspecified. */
 void *record_pool_alloc(record_pool *pool, int size_class);
 
-/* Returns a record; its class is found from its address. */
-void record_pool_free(record_pool *pool, void *record);
+/* Returns a record; its class is found from its address. Anything that is not
+ * the start of a record this pool handed out is refused (false, nothing
+ * changes); NULL is accepted and ignored. A record freed twice is not caught
+ * here: callers tag their records. */
+bool record_pool_free(record_pool *pool, void *record);
 
 /* O(1), lock-free: whether value lies inside the pool's reserved range. It says
  * nothing about whether the record is currently live. */
@@ -64,6 +74,8 @@ bool record_pool_owns(const record_pool *pool, uint64_t value);
 void record_pool_flush_thread_cache(record_pool *pool);
 
 typedef struct record_pool_stats {
+    /* Records out of the central lists: in use, or parked in a thread's cache.
+     * Exact once the threads that used the pool have flushed or exited. */
     uint64_t live_records[RECORD_POOL_MAX_CLASSES];
     uint64_t committed_bytes;
     uint64_t reserved_bytes;
