@@ -1,0 +1,421 @@
+/*
+ * layer.h: the whole design of VK_LAYER_TRANSPARENT_suballoc in one header.
+ *
+ * An app calls vkAllocateMemory once per resource. The layer answers a "plain"
+ * allocation with a slice of a large driver allocation (a block) and gives the
+ * app a handle of its own: the address of a memory record. Everything else
+ * (dedicated, exported, imported, lazily allocated, huge, or carrying any pNext
+ * structure the layer does not know) goes to the driver unchanged, and the app
+ * gets the driver's own handle.
+ *
+ *   device ──< memory type ──< pool (type, allocate flags, device mask, priority)
+ *                                 └──< block: one driver VkDeviceMemory, carved by an
+ *                                       offset_allocator, mapped once when first needed
+ *                                          └──< memory record = the app's VkDeviceMemory
+ *
+ * Telling the two kinds of handle apart is O(1) and lock-free: every record
+ * lives in the address range reserved by the process-wide record pool
+ * (record_pool_owns), and a handle carries a 6-bit generation in its low bits
+ * so a stale handle (double free) is caught even after its record is reused.
+ *
+ * Every entry point that carries a VkDeviceMemory translates a layer handle to
+ * (block memory, block offset + app offset) before it reaches the driver.
+ *
+ * Locking: a pool's mutex covers its blocks, their offset allocators, its live
+ * lists and its counters. Nothing else on the allocation path locks: the device
+ * is found by a scan of an atomic table, pools are published append-only, and
+ * records come from per-thread caches.
+ */
+#ifndef SUBALLOC_LAYER_H
+#define SUBALLOC_LAYER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vk_layer.h>
+#include <vulkan/vulkan.h>
+
+#include "offset_allocator.h"
+#include "settings.h"
+#include "vk_ext_structs.h"
+
+#define SUBALLOC_EXPORT __attribute__((visibility("default")))
+#define SUBALLOC_MAX_OBJECTS 64 /* live instances (and devices) a process may have at once */
+
+/* ---- dispatch: the next layer's functions, fetched once ------------------------- */
+
+typedef struct instance_dispatch {
+    PFN_vkGetInstanceProcAddr GetInstanceProcAddr;
+    PFN_vkDestroyInstance DestroyInstance;
+    PFN_vkEnumerateDeviceExtensionProperties EnumerateDeviceExtensionProperties;
+    PFN_vkGetPhysicalDeviceProperties GetPhysicalDeviceProperties;
+    PFN_vkGetPhysicalDeviceProperties2 GetPhysicalDeviceProperties2;
+    PFN_vkGetPhysicalDeviceProperties2 GetPhysicalDeviceProperties2KHR;
+    PFN_vkGetPhysicalDeviceMemoryProperties GetPhysicalDeviceMemoryProperties;
+    PFN_vkGetPhysicalDeviceMemoryProperties2 GetPhysicalDeviceMemoryProperties2;
+    PFN_vkCreateDebugUtilsMessengerEXT CreateDebugUtilsMessengerEXT;
+    PFN_vkDestroyDebugUtilsMessengerEXT DestroyDebugUtilsMessengerEXT;
+} instance_dispatch;
+
+typedef struct device_dispatch {
+    PFN_vkGetDeviceProcAddr GetDeviceProcAddr;
+    PFN_vkDestroyDevice DestroyDevice;
+    PFN_vkAllocateMemory AllocateMemory;
+    PFN_vkFreeMemory FreeMemory;
+    PFN_vkMapMemory MapMemory;
+    PFN_vkUnmapMemory UnmapMemory;
+    PFN_vkMapMemory2KHR MapMemory2KHR;
+    PFN_vkUnmapMemory2KHR UnmapMemory2KHR;
+    PFN_vkFlushMappedMemoryRanges FlushMappedMemoryRanges;
+    PFN_vkInvalidateMappedMemoryRanges InvalidateMappedMemoryRanges;
+    PFN_vkGetDeviceMemoryCommitment GetDeviceMemoryCommitment;
+    PFN_vkBindBufferMemory BindBufferMemory;
+    PFN_vkBindImageMemory BindImageMemory;
+    PFN_vkBindBufferMemory2 BindBufferMemory2;
+    PFN_vkBindBufferMemory2 BindBufferMemory2KHR;
+    PFN_vkBindImageMemory2 BindImageMemory2;
+    PFN_vkBindImageMemory2 BindImageMemory2KHR;
+    PFN_vkGetBufferMemoryRequirements GetBufferMemoryRequirements;
+    PFN_vkGetImageMemoryRequirements GetImageMemoryRequirements;
+    PFN_vkGetBufferMemoryRequirements2 GetBufferMemoryRequirements2;
+    PFN_vkGetBufferMemoryRequirements2 GetBufferMemoryRequirements2KHR;
+    PFN_vkGetImageMemoryRequirements2 GetImageMemoryRequirements2;
+    PFN_vkGetImageMemoryRequirements2 GetImageMemoryRequirements2KHR;
+    PFN_vkGetDeviceBufferMemoryRequirements GetDeviceBufferMemoryRequirements;
+    PFN_vkGetDeviceBufferMemoryRequirements GetDeviceBufferMemoryRequirementsKHR;
+    PFN_vkGetDeviceImageMemoryRequirements GetDeviceImageMemoryRequirements;
+    PFN_vkGetDeviceImageMemoryRequirements GetDeviceImageMemoryRequirementsKHR;
+    PFN_vkQueueBindSparse QueueBindSparse;
+    PFN_vkSetDebugUtilsObjectNameEXT SetDebugUtilsObjectNameEXT;
+    PFN_vkSetDebugUtilsObjectTagEXT SetDebugUtilsObjectTagEXT;
+    PFN_vkDebugMarkerSetObjectNameEXT DebugMarkerSetObjectNameEXT;
+    PFN_vkDebugMarkerSetObjectTagEXT DebugMarkerSetObjectTagEXT;
+    PFN_vkSetPrivateData SetPrivateData;
+    PFN_vkSetPrivateData SetPrivateDataEXT;
+    PFN_vkGetPrivateData GetPrivateData;
+    PFN_vkGetPrivateData GetPrivateDataEXT;
+    PFN_vkSetDeviceMemoryPriorityEXT SetDeviceMemoryPriorityEXT;
+    PFN_vkGetDeviceMemoryOpaqueCaptureAddress GetDeviceMemoryOpaqueCaptureAddress;
+    PFN_vkGetDeviceMemoryOpaqueCaptureAddress GetDeviceMemoryOpaqueCaptureAddressKHR;
+    PFN_vkBindVideoSessionMemoryKHR BindVideoSessionMemoryKHR;
+    PFN_vkGetVideoSessionMemoryRequirementsKHR GetVideoSessionMemoryRequirementsKHR;
+    PFN_vkGetAccelerationStructureMemoryRequirementsNV GetAccelerationStructureMemoryRequirementsNV;
+    PFN_vkBindAccelerationStructureMemoryNV BindAccelerationStructureMemoryNV;
+    PFN_vkGetMemoryFdKHR GetMemoryFdKHR;
+} device_dispatch;
+
+/* ---- instance ------------------------------------------------------------------ */
+
+/* A debug-utils messenger the app made: the layer's messages go to it. */
+typedef struct app_messenger {
+    VkDebugUtilsMessengerEXT handle;
+    VkDebugUtilsMessengerCreateInfoEXT info;
+    struct app_messenger *next;
+} app_messenger;
+
+typedef struct suballoc_instance {
+    VkInstance handle;
+    void *dispatch_key;
+    instance_dispatch next;
+    uint32_t api_version; /* what the app asked for */
+    suballoc_settings settings;
+    pthread_mutex_t messengers_lock;
+    app_messenger *messengers;
+    /* Messengers chained into VkInstanceCreateInfo: used only while the
+     * instance is being created, as the spec says. */
+    const VkInstanceCreateInfo *creating_info;
+} suballoc_instance;
+
+/* ---- device, pools, blocks, records --------------------------------------------- */
+
+typedef struct suballoc_device suballoc_device;
+typedef struct suballoc_pool suballoc_pool;
+typedef struct suballoc_block suballoc_block;
+
+/* Everything that makes two allocations unable to share a driver allocation. */
+typedef struct pool_key {
+    uint32_t memory_type;
+    VkMemoryAllocateFlags flags; /* DEVICE_MASK and DEVICE_ADDRESS bits only */
+    uint32_t device_mask;        /* 0 unless flags has DEVICE_MASK */
+    float priority;              /* 0.5 (the spec's default) unless the app chose one */
+} pool_key;
+
+/* The app's VkDeviceMemory for a sub-allocation. Records are 64-byte aligned
+ * slots of the record pool; the pool owns the first 8 bytes while a record is
+ * free, so the fields a stale-handle check reads come after them. */
+typedef struct suballoc_memory {
+    void *reserved_for_record_pool;
+    uint8_t generation;     /* bumped on free; low 6 bits are in the handle */
+    bool live;
+    bool mapped;            /* the app has it mapped (the block stays mapped regardless) */
+    bool has_private_data;  /* private data was set on its handle */
+    _Atomic bool placement_fixed; /* bound or mapped once: it may not move any more */
+    uint32_t memory_type;
+    suballoc_block *block;
+    offset_allocation_id allocation;
+    uint64_t offset;        /* byte offset of the slice inside the block */
+    uint64_t size;          /* the app's allocationSize */
+    uint64_t reserved;      /* bytes the slice occupies (size rounded to granules) */
+    struct suballoc_memory *prev_in_block, *next_in_block;
+    char *debug_name;       /* from vkSetDebugUtilsObjectNameEXT, for leak reports */
+} suballoc_memory;
+
+struct suballoc_block {
+    VkDeviceMemory memory;  /* the driver's */
+    uint64_t size;
+    offset_allocator *allocator;
+    _Atomic(uint8_t *) mapped_base; /* one persistent driver mapping, made on first need */
+    uint32_t live_count;
+    suballoc_pool *pool;
+    suballoc_block *prev, *next;
+    suballoc_memory *live;  /* the app allocations carved from it */
+};
+
+/* Counters kept under the pool lock, summed when statistics are written. */
+typedef struct pool_counters {
+    uint64_t allocations;        /* served from this pool, ever */
+    uint64_t live;
+    uint64_t live_peak;
+    uint64_t requested_bytes;    /* app bytes live */
+    uint64_t requested_bytes_peak;
+} pool_counters;
+
+struct suballoc_pool {
+    pool_key key;
+    suballoc_device *device;
+    pthread_mutex_t lock;
+    uint64_t unit;              /* offset allocator unit: the end granule of every slice */
+    uint64_t next_block_size;   /* grows from small to the preferred size */
+    suballoc_block *blocks;     /* most recently useful first */
+    uint32_t block_count;
+    uint32_t empty_blocks;
+    pool_counters counters;
+    _Atomic(suballoc_pool *) next_in_type; /* published append-only */
+};
+
+typedef struct memory_type_info {
+    VkMemoryPropertyFlags flags;
+    uint32_t heap;
+    bool suballocatable;        /* not lazily allocated, not protected */
+    uint64_t preferred_block_size;
+    uint64_t base_alignment;    /* map alignment and min_alignment: every slice starts on it */
+    uint64_t dedicated_threshold;
+    /* Largest alignment the driver has reported for any resource that may live in
+     * this type: a slice starts aligned to it (and to the granules below). */
+    _Atomic uint64_t alignment_floor;
+    _Atomic(suballoc_pool *) pools; /* the first is the default pool once made */
+} memory_type_info;
+
+/* A driver allocation the app holds directly (pass-through), so that frees of
+ * foreign or stale handles can be refused and leaks released at the end. */
+typedef struct passthrough_set {
+    pthread_mutex_t lock;
+    VkDeviceMemory *slots;      /* open addressing; VK_NULL_HANDLE = empty, 1 = deleted */
+    uint64_t *sizes;
+    uint32_t capacity, count, tombstones;
+} passthrough_set;
+
+typedef struct device_counters {
+    _Atomic uint64_t passthrough;           /* app allocations given to the driver */
+    _Atomic uint64_t passthrough_live;
+    _Atomic uint64_t passthrough_live_peak;
+    _Atomic uint64_t passthrough_bytes;     /* live */
+    _Atomic uint64_t driver_allocations;    /* vkAllocateMemory calls that succeeded */
+    _Atomic uint64_t driver_live;
+    _Atomic uint64_t driver_live_peak;
+    _Atomic uint64_t blocks_live;
+    _Atomic uint64_t blocks_peak;
+    _Atomic uint64_t block_bytes;           /* live */
+    _Atomic uint64_t block_bytes_peak;
+} device_counters;
+
+struct suballoc_device {
+    VkDevice handle;
+    void *dispatch_key;
+    VkPhysicalDevice physical_device;
+    suballoc_instance *instance;
+    device_dispatch next;
+    const suballoc_settings *settings;  /* the instance's */
+    bool suballocate;                    /* settings mode, decided once */
+    bool has_memory_budget;
+    char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+
+    VkPhysicalDeviceMemoryProperties memory;
+    memory_type_info types[VK_MAX_MEMORY_TYPES];
+    uint64_t buffer_image_granularity;
+    uint64_t non_coherent_atom_size;
+    uint64_t min_memory_map_alignment;
+    uint32_t driver_allocation_limit;   /* the real maxMemoryAllocationCount */
+
+    pthread_mutex_t pools_lock;          /* creating pools only */
+    passthrough_set passthrough;
+    device_counters counters;
+
+    pthread_mutex_t private_data_lock;   /* private data set on layer handles */
+    struct private_data_entry *private_data;
+};
+
+/* ---- registries (loader_interface.c) --------------------------------------------- */
+
+static inline void *dispatch_key_of(const void *dispatchable) {
+    return *(void *const *)dispatchable;
+}
+
+suballoc_instance *instance_from_key(void *key);
+suballoc_device *device_from_key(void *key);
+bool registry_add_instance(suballoc_instance *instance);
+void registry_remove_instance(suballoc_instance *instance);
+bool registry_add_device(suballoc_device *device);
+void registry_remove_device(suballoc_device *device);
+
+/* Name -> the layer's function, or NULL if the layer does not intercept it. */
+PFN_vkVoidFunction layer_instance_function(const char *name);
+PFN_vkVoidFunction layer_device_function(const char *name);
+
+/* ---- handles (memory_handles.c) --------------------------------------------------- */
+
+bool memory_records_init(void);
+suballoc_memory *memory_record_alloc(void);
+void memory_record_free(suballoc_memory *record);
+VkDeviceMemory memory_handle_of(const suballoc_memory *record);
+/* The record behind a layer handle; NULL for a driver handle. *stale is set when
+ * the value is a layer handle that is not live (freed, double free). */
+suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale);
+/* The same for a call on device: a stale handle, or one of another device, is
+ * logged (naming caller) and sets *invalid. */
+suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool *invalid);
+/* Where a layer handle's bytes really are: (block memory, slice offset + offset),
+ * pinning the slice (aligned as asked) first. Driver handles come back as they are. */
+VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
+                          uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
+/* Whether any of count structs (stride bytes apart, memory member at member_offset)
+ * names a layer handle, live or stale: the fast path passes the array on untouched. */
+bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t member_offset);
+
+bool passthrough_set_init(passthrough_set *set);
+void passthrough_set_destroy(passthrough_set *set);
+bool passthrough_set_insert(passthrough_set *set, VkDeviceMemory memory, uint64_t size);
+bool passthrough_set_remove(passthrough_set *set, VkDeviceMemory memory, uint64_t *size);
+/* Calls fn for each member and empties the set. */
+void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory), void *user);
+
+/* ---- pools and blocks (pools.c) ------------------------------------------------- */
+
+void device_init_memory_types(suballoc_device *device);
+suballoc_pool *pool_find_or_create(suballoc_device *device, const pool_key *key);
+/* Carves a slice for record (size/alignment in bytes). VK_SUCCESS, or the error of
+ * the last driver call when no block could be had. */
+VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t size, uint64_t alignment);
+void pool_free(suballoc_memory *record);
+/* Pins a slice where it is, first moving it to a stronger alignment if nobody has
+ * bound or mapped it yet. VK_ERROR_OUT_OF_DEVICE_MEMORY when it is pinned already
+ * and misaligned for the new use. */
+VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment);
+/* The block's persistent mapping, made on first use. */
+VkResult block_map(suballoc_block *block, uint8_t **base);
+/* Returns every block and every leaked record of the device. */
+uint64_t device_release_pools(suballoc_device *device);
+/* Driver allocation bookkeeping shared by blocks and pass-through. */
+VkResult driver_allocate(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *memory);
+void driver_free(suballoc_device *device, VkDeviceMemory memory);
+
+/* ---- placement rules (memory_allocate.c) ----------------------------------------- */
+
+/* The start alignment a new slice of this type needs. */
+uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size);
+/* Records an alignment the driver reported for resources that may use these types. */
+void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements);
+
+/* ---- statistics (stats.c) ------------------------------------------------------- */
+
+void stats_raise_peak(_Atomic uint64_t *peak, uint64_t value);
+void stats_write(const suballoc_device *device, uint64_t leaked_allocations);
+
+/* ---- object information (object_info.c) ----------------------------------------- */
+
+void private_data_release_object(suballoc_device *device, uint64_t object);
+void private_data_release_all(suballoc_device *device);
+
+/* ---- entry points, by file ---------------------------------------------------- */
+
+/* instance.c */
+VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *, const VkAllocationCallbacks *, VkInstance *);
+VKAPI_ATTR void VKAPI_CALL layer_DestroyInstance(VkInstance, const VkAllocationCallbacks *);
+VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties(VkPhysicalDevice, VkPhysicalDeviceProperties *);
+VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2(VkPhysicalDevice, VkPhysicalDeviceProperties2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2KHR(VkPhysicalDevice, VkPhysicalDeviceProperties2 *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDebugUtilsMessengerEXT(VkInstance, const VkDebugUtilsMessengerCreateInfoEXT *,
+                                                                   const VkAllocationCallbacks *, VkDebugUtilsMessengerEXT *);
+VKAPI_ATTR void VKAPI_CALL layer_DestroyDebugUtilsMessengerEXT(VkInstance, VkDebugUtilsMessengerEXT, const VkAllocationCallbacks *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateInstanceExtensionProperties(const char *, uint32_t *, VkExtensionProperties *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateInstanceLayerProperties(uint32_t *, VkLayerProperties *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateDeviceExtensionProperties(VkPhysicalDevice, const char *, uint32_t *, VkExtensionProperties *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateDeviceLayerProperties(VkPhysicalDevice, uint32_t *, VkLayerProperties *);
+
+/* device.c */
+VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice, const VkDeviceCreateInfo *, const VkAllocationCallbacks *, VkDevice *);
+VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice, const VkAllocationCallbacks *);
+
+/* memory_allocate.c */
+VKAPI_ATTR VkResult VKAPI_CALL layer_AllocateMemory(VkDevice, const VkMemoryAllocateInfo *, const VkAllocationCallbacks *, VkDeviceMemory *);
+VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice, VkDeviceMemory, const VkAllocationCallbacks *);
+VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice, VkBuffer, VkMemoryRequirements *);
+VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements(VkDevice, VkImage, VkMemoryRequirements *);
+VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements2(VkDevice, const VkBufferMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements2KHR(VkDevice, const VkBufferMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements2(VkDevice, const VkImageMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements2KHR(VkDevice, const VkImageMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetDeviceBufferMemoryRequirements(VkDevice, const VkDeviceBufferMemoryRequirements *, VkMemoryRequirements2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetDeviceBufferMemoryRequirementsKHR(VkDevice, const VkDeviceBufferMemoryRequirements *, VkMemoryRequirements2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetDeviceImageMemoryRequirements(VkDevice, const VkDeviceImageMemoryRequirements *, VkMemoryRequirements2 *);
+VKAPI_ATTR void VKAPI_CALL layer_GetDeviceImageMemoryRequirementsKHR(VkDevice, const VkDeviceImageMemoryRequirements *, VkMemoryRequirements2 *);
+
+/* memory_map.c */
+VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory(VkDevice, VkDeviceMemory, VkDeviceSize, VkDeviceSize, VkMemoryMapFlags, void **);
+VKAPI_ATTR void VKAPI_CALL layer_UnmapMemory(VkDevice, VkDeviceMemory);
+VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory2KHR(VkDevice, const VkMemoryMapInfoKHR *, void **);
+VKAPI_ATTR VkResult VKAPI_CALL layer_UnmapMemory2KHR(VkDevice, const VkMemoryUnmapInfoKHR *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_FlushMappedMemoryRanges(VkDevice, uint32_t, const VkMappedMemoryRange *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_InvalidateMappedMemoryRanges(VkDevice, uint32_t, const VkMappedMemoryRange *);
+
+/* memory_bind.c */
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice, VkBuffer, VkDeviceMemory, VkDeviceSize);
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice, VkImage, VkDeviceMemory, VkDeviceSize);
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2(VkDevice, uint32_t, const VkBindBufferMemoryInfo *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2KHR(VkDevice, uint32_t, const VkBindBufferMemoryInfo *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2(VkDevice, uint32_t, const VkBindImageMemoryInfo *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2KHR(VkDevice, uint32_t, const VkBindImageMemoryInfo *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_QueueBindSparse(VkQueue, uint32_t, const VkBindSparseInfo *, VkFence);
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice, VkVideoSessionKHR, uint32_t, const VkBindVideoSessionMemoryInfoKHR *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindAccelerationStructureMemoryNV(VkDevice, uint32_t, const VkBindAccelerationStructureMemoryInfoNV *);
+
+/* object_info.c */
+VKAPI_ATTR void VKAPI_CALL layer_GetDeviceMemoryCommitment(VkDevice, VkDeviceMemory, VkDeviceSize *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice, const VkDebugUtilsObjectNameInfoEXT *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice, const VkDebugUtilsObjectTagInfoEXT *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice, const VkDebugMarkerObjectNameInfoEXT *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectTagEXT(VkDevice, const VkDebugMarkerObjectTagInfoEXT *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateData(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t);
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateDataEXT(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t);
+VKAPI_ATTR void VKAPI_CALL layer_GetPrivateData(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t *);
+VKAPI_ATTR void VKAPI_CALL layer_GetPrivateDataEXT(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t *);
+VKAPI_ATTR void VKAPI_CALL layer_SetDeviceMemoryPriorityEXT(VkDevice, VkDeviceMemory, float);
+VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddress(VkDevice, const VkDeviceMemoryOpaqueCaptureAddressInfo *);
+VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddressKHR(VkDevice, const VkDeviceMemoryOpaqueCaptureAddressInfo *);
+VKAPI_ATTR VkResult VKAPI_CALL layer_GetMemoryFdKHR(VkDevice, const VkMemoryGetFdInfoKHR *, int *);
+
+/* ---- small helpers ------------------------------------------------------------- */
+
+static inline uint64_t align_up(uint64_t value, uint64_t alignment) {
+    return (value + alignment - 1) & ~(alignment - 1);
+}
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+/* Alignments are powers of two, but drivers may report 0 for "anything goes". */
+static inline uint64_t pow2_at_least(uint64_t value) {
+    if (value <= 1) return 1;
+    return 1ull << (64 - __builtin_clzll(value - 1));
+}
+
+#endif

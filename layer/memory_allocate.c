@@ -1,0 +1,200 @@
+/*
+ * memory_allocate.c: vkAllocateMemory / vkFreeMemory, and the placement rules.
+ *
+ * Only a "plain" allocation is sub-allocated: a memory type that is neither
+ * lazily allocated nor protected, a size under the dedicated threshold, and a
+ * pNext chain holding nothing but allocate flags (without capture/replay) and a
+ * priority. Anything else (dedicated, export, import, opaque capture address,
+ * a structure the layer does not know) goes to the driver as it is.
+ *
+ * Alignment is not known when memory is allocated, only when a resource is bound.
+ * The layer watches the requirements the driver reports: the usual app asks for
+ * a resource's requirements and then allocates exactly its size, so the last
+ * query on the calling thread gives the alignment; otherwise a slice is aligned
+ * to the largest alignment seen for that memory type. A slice that still turns
+ * out misaligned at its first bind is moved, since nobody has seen its bytes.
+ */
+#include "log.h"
+
+/* ---- requirements the driver reported -------------------------------------------- */
+
+typedef struct last_requirements {
+    const suballoc_device *device;
+    uint32_t memory_type_bits;
+    uint64_t size;
+    uint64_t alignment;
+} last_requirements;
+
+static _Thread_local last_requirements last_query;
+
+static void atomic_raise(_Atomic uint64_t *value, uint64_t to) {
+    uint64_t seen = atomic_load_explicit(value, memory_order_relaxed);
+    while (seen < to && !atomic_compare_exchange_weak_explicit(value, &seen, to, memory_order_relaxed, memory_order_relaxed)) {
+    }
+}
+
+void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements) {
+    uint64_t alignment = pow2_at_least(requirements->alignment);
+    uint32_t bits = requirements->memoryTypeBits;
+    for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++)
+        if (bits & (1u << t)) atomic_raise(&device->types[t].alignment_floor, alignment);
+    last_query = (last_requirements){device, bits, requirements->size, alignment};
+}
+
+uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size) {
+    const memory_type_info *type = &device->types[memory_type];
+    const last_requirements *last = &last_query;
+    if (last->device == device && last->size == size && (last->memory_type_bits & (1u << memory_type)))
+        return max_u64(type->base_alignment, last->alignment);
+    return atomic_load_explicit(&type->alignment_floor, memory_order_relaxed);
+}
+
+#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
+
+VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer, VkMemoryRequirements *out) {
+    suballoc_device *device = DEVICE_OF(handle);
+    device->next.GetBufferMemoryRequirements(handle, buffer, out);
+    note_requirements(device, out);
+}
+
+VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements(VkDevice handle, VkImage image, VkMemoryRequirements *out) {
+    suballoc_device *device = DEVICE_OF(handle);
+    device->next.GetImageMemoryRequirements(handle, image, out);
+    note_requirements(device, out);
+}
+
+/* The *2 forms, core and KHR, share one shape: call the next layer's, then note. */
+#define NOTE_REQUIREMENTS_2(name, info_type)                                                                  \
+    VKAPI_ATTR void VKAPI_CALL layer_##name(VkDevice handle, const info_type *info, VkMemoryRequirements2 *out) { \
+        suballoc_device *device = DEVICE_OF(handle);                                                          \
+        device->next.name(handle, info, out);                                                                 \
+        note_requirements(device, &out->memoryRequirements);                                                  \
+    }
+
+NOTE_REQUIREMENTS_2(GetBufferMemoryRequirements2, VkBufferMemoryRequirementsInfo2)
+NOTE_REQUIREMENTS_2(GetBufferMemoryRequirements2KHR, VkBufferMemoryRequirementsInfo2)
+NOTE_REQUIREMENTS_2(GetImageMemoryRequirements2, VkImageMemoryRequirementsInfo2)
+NOTE_REQUIREMENTS_2(GetImageMemoryRequirements2KHR, VkImageMemoryRequirementsInfo2)
+NOTE_REQUIREMENTS_2(GetDeviceBufferMemoryRequirements, VkDeviceBufferMemoryRequirements)
+NOTE_REQUIREMENTS_2(GetDeviceBufferMemoryRequirementsKHR, VkDeviceBufferMemoryRequirements)
+NOTE_REQUIREMENTS_2(GetDeviceImageMemoryRequirements, VkDeviceImageMemoryRequirements)
+NOTE_REQUIREMENTS_2(GetDeviceImageMemoryRequirementsKHR, VkDeviceImageMemoryRequirements)
+
+/* ---- which allocations to sub-allocate -------------------------------------------- */
+
+static bool plan_suballocation(const suballoc_device *device, const VkMemoryAllocateInfo *info, pool_key *key) {
+    const memory_type_info *type = &device->types[info->memoryTypeIndex];
+    if (!device->suballocate || !type->suballocatable || info->allocationSize >= type->dedicated_threshold) return false;
+
+    *key = (pool_key){.memory_type = info->memoryTypeIndex, .priority = 0.5f};
+    for (const VkBaseInStructure *s = info->pNext; s != NULL; s = s->pNext) {
+        if (s->sType == VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO) {
+            const VkMemoryAllocateFlagsInfo *flags = (const void *)s;
+            if (flags->flags & VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT) return false;
+            key->flags = flags->flags & (VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT | VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT);
+            key->device_mask = (flags->flags & VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT) ? flags->deviceMask : 0;
+        } else if (s->sType == VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT) {
+            key->priority = ((const VkMemoryPriorityAllocateInfoEXT *)s)->priority;
+        } else {
+            return false; /* dedicated, export, import, capture address, or unknown */
+        }
+    }
+    return true;
+}
+
+static VkResult suballocate(suballoc_device *device, const VkMemoryAllocateInfo *info, const pool_key *key,
+                            VkDeviceMemory *out) {
+    suballoc_memory *record = memory_record_alloc();
+    if (record == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    suballoc_pool *pool = pool_find_or_create(device, key);
+    if (pool == NULL) {
+        memory_record_free(record);
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    record->memory_type = info->memoryTypeIndex;
+    record->size = info->allocationSize;
+    uint64_t alignment = slice_alignment(device, info->memoryTypeIndex, info->allocationSize);
+    VkResult result = pool_allocate(pool, record, info->allocationSize, alignment);
+    if (result != VK_SUCCESS) {
+        memory_record_free(record);
+        return result;
+    }
+    *out = memory_handle_of(record);
+    return VK_SUCCESS;
+}
+
+static VkResult allocate_passthrough(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *out) {
+    VkResult result = driver_allocate(device, info, out);
+    if (result != VK_SUCCESS) return result;
+    if (!passthrough_set_insert(&device->passthrough, *out, info->allocationSize)) {
+        driver_free(device, *out);
+        *out = VK_NULL_HANDLE;
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    device_counters *c = &device->counters;
+    atomic_fetch_add(&c->passthrough, 1);
+    atomic_fetch_add(&c->passthrough_bytes, info->allocationSize);
+    stats_raise_peak(&c->passthrough_live_peak, atomic_fetch_add(&c->passthrough_live, 1) + 1);
+    return VK_SUCCESS;
+}
+
+/* What the driver itself would crash on or reject by spec; everything else it sees. */
+static bool allocate_info_usable(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *out) {
+    if (info == NULL || out == NULL) {
+        LOG_ERROR(device, "vkAllocateMemory: pAllocateInfo and pMemory must not be NULL");
+        return false;
+    }
+    if (info->memoryTypeIndex >= device->memory.memoryTypeCount) {
+        LOG_ERROR(device, "vkAllocateMemory: memoryTypeIndex %u is not below memoryTypeCount %u", info->memoryTypeIndex,
+                  device->memory.memoryTypeCount);
+        return false;
+    }
+    if (info->allocationSize == 0) {
+        LOG_ERROR(device, "vkAllocateMemory: allocationSize is 0 (it must be greater than 0)");
+        return false;
+    }
+    return true;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_AllocateMemory(VkDevice handle, const VkMemoryAllocateInfo *info,
+                                                     const VkAllocationCallbacks *allocator, VkDeviceMemory *out) {
+    (void)allocator; /* host allocation callbacks cover host memory; the layer's is its own */
+    suballoc_device *device = DEVICE_OF(handle);
+    if (!allocate_info_usable(device, info, out)) return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+
+    pool_key key;
+    if (plan_suballocation(device, info, &key)) {
+        VkResult result = suballocate(device, info, &key, out);
+        if (result != VK_ERROR_OUT_OF_DEVICE_MEMORY) return result;
+        /* No block could be had: the exact size may still fit where a block does not. */
+        LOG_DEBUG(device, "vkAllocateMemory: no block for %llu bytes of type %u; asking the driver for exactly that",
+                  (unsigned long long)info->allocationSize, info->memoryTypeIndex);
+    }
+    return allocate_passthrough(device, info, out);
+}
+
+VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice handle, VkDeviceMemory memory, const VkAllocationCallbacks *allocator) {
+    (void)allocator;
+    if (memory == VK_NULL_HANDLE) return;
+    suballoc_device *device = DEVICE_OF(handle);
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, "vkFreeMemory", memory, &invalid);
+    if (invalid) return;
+    if (record != NULL) {
+        if (record->has_private_data) private_data_release_object(device, (uint64_t)memory);
+        pool_free(record); /* an app mapping ends with it; the block stays mapped */
+        memory_record_free(record);
+        return;
+    }
+
+    uint64_t size;
+    if (!passthrough_set_remove(&device->passthrough, memory, &size)) {
+        LOG_ERROR(device, "vkFreeMemory: memory 0x%llx is not a live allocation of this device (freed twice?); ignored",
+                  (unsigned long long)memory);
+        return;
+    }
+    driver_free(device, memory);
+    device_counters *c = &device->counters;
+    atomic_fetch_sub(&c->passthrough_live, 1);
+    atomic_fetch_sub(&c->passthrough_bytes, size);
+}

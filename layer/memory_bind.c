@@ -1,0 +1,357 @@
+/*
+ * memory_bind.c: every bind of a resource to memory.
+ *
+ * The app binds at memoryOffset inside its allocation; the driver must see
+ * (block, slice offset + memoryOffset). Before a bind into a layer handle
+ * reaches the driver, the layer asks the driver for the resource's requirements
+ * and checks the memory type, the size, and the alignment of the real offset. A
+ * slice nobody has used yet moves to a stronger alignment if it needs one; a
+ * bind that would still be misaligned is refused and never reaches the driver.
+ *
+ * Arrays (bind2, sparse, video, acceleration structures) are copied to the
+ * thread's scratch arena only when they hold a layer handle; otherwise they go
+ * down untouched.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "log.h"
+#include "scratch_arena.h"
+
+#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
+#define HAS_LAYER_MEMORY(items, count, type) any_layer_memory((items), (count), sizeof(type), offsetof(type, memory))
+
+/* Checks a bind into memory at offset against the resource's requirements and
+ * returns where the driver must bind it. */
+static VkResult translate_bind(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
+                               const VkMemoryRequirements *requirements, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (record == NULL) {
+        *out_memory = memory;
+        *out_offset = offset;
+        return VK_SUCCESS;
+    }
+    unsigned long long handle = (unsigned long long)memory;
+    uint64_t alignment = pow2_at_least(requirements->alignment);
+    if (!(requirements->memoryTypeBits & (1u << record->memory_type))) {
+        LOG_ERROR(device, "%s: memory 0x%llx is of memory type %u, which the resource does not allow (memoryTypeBits 0x%x)",
+                  caller, handle, record->memory_type, requirements->memoryTypeBits);
+        return VK_ERROR_UNKNOWN;
+    }
+    if (offset % alignment != 0) {
+        LOG_ERROR(device, "%s: memoryOffset %llu is not a multiple of the resource's alignment %llu", caller,
+                  (unsigned long long)offset, (unsigned long long)alignment);
+        return VK_ERROR_UNKNOWN;
+    }
+    if (offset > record->size || requirements->size > record->size - offset) {
+        LOG_ERROR(device, "%s: %llu bytes at memoryOffset %llu do not fit in memory 0x%llx of %llu bytes", caller,
+                  (unsigned long long)requirements->size, (unsigned long long)offset, handle,
+                  (unsigned long long)record->size);
+        return VK_ERROR_UNKNOWN;
+    }
+    note_requirements(device, requirements);
+    return memory_translate(device, caller, memory, offset, alignment, out_memory, out_offset);
+}
+
+static bool is_layer_memory(VkDeviceMemory memory) {
+    bool stale;
+    return memory_record_of(memory, &stale) != NULL || stale;
+}
+
+/* ---- requirements of the resource being bound ----------------------------------- */
+
+static void buffer_requirements(suballoc_device *device, VkBuffer buffer, VkMemoryRequirements *out) {
+    device->next.GetBufferMemoryRequirements(device->handle, buffer, out);
+}
+
+/* A disjoint image binds each plane on its own: ask for that plane's requirements. */
+static void image_requirements(suballoc_device *device, VkImage image, const void *bind_chain, VkMemoryRequirements *out) {
+    const VkBindImagePlaneMemoryInfo *plane = NULL;
+    for (const VkBaseInStructure *s = bind_chain; s != NULL; s = s->pNext)
+        if (s->sType == VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO) plane = (const void *)s;
+    PFN_vkGetImageMemoryRequirements2 get2 = device->next.GetImageMemoryRequirements2 != NULL
+                                                 ? device->next.GetImageMemoryRequirements2
+                                                 : device->next.GetImageMemoryRequirements2KHR;
+    if (plane == NULL || get2 == NULL) {
+        device->next.GetImageMemoryRequirements(device->handle, image, out);
+        return;
+    }
+    VkImagePlaneMemoryRequirementsInfo plane_info = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_PLANE_MEMORY_REQUIREMENTS_INFO,
+        .planeAspect = plane->planeAspect,
+    };
+    VkImageMemoryRequirementsInfo2 info = {
+        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+        .pNext = &plane_info,
+        .image = image,
+    };
+    VkMemoryRequirements2 requirements = {.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
+    get2(device->handle, &info, &requirements);
+    *out = requirements.memoryRequirements;
+}
+
+/* ---- bind 1 ------------------------------------------------------------------------ */
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize offset) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (!is_layer_memory(memory)) return device->next.BindBufferMemory(handle, buffer, memory, offset);
+    VkMemoryRequirements requirements;
+    buffer_requirements(device, buffer, &requirements);
+    VkResult result = translate_bind(device, "vkBindBufferMemory", memory, offset, &requirements, &memory, &offset);
+    return result != VK_SUCCESS ? result : device->next.BindBufferMemory(handle, buffer, memory, offset);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory, VkDeviceSize offset) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (!is_layer_memory(memory)) return device->next.BindImageMemory(handle, image, memory, offset);
+    VkMemoryRequirements requirements;
+    image_requirements(device, image, NULL, &requirements);
+    VkResult result = translate_bind(device, "vkBindImageMemory", memory, offset, &requirements, &memory, &offset);
+    return result != VK_SUCCESS ? result : device->next.BindImageMemory(handle, image, memory, offset);
+}
+
+/* ---- bind 2: all or nothing, as the driver would ------------------------------------ */
+
+static VkResult bind_buffers(VkDevice handle, const char *caller, uint32_t count, const VkBindBufferMemoryInfo *infos,
+                             PFN_vkBindBufferMemory2 next) {
+    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindBufferMemoryInfo)) return next(handle, count, infos);
+    suballoc_device *device = DEVICE_OF(handle);
+    scratch_frame frame = scratch_frame_begin();
+    VkBindBufferMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindBufferMemoryInfo));
+    VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
+        if (!is_layer_memory(copy[i].memory)) continue;
+        VkMemoryRequirements requirements;
+        buffer_requirements(device, copy[i].buffer, &requirements);
+        result = translate_bind(device, caller, copy[i].memory, copy[i].memoryOffset, &requirements, &copy[i].memory,
+                                &copy[i].memoryOffset);
+    }
+    if (result == VK_SUCCESS) result = next(handle, count, copy);
+    scratch_frame_end(&frame);
+    return result;
+}
+
+static VkResult bind_images(VkDevice handle, const char *caller, uint32_t count, const VkBindImageMemoryInfo *infos,
+                            PFN_vkBindImageMemory2 next) {
+    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindImageMemoryInfo)) return next(handle, count, infos);
+    suballoc_device *device = DEVICE_OF(handle);
+    scratch_frame frame = scratch_frame_begin();
+    VkBindImageMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindImageMemoryInfo));
+    VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
+        if (!is_layer_memory(copy[i].memory)) continue;
+        VkMemoryRequirements requirements;
+        image_requirements(device, copy[i].image, copy[i].pNext, &requirements);
+        result = translate_bind(device, caller, copy[i].memory, copy[i].memoryOffset, &requirements, &copy[i].memory,
+                                &copy[i].memoryOffset);
+    }
+    if (result == VK_SUCCESS) result = next(handle, count, copy);
+    scratch_frame_end(&frame);
+    return result;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2(VkDevice handle, uint32_t count, const VkBindBufferMemoryInfo *infos) {
+    return bind_buffers(handle, "vkBindBufferMemory2", count, infos, DEVICE_OF(handle)->next.BindBufferMemory2);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2KHR(VkDevice handle, uint32_t count, const VkBindBufferMemoryInfo *infos) {
+    return bind_buffers(handle, "vkBindBufferMemory2KHR", count, infos, DEVICE_OF(handle)->next.BindBufferMemory2KHR);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2(VkDevice handle, uint32_t count, const VkBindImageMemoryInfo *infos) {
+    return bind_images(handle, "vkBindImageMemory2", count, infos, DEVICE_OF(handle)->next.BindImageMemory2);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2KHR(VkDevice handle, uint32_t count, const VkBindImageMemoryInfo *infos) {
+    return bind_images(handle, "vkBindImageMemory2KHR", count, infos, DEVICE_OF(handle)->next.BindImageMemory2KHR);
+}
+
+/* ---- sparse binding ------------------------------------------------------------------ */
+
+/* A translated copy of binds (into the frame) when any names a layer handle. */
+static VkResult translate_sparse_binds(suballoc_device *device, scratch_frame *frame, const VkSparseMemoryBind **binds,
+                                       uint32_t count, uint64_t alignment, uint32_t memory_type_bits) {
+    if (!HAS_LAYER_MEMORY(*binds, count, VkSparseMemoryBind)) return VK_SUCCESS;
+    VkSparseMemoryBind *copy = scratch_alloc(frame, count * sizeof *copy, _Alignof(VkSparseMemoryBind));
+    if (copy == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    memcpy(copy, *binds, count * sizeof *copy);
+    for (uint32_t i = 0; i < count; i++) {
+        if (copy[i].memory == VK_NULL_HANDLE) continue; /* an unbind */
+        VkMemoryRequirements requirements = {copy[i].size, alignment, memory_type_bits};
+        VkResult result = translate_bind(device, "vkQueueBindSparse", copy[i].memory, copy[i].memoryOffset,
+                                         &requirements, &copy[i].memory, &copy[i].memoryOffset);
+        if (result != VK_SUCCESS) return result;
+    }
+    *binds = copy;
+    return VK_SUCCESS;
+}
+
+static VkResult translate_sparse_image_binds(suballoc_device *device, scratch_frame *frame,
+                                             const VkSparseImageMemoryBind **binds, uint32_t count,
+                                             const VkMemoryRequirements *image) {
+    if (!HAS_LAYER_MEMORY(*binds, count, VkSparseImageMemoryBind)) return VK_SUCCESS;
+    VkSparseImageMemoryBind *copy = scratch_alloc(frame, count * sizeof *copy, _Alignof(VkSparseImageMemoryBind));
+    if (copy == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    memcpy(copy, *binds, count * sizeof *copy);
+    for (uint32_t i = 0; i < count; i++) {
+        if (copy[i].memory == VK_NULL_HANDLE) continue;
+        VkMemoryRequirements requirements = {image->alignment, image->alignment, image->memoryTypeBits};
+        VkResult result = translate_bind(device, "vkQueueBindSparse", copy[i].memory, copy[i].memoryOffset,
+                                         &requirements, &copy[i].memory, &copy[i].memoryOffset);
+        if (result != VK_SUCCESS) return result;
+    }
+    *binds = copy;
+    return VK_SUCCESS;
+}
+
+/* Copies an array of n structs of the given type into the frame. */
+#define COPY_ARRAY(frame, out, in, n, type)                                            \
+    do {                                                                               \
+        (out) = NULL;                                                                  \
+        if ((n) == 0) break;                                                           \
+        type *copy_ = scratch_alloc((frame), (n) * sizeof(type), _Alignof(type));     \
+        if (copy_ == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;                         \
+        memcpy(copy_, (in), (n) * sizeof(type));                                       \
+        (out) = copy_;                                                                 \
+    } while (0)
+
+static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_frame *frame, VkBindSparseInfo *info) {
+    VkSparseBufferMemoryBindInfo *buffers;
+    COPY_ARRAY(frame, buffers, info->pBufferBinds, info->bufferBindCount, VkSparseBufferMemoryBindInfo);
+    for (uint32_t b = 0; b < info->bufferBindCount; b++) {
+        VkMemoryRequirements r;
+        buffer_requirements(device, buffers[b].buffer, &r);
+        VkResult result = translate_sparse_binds(device, frame, &buffers[b].pBinds, buffers[b].bindCount, r.alignment,
+                                                 r.memoryTypeBits);
+        if (result != VK_SUCCESS) return result;
+    }
+    info->pBufferBinds = buffers;
+
+    VkSparseImageOpaqueMemoryBindInfo *opaque;
+    COPY_ARRAY(frame, opaque, info->pImageOpaqueBinds, info->imageOpaqueBindCount, VkSparseImageOpaqueMemoryBindInfo);
+    for (uint32_t b = 0; b < info->imageOpaqueBindCount; b++) {
+        VkMemoryRequirements r;
+        device->next.GetImageMemoryRequirements(device->handle, opaque[b].image, &r);
+        VkResult result = translate_sparse_binds(device, frame, &opaque[b].pBinds, opaque[b].bindCount, r.alignment,
+                                                 r.memoryTypeBits);
+        if (result != VK_SUCCESS) return result;
+    }
+    info->pImageOpaqueBinds = opaque;
+
+    VkSparseImageMemoryBindInfo *images;
+    COPY_ARRAY(frame, images, info->pImageBinds, info->imageBindCount, VkSparseImageMemoryBindInfo);
+    for (uint32_t b = 0; b < info->imageBindCount; b++) {
+        VkMemoryRequirements r;
+        device->next.GetImageMemoryRequirements(device->handle, images[b].image, &r);
+        VkResult result = translate_sparse_image_binds(device, frame, &images[b].pBinds, images[b].bindCount, &r);
+        if (result != VK_SUCCESS) return result;
+    }
+    info->pImageBinds = images;
+    return VK_SUCCESS;
+}
+
+static bool sparse_info_has_layer_memory(const VkBindSparseInfo *info) {
+    for (uint32_t b = 0; b < info->bufferBindCount; b++)
+        if (HAS_LAYER_MEMORY(info->pBufferBinds[b].pBinds, info->pBufferBinds[b].bindCount, VkSparseMemoryBind)) return true;
+    for (uint32_t b = 0; b < info->imageOpaqueBindCount; b++)
+        if (HAS_LAYER_MEMORY(info->pImageOpaqueBinds[b].pBinds, info->pImageOpaqueBinds[b].bindCount, VkSparseMemoryBind))
+            return true;
+    for (uint32_t b = 0; b < info->imageBindCount; b++)
+        if (HAS_LAYER_MEMORY(info->pImageBinds[b].pBinds, info->pImageBinds[b].bindCount, VkSparseImageMemoryBind))
+            return true;
+    return false;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_QueueBindSparse(VkQueue queue, uint32_t count, const VkBindSparseInfo *infos, VkFence fence) {
+    suballoc_device *device = DEVICE_OF(queue); /* a queue shares its device's dispatch key */
+    bool translate = false;
+    for (uint32_t i = 0; i < count && !translate; i++) translate = sparse_info_has_layer_memory(&infos[i]);
+    if (!translate) return device->next.QueueBindSparse(queue, count, infos, fence);
+
+    scratch_frame frame = scratch_frame_begin();
+    VkBindSparseInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindSparseInfo));
+    VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) result = translate_bind_sparse_info(device, &frame, &copy[i]);
+    if (result == VK_SUCCESS) result = device->next.QueueBindSparse(queue, count, copy, fence);
+    scratch_frame_end(&frame);
+    return result;
+}
+
+/* ---- video sessions ----------------------------------------------------------------- */
+
+static VkResult video_requirements(suballoc_device *device, scratch_frame *frame, VkVideoSessionKHR session,
+                                   uint32_t bind_index, VkMemoryRequirements *out) {
+    uint32_t n = 0;
+    if (device->next.GetVideoSessionMemoryRequirementsKHR == NULL) return VK_ERROR_UNKNOWN;
+    device->next.GetVideoSessionMemoryRequirementsKHR(device->handle, session, &n, NULL);
+    VkVideoSessionMemoryRequirementsKHR *all = scratch_alloc(frame, n * sizeof *all, _Alignof(VkVideoSessionMemoryRequirementsKHR));
+    if (all == NULL && n > 0) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    for (uint32_t i = 0; i < n; i++) all[i] = (VkVideoSessionMemoryRequirementsKHR){.sType = VK_STRUCTURE_TYPE_VIDEO_SESSION_MEMORY_REQUIREMENTS_KHR};
+    device->next.GetVideoSessionMemoryRequirementsKHR(device->handle, session, &n, all);
+    for (uint32_t i = 0; i < n; i++) {
+        if (all[i].memoryBindIndex != bind_index) continue;
+        *out = all[i].memoryRequirements;
+        return VK_SUCCESS;
+    }
+    LOG_ERROR(device, "vkBindVideoSessionMemoryKHR: the session has no memoryBindIndex %u", bind_index);
+    return VK_ERROR_UNKNOWN;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, VkVideoSessionKHR session, uint32_t count,
+                                                                const VkBindVideoSessionMemoryInfoKHR *infos) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindVideoSessionMemoryInfoKHR))
+        return device->next.BindVideoSessionMemoryKHR(handle, session, count, infos);
+
+    scratch_frame frame = scratch_frame_begin();
+    VkBindVideoSessionMemoryInfoKHR *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindVideoSessionMemoryInfoKHR));
+    VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
+        if (!is_layer_memory(copy[i].memory)) continue;
+        VkMemoryRequirements requirements;
+        result = video_requirements(device, &frame, session, copy[i].memoryBindIndex, &requirements);
+        requirements.size = copy[i].memorySize;
+        if (result == VK_SUCCESS)
+            result = translate_bind(device, "vkBindVideoSessionMemoryKHR", copy[i].memory, copy[i].memoryOffset,
+                                    &requirements, &copy[i].memory, &copy[i].memoryOffset);
+    }
+    if (result == VK_SUCCESS) result = device->next.BindVideoSessionMemoryKHR(handle, session, count, copy);
+    scratch_frame_end(&frame);
+    return result;
+}
+
+/* ---- NV acceleration structures ------------------------------------------------------- */
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindAccelerationStructureMemoryNV(VkDevice handle, uint32_t count,
+                                                                        const VkBindAccelerationStructureMemoryInfoNV *infos) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindAccelerationStructureMemoryInfoNV))
+        return device->next.BindAccelerationStructureMemoryNV(handle, count, infos);
+
+    scratch_frame frame = scratch_frame_begin();
+    VkBindAccelerationStructureMemoryInfoNV *copy =
+        scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindAccelerationStructureMemoryInfoNV));
+    VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
+        if (!is_layer_memory(copy[i].memory)) continue;
+        VkAccelerationStructureMemoryRequirementsInfoNV query = {
+            .sType = VK_STRUCTURE_TYPE_ACCELERATION_STRUCTURE_MEMORY_REQUIREMENTS_INFO_NV,
+            .type = VK_ACCELERATION_STRUCTURE_MEMORY_REQUIREMENTS_TYPE_OBJECT_NV,
+            .accelerationStructure = copy[i].accelerationStructure,
+        };
+        VkMemoryRequirements2 requirements = {.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
+        device->next.GetAccelerationStructureMemoryRequirementsNV(handle, &query, &requirements);
+        result = translate_bind(device, "vkBindAccelerationStructureMemoryNV", copy[i].memory, copy[i].memoryOffset,
+                                &requirements.memoryRequirements, &copy[i].memory, &copy[i].memoryOffset);
+    }
+    if (result == VK_SUCCESS) result = device->next.BindAccelerationStructureMemoryNV(handle, count, copy);
+    scratch_frame_end(&frame);
+    return result;
+}

@@ -1,0 +1,245 @@
+/*
+ * object_info.c: the entry points that name a VkDeviceMemory without binding it:
+ * debug names and tags, private data, commitment, priority, opaque capture
+ * addresses, fd export.
+ *
+ * A layer handle must never reach the driver, which would read it as one of its
+ * own objects. Where a call describes one app allocation (a name, private data)
+ * the layer answers it itself; where the block's answer holds for the slice too
+ * (the opaque address, plus the slice offset) the layer asks about the block.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
+
+struct private_data_entry {
+    uint64_t object;
+    VkPrivateDataSlot slot;
+    uint64_t data;
+    struct private_data_entry *next;
+};
+
+/* A live layer handle named by a call, or NULL (driver handle, or logged misuse). */
+static suballoc_memory *named_layer_memory(suballoc_device *device, const char *caller, uint64_t object, bool *invalid) {
+    return layer_memory_of(device, caller, (VkDeviceMemory)object, invalid);
+}
+
+VKAPI_ATTR void VKAPI_CALL layer_GetDeviceMemoryCommitment(VkDevice handle, VkDeviceMemory memory, VkDeviceSize *committed) {
+    suballoc_device *device = DEVICE_OF(handle);
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, "vkGetDeviceMemoryCommitment", memory, &invalid);
+    if (invalid) {
+        *committed = 0;
+        return;
+    }
+    if (record == NULL) {
+        device->next.GetDeviceMemoryCommitment(handle, memory, committed);
+        return;
+    }
+    *committed = record->size; /* lazily allocated memory is never sub-allocated: all of it is committed */
+}
+
+/* ---- debug names and tags ------------------------------------------------------------- */
+
+static void set_name(suballoc_memory *record, const char *name) {
+    free(record->debug_name);
+    record->debug_name = (name != NULL && name[0] != '\0') ? strdup(name) : NULL;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice handle, const VkDebugUtilsObjectNameInfoEXT *info) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY) {
+        bool invalid;
+        suballoc_memory *record = named_layer_memory(device, "vkSetDebugUtilsObjectNameEXT", info->objectHandle, &invalid);
+        if (invalid) return VK_ERROR_UNKNOWN;
+        if (record != NULL) {
+            set_name(record, info->pObjectName);
+            return VK_SUCCESS;
+        }
+    }
+    return device->next.SetDebugUtilsObjectNameEXT(handle, info);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice handle, const VkDebugUtilsObjectTagInfoEXT *info) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY) {
+        bool invalid;
+        suballoc_memory *record = named_layer_memory(device, "vkSetDebugUtilsObjectTagEXT", info->objectHandle, &invalid);
+        if (invalid) return VK_ERROR_UNKNOWN;
+        if (record != NULL) return VK_SUCCESS; /* tags are for tools below; none can see a slice */
+    }
+    return device->next.SetDebugUtilsObjectTagEXT(handle, info);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice handle, const VkDebugMarkerObjectNameInfoEXT *info) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT) {
+        bool invalid;
+        suballoc_memory *record = named_layer_memory(device, "vkDebugMarkerSetObjectNameEXT", info->object, &invalid);
+        if (invalid) return VK_ERROR_UNKNOWN;
+        if (record != NULL) {
+            set_name(record, info->pObjectName);
+            return VK_SUCCESS;
+        }
+    }
+    return device->next.DebugMarkerSetObjectNameEXT(handle, info);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectTagEXT(VkDevice handle, const VkDebugMarkerObjectTagInfoEXT *info) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT) {
+        bool invalid;
+        suballoc_memory *record = named_layer_memory(device, "vkDebugMarkerSetObjectTagEXT", info->object, &invalid);
+        if (invalid) return VK_ERROR_UNKNOWN;
+        if (record != NULL) return VK_SUCCESS;
+    }
+    return device->next.DebugMarkerSetObjectTagEXT(handle, info);
+}
+
+/* ---- private data on layer handles ------------------------------------------------------ */
+
+static struct private_data_entry **find_entry(suballoc_device *device, uint64_t object, VkPrivateDataSlot slot) {
+    struct private_data_entry **p = &device->private_data;
+    while (*p != NULL && !((*p)->object == object && (*p)->slot == slot)) p = &(*p)->next;
+    return p;
+}
+
+static VkResult set_private_data(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t data,
+                                 PFN_vkSetPrivateData next) {
+    suballoc_device *device = DEVICE_OF(handle);
+    if (type != VK_OBJECT_TYPE_DEVICE_MEMORY) return next(handle, type, object, slot, data);
+    bool invalid;
+    suballoc_memory *record = named_layer_memory(device, "vkSetPrivateData", object, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (record == NULL) return next(handle, type, object, slot, data);
+
+    VkResult result = VK_SUCCESS;
+    pthread_mutex_lock(&device->private_data_lock);
+    struct private_data_entry **p = find_entry(device, object, slot);
+    if (*p == NULL) *p = calloc(1, sizeof **p);
+    if (*p == NULL) {
+        result = VK_ERROR_OUT_OF_HOST_MEMORY;
+    } else {
+        (*p)->object = object;
+        (*p)->slot = slot;
+        (*p)->data = data;
+        record->has_private_data = true;
+    }
+    pthread_mutex_unlock(&device->private_data_lock);
+    return result;
+}
+
+static void get_private_data(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t *data,
+                             PFN_vkGetPrivateData next) {
+    suballoc_device *device = DEVICE_OF(handle);
+    bool invalid = false;
+    suballoc_memory *record =
+        type == VK_OBJECT_TYPE_DEVICE_MEMORY ? named_layer_memory(device, "vkGetPrivateData", object, &invalid) : NULL;
+    if (record == NULL && !invalid) {
+        next(handle, type, object, slot, data);
+        return;
+    }
+    *data = 0; /* the spec's answer for data never set */
+    if (invalid) return;
+    pthread_mutex_lock(&device->private_data_lock);
+    struct private_data_entry *entry = *find_entry(device, object, slot);
+    if (entry != NULL) *data = entry->data;
+    pthread_mutex_unlock(&device->private_data_lock);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateData(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
+                                                     uint64_t data) {
+    return set_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.SetPrivateData);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
+                                                        uint64_t data) {
+    return set_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.SetPrivateDataEXT);
+}
+
+VKAPI_ATTR void VKAPI_CALL layer_GetPrivateData(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
+                                                 uint64_t *data) {
+    get_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.GetPrivateData);
+}
+
+VKAPI_ATTR void VKAPI_CALL layer_GetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
+                                                    uint64_t *data) {
+    get_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.GetPrivateDataEXT);
+}
+
+void private_data_release_object(suballoc_device *device, uint64_t object) {
+    pthread_mutex_lock(&device->private_data_lock);
+    struct private_data_entry **p = &device->private_data;
+    while (*p != NULL) {
+        if ((*p)->object != object) {
+            p = &(*p)->next;
+            continue;
+        }
+        struct private_data_entry *gone = *p;
+        *p = gone->next;
+        free(gone);
+    }
+    pthread_mutex_unlock(&device->private_data_lock);
+}
+
+void private_data_release_all(suballoc_device *device) {
+    struct private_data_entry *entry = device->private_data;
+    while (entry != NULL) {
+        struct private_data_entry *next = entry->next;
+        free(entry);
+        entry = next;
+    }
+    device->private_data = NULL;
+}
+
+/* ---- priority, capture address, export ------------------------------------------------- */
+
+VKAPI_ATTR void VKAPI_CALL layer_SetDeviceMemoryPriorityEXT(VkDevice handle, VkDeviceMemory memory, float priority) {
+    suballoc_device *device = DEVICE_OF(handle);
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, "vkSetDeviceMemoryPriorityEXT", memory, &invalid);
+    if (invalid) return;
+    if (record == NULL) {
+        device->next.SetDeviceMemoryPriorityEXT(handle, memory, priority);
+        return;
+    }
+    /* A priority is a hint; changing a shared block's would move its neighbours too. */
+    LOG_DEBUG(device, "vkSetDeviceMemoryPriorityEXT: memory 0x%llx shares a block; priority %.2f not applied",
+              (unsigned long long)memory, (double)priority);
+}
+
+static uint64_t opaque_capture_address(VkDevice handle, const VkDeviceMemoryOpaqueCaptureAddressInfo *info,
+                                       PFN_vkGetDeviceMemoryOpaqueCaptureAddress next) {
+    suballoc_device *device = DEVICE_OF(handle);
+    VkDeviceMemoryOpaqueCaptureAddressInfo block_info = *info;
+    VkDeviceSize offset;
+    if (memory_translate(device, "vkGetDeviceMemoryOpaqueCaptureAddress", info->memory, 0, 1, &block_info.memory,
+                         &offset) != VK_SUCCESS)
+        return 0;
+    uint64_t base = next(handle, &block_info);
+    return base == 0 ? 0 : base + offset;
+}
+
+VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddress(VkDevice handle,
+                                                                          const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
+    return opaque_capture_address(handle, info, DEVICE_OF(handle)->next.GetDeviceMemoryOpaqueCaptureAddress);
+}
+
+VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddressKHR(VkDevice handle,
+                                                                             const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
+    return opaque_capture_address(handle, info, DEVICE_OF(handle)->next.GetDeviceMemoryOpaqueCaptureAddressKHR);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_GetMemoryFdKHR(VkDevice handle, const VkMemoryGetFdInfoKHR *info, int *fd) {
+    suballoc_device *device = DEVICE_OF(handle);
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, "vkGetMemoryFdKHR", info->memory, &invalid);
+    if (record == NULL && !invalid) return device->next.GetMemoryFdKHR(handle, info, fd);
+    if (record != NULL)
+        LOG_ERROR(device, "vkGetMemoryFdKHR: memory 0x%llx was not allocated for export (no VkExportMemoryAllocateInfo)",
+                  (unsigned long long)info->memory);
+    return VK_ERROR_UNKNOWN;
+}

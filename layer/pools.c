@@ -1,0 +1,444 @@
+/*
+ * pools.c: blocks of driver memory and the slices carved from them.
+ *
+ * A pool holds the blocks of one memory type and one set of allocate flags. Its
+ * block size starts at an eighth of the preferred size and doubles up to it, so a
+ * small app never pays for a huge block. The preferred size follows the heap: a
+ * small heap (a 256 MiB BAR heap, say) gets blocks of an eighth of its size.
+ * When the driver refuses a block, the pool halves the size and tries again;
+ * the caller falls back to a plain driver allocation of the exact size after
+ * that, so the layer never refuses what the driver alone would have given.
+ *
+ * Every slice starts on the pool's unit, which covers bufferImageGranularity and
+ * nonCoherentAtomSize, and ends on it too, so neighbouring app allocations never
+ * share a granularity page or a non-coherent atom.
+ */
+#include <stdlib.h>
+
+#include "log.h"
+
+#define MIB (1024ull * 1024ull)
+#define GIB (1024ull * MIB)
+#define SMALL_HEAP_SIZE (1 * GIB)            /* heaps up to this get heap/8 blocks */
+#define LARGE_HEAP_BLOCK_SIZE (256 * MIB)
+#define MIN_BLOCK_SIZE (1 * MIB)
+#define FIRST_BLOCK_FRACTION 8               /* first block = preferred / 8 */
+#define MIN_UNIT 64ull
+
+/* ---- driver allocations, counted against the real limit ------------------------ */
+
+VkResult driver_allocate(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *memory) {
+    device_counters *c = &device->counters;
+    uint64_t live = atomic_fetch_add(&c->driver_live, 1) + 1;
+    if (live > device->driver_allocation_limit) {
+        atomic_fetch_sub(&c->driver_live, 1);
+        return VK_ERROR_TOO_MANY_OBJECTS;
+    }
+    VkResult result = device->next.AllocateMemory(device->handle, info, NULL, memory);
+    if (result != VK_SUCCESS) {
+        atomic_fetch_sub(&c->driver_live, 1);
+        return result;
+    }
+    atomic_fetch_add(&c->driver_allocations, 1);
+    stats_raise_peak(&c->driver_live_peak, live);
+    return VK_SUCCESS;
+}
+
+void driver_free(suballoc_device *device, VkDeviceMemory memory) {
+    device->next.FreeMemory(device->handle, memory, NULL);
+    atomic_fetch_sub(&device->counters.driver_live, 1);
+}
+
+/* ---- per-type policy ------------------------------------------------------------ */
+
+static uint64_t preferred_block_size(const suballoc_device *device, uint32_t heap) {
+    uint64_t heap_size = device->memory.memoryHeaps[heap].size;
+    uint64_t size = device->settings->block_size;
+    if (size == 0) size = heap_size <= SMALL_HEAP_SIZE ? heap_size / 8 : LARGE_HEAP_BLOCK_SIZE;
+    if (heap_size >= MIN_BLOCK_SIZE) size = min_u64(size, heap_size);
+    return max_u64(size, MIN_BLOCK_SIZE);
+}
+
+void device_init_memory_types(suballoc_device *device) {
+    for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++) {
+        memory_type_info *type = &device->types[t];
+        const VkMemoryType *vk = &device->memory.memoryTypes[t];
+        type->flags = vk->propertyFlags;
+        type->heap = vk->heapIndex;
+        type->suballocatable =
+            !(vk->propertyFlags & (VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT | VK_MEMORY_PROPERTY_PROTECTED_BIT));
+        type->preferred_block_size = preferred_block_size(device, vk->heapIndex);
+        type->dedicated_threshold = device->settings->dedicated_threshold != 0 ? device->settings->dedicated_threshold
+                                                                               : type->preferred_block_size / 2;
+        uint64_t base = max_u64(MIN_UNIT, pow2_at_least(device->settings->min_alignment));
+        if (vk->propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+            base = max_u64(base, pow2_at_least(device->min_memory_map_alignment));
+        type->base_alignment = base;
+        atomic_init(&type->alignment_floor, base);
+        atomic_init(&type->pools, NULL);
+    }
+}
+
+/* The granule every slice starts and ends on. */
+static uint64_t pool_unit(const suballoc_device *device, uint32_t memory_type) {
+    uint64_t unit = max_u64(MIN_UNIT, pow2_at_least(device->buffer_image_granularity));
+    if (device->types[memory_type].flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+        unit = max_u64(unit, pow2_at_least(device->non_coherent_atom_size));
+    return unit;
+}
+
+/* ---- pools ----------------------------------------------------------------------- */
+
+static bool same_key(const pool_key *a, const pool_key *b) {
+    return a->memory_type == b->memory_type && a->flags == b->flags && a->device_mask == b->device_mask &&
+           a->priority == b->priority;
+}
+
+static suballoc_pool *find_pool(memory_type_info *type, const pool_key *key, _Atomic(suballoc_pool *) **tail) {
+    _Atomic(suballoc_pool *) *link = &type->pools;
+    for (suballoc_pool *p = atomic_load_explicit(link, memory_order_acquire); p != NULL;
+         p = atomic_load_explicit(link, memory_order_acquire)) {
+        if (same_key(&p->key, key)) return p;
+        link = &p->next_in_type;
+    }
+    if (tail != NULL) *tail = link;
+    return NULL;
+}
+
+static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
+    suballoc_pool *pool = calloc(1, sizeof *pool);
+    if (pool == NULL) return NULL;
+    pool->key = *key;
+    pool->device = device;
+    pthread_mutex_init(&pool->lock, NULL);
+    pool->unit = pool_unit(device, key->memory_type);
+    uint64_t preferred = device->types[key->memory_type].preferred_block_size;
+    pool->next_block_size = max_u64(MIN_BLOCK_SIZE, preferred / FIRST_BLOCK_FRACTION);
+    atomic_init(&pool->next_in_type, NULL);
+    return pool;
+}
+
+suballoc_pool *pool_find_or_create(suballoc_device *device, const pool_key *key) {
+    memory_type_info *type = &device->types[key->memory_type];
+    suballoc_pool *pool = find_pool(type, key, NULL);
+    if (pool != NULL) return pool;
+
+    pthread_mutex_lock(&device->pools_lock);
+    _Atomic(suballoc_pool *) *tail = NULL;
+    pool = find_pool(type, key, &tail); /* another thread may have made it meanwhile */
+    if (pool == NULL) {
+        pool = pool_new(device, key);
+        if (pool != NULL) atomic_store_explicit(tail, pool, memory_order_release);
+    }
+    pthread_mutex_unlock(&device->pools_lock);
+    return pool;
+}
+
+/* ---- blocks ---------------------------------------------------------------------- */
+
+static void block_link_front(suballoc_pool *pool, suballoc_block *block) {
+    block->prev = NULL;
+    block->next = pool->blocks;
+    if (pool->blocks != NULL) pool->blocks->prev = block;
+    pool->blocks = block;
+}
+
+static void block_unlink(suballoc_pool *pool, suballoc_block *block) {
+    if (block->prev != NULL) block->prev->next = block->next;
+    else pool->blocks = block->next;
+    if (block->next != NULL) block->next->prev = block->prev;
+}
+
+/* Bytes the heap can still give, when the driver says (VK_EXT_memory_budget). */
+static uint64_t heap_room(const suballoc_device *device, uint32_t heap) {
+    if (!device->has_memory_budget) return UINT64_MAX;
+    VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+    VkPhysicalDeviceMemoryProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &budget};
+    device->instance->next.GetPhysicalDeviceMemoryProperties2(device->physical_device, &properties);
+    uint64_t limit = budget.heapBudget[heap], used = budget.heapUsage[heap];
+    return limit > used ? limit - used : 0;
+}
+
+static uint64_t floor_pow2(uint64_t value) {
+    return value == 0 ? 0 : 1ull << (63 - __builtin_clzll(value));
+}
+
+static VkResult allocate_block_memory(suballoc_pool *pool, uint64_t size, VkDeviceMemory *memory) {
+    VkMemoryPriorityAllocateInfoEXT priority = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT,
+        .priority = pool->key.priority,
+    };
+    VkMemoryAllocateFlagsInfo flags = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+        .flags = pool->key.flags,
+        .deviceMask = pool->key.device_mask,
+    };
+    const void *chain = NULL;
+    if (pool->key.priority != 0.5f) {
+        priority.pNext = chain;
+        chain = &priority;
+    }
+    if (pool->key.flags != 0) {
+        flags.pNext = chain;
+        chain = &flags;
+    }
+    VkMemoryAllocateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+        .pNext = chain,
+        .allocationSize = size,
+        .memoryTypeIndex = pool->key.memory_type,
+    };
+    return driver_allocate(pool->device, &info, memory);
+}
+
+/* The smallest block whose one free region the offset allocator will hand out
+ * for a request of `needed` bytes: a free region is filed under the bin rounded
+ * down, a request looks from the bin rounded up, so an exact fit is not enough. */
+static uint64_t block_size_for(const suballoc_pool *pool, uint64_t needed) {
+    uint64_t units = (needed + pool->unit - 1) / pool->unit;
+    if (units < UINT32_MAX) units = offset_allocator_bin_to_units(offset_allocator_bin_round_up((uint32_t)units));
+    return align_up(units * pool->unit, MIN_BLOCK_SIZE);
+}
+
+/* A new block big enough for one slice of `needed` bytes, linked at the front.
+ * Called with the pool locked. */
+static VkResult pool_grow(suballoc_pool *pool, uint64_t needed, suballoc_block **out) {
+    suballoc_device *device = pool->device;
+    const memory_type_info *type = &device->types[pool->key.memory_type];
+    uint64_t smallest = block_size_for(pool, needed);
+    uint64_t size = max_u64(pool->next_block_size, smallest);
+    uint64_t room = heap_room(device, type->heap);
+    if (size > room) size = max_u64(smallest, floor_pow2(room));
+
+    VkDeviceMemory memory;
+    VkResult result;
+    for (;;) {
+        result = allocate_block_memory(pool, size, &memory);
+        if (result == VK_SUCCESS) break;
+        bool out_of_memory = result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY;
+        if (!out_of_memory || size / 2 < smallest) return result;
+        size /= 2;
+        pool->next_block_size = max_u64(MIN_BLOCK_SIZE, size); /* shrink: the heap is tight */
+        LOG_DEBUG(device, "memory type %u: block refused by the driver, trying %llu bytes", pool->key.memory_type,
+                  (unsigned long long)size);
+    }
+
+    suballoc_block *block = calloc(1, sizeof *block);
+    offset_allocator *allocator = block != NULL ? offset_allocator_create(size, pool->unit) : NULL;
+    if (allocator == NULL) {
+        free(block);
+        driver_free(device, memory);
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    block->memory = memory;
+    block->size = size;
+    block->allocator = allocator;
+    atomic_init(&block->mapped_base, NULL);
+    block->pool = pool;
+    block_link_front(pool, block);
+    pool->block_count++;
+    pool->empty_blocks++;
+    if (size >= pool->next_block_size) pool->next_block_size = min_u64(size * 2, type->preferred_block_size);
+    pool->next_block_size = max_u64(pool->next_block_size, MIN_BLOCK_SIZE);
+
+    device_counters *c = &device->counters;
+    stats_raise_peak(&c->blocks_peak, atomic_fetch_add(&c->blocks_live, 1) + 1);
+    stats_raise_peak(&c->block_bytes_peak, atomic_fetch_add(&c->block_bytes, size) + size);
+    LOG_DEBUG(device, "memory type %u: new block of %llu bytes (%u blocks)", pool->key.memory_type,
+              (unsigned long long)size, pool->block_count);
+    *out = block;
+    return VK_SUCCESS;
+}
+
+static void block_destroy(suballoc_device *device, suballoc_block *block) {
+    driver_free(device, block->memory); /* unmaps it too */
+    offset_allocator_destroy(block->allocator);
+    atomic_fetch_sub(&device->counters.blocks_live, 1);
+    atomic_fetch_sub(&device->counters.block_bytes, block->size);
+    free(block);
+}
+
+/* ---- slices ---------------------------------------------------------------------- */
+
+/* Finds room in an existing block, else grows the pool. Pool locked. */
+static VkResult carve_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, suballoc_block **out_block,
+                             offset_allocation *out) {
+    for (suballoc_block *b = pool->blocks; b != NULL; b = b->next) {
+        offset_allocator_result r = offset_allocator_allocate(b->allocator, reserved, alignment, out);
+        if (r == OFFSET_ALLOCATOR_OK) {
+            if (b != pool->blocks) { /* keep the block that has room where the next search starts */
+                block_unlink(pool, b);
+                block_link_front(pool, b);
+            }
+            *out_block = b;
+            return VK_SUCCESS;
+        }
+        if (r == OFFSET_ALLOCATOR_OUT_OF_MEMORY) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    suballoc_block *block;
+    VkResult result = pool_grow(pool, reserved + alignment, &block);
+    if (result != VK_SUCCESS) return result;
+    if (offset_allocator_allocate(block->allocator, reserved, alignment, out) != OFFSET_ALLOCATOR_OK)
+        return VK_ERROR_OUT_OF_HOST_MEMORY; /* node metadata; the empty block stays for later */
+    *out_block = block;
+    return VK_SUCCESS;
+}
+
+static void attach_locked(suballoc_pool *pool, suballoc_memory *record, suballoc_block *block, const offset_allocation *a) {
+    if (block->live_count++ == 0) pool->empty_blocks--;
+    record->block = block;
+    record->allocation = a->id;
+    record->offset = a->offset;
+    record->reserved = a->size;
+    record->prev_in_block = NULL;
+    record->next_in_block = block->live;
+    if (block->live != NULL) block->live->prev_in_block = record;
+    block->live = record;
+}
+
+/* Returns the block to destroy (outside the lock) when the policy says so. */
+static suballoc_block *detach_locked(suballoc_pool *pool, suballoc_memory *record) {
+    suballoc_block *block = record->block;
+    offset_allocator_free(block->allocator, record->allocation);
+    if (record->prev_in_block != NULL) record->prev_in_block->next_in_block = record->next_in_block;
+    else block->live = record->next_in_block;
+    if (record->next_in_block != NULL) record->next_in_block->prev_in_block = record->prev_in_block;
+    record->block = NULL;
+    if (--block->live_count != 0) return NULL;
+
+    pool->empty_blocks++;
+    suballoc_empty_block_policy policy = pool->device->settings->empty_block_policy;
+    bool release = policy == SUBALLOC_EMPTY_BLOCKS_RELEASE ||
+                   (policy == SUBALLOC_EMPTY_BLOCKS_KEEP_ONE && pool->empty_blocks > 1);
+    if (!release) return NULL;
+    block_unlink(pool, block);
+    pool->block_count--;
+    pool->empty_blocks--;
+    return block;
+}
+
+VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t size, uint64_t alignment) {
+    uint64_t reserved = align_up(size, pool->unit);
+    suballoc_block *block;
+    offset_allocation a;
+    pthread_mutex_lock(&pool->lock);
+    VkResult result = carve_locked(pool, reserved, alignment, &block, &a);
+    if (result == VK_SUCCESS) {
+        attach_locked(pool, record, block, &a);
+        pool_counters *c = &pool->counters;
+        c->allocations++;
+        c->live_peak = max_u64(c->live_peak, ++c->live);
+        c->requested_bytes += size;
+        c->requested_bytes_peak = max_u64(c->requested_bytes_peak, c->requested_bytes);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return result;
+}
+
+void pool_free(suballoc_memory *record) {
+    suballoc_pool *pool = record->block->pool;
+    pthread_mutex_lock(&pool->lock);
+    suballoc_block *release = detach_locked(pool, record);
+    pool->counters.live--;
+    pool->counters.requested_bytes -= record->size;
+    pthread_mutex_unlock(&pool->lock);
+    if (release != NULL) block_destroy(pool->device, release);
+}
+
+VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
+    alignment = pow2_at_least(alignment);
+    if (atomic_load_explicit(&record->placement_fixed, memory_order_acquire))
+        return record->offset % alignment == 0 ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+
+    suballoc_pool *pool = record->block->pool;
+    suballoc_block *release = NULL;
+    VkResult result = VK_SUCCESS;
+    pthread_mutex_lock(&pool->lock);
+    if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) && record->offset % alignment != 0) {
+        /* Nobody has seen this slice's bytes yet, so it can move to where the
+         * resource's alignment holds: carve the new slice, then drop the old. */
+        suballoc_block *block;
+        offset_allocation a;
+        result = carve_locked(pool, record->reserved, alignment, &block, &a);
+        if (result == VK_SUCCESS) {
+            release = detach_locked(pool, record);
+            attach_locked(pool, record, block, &a);
+        }
+    }
+    if (result == VK_SUCCESS && record->offset % alignment != 0) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    if (result == VK_SUCCESS) atomic_store_explicit(&record->placement_fixed, true, memory_order_release);
+    pthread_mutex_unlock(&pool->lock);
+    if (release != NULL) block_destroy(pool->device, release);
+    return result;
+}
+
+VkResult block_map(suballoc_block *block, uint8_t **base) {
+    uint8_t *mapped = atomic_load_explicit(&block->mapped_base, memory_order_acquire);
+    if (mapped != NULL) {
+        *base = mapped;
+        return VK_SUCCESS;
+    }
+    suballoc_pool *pool = block->pool;
+    suballoc_device *device = pool->device;
+    VkResult result = VK_SUCCESS;
+    pthread_mutex_lock(&pool->lock);
+    mapped = atomic_load_explicit(&block->mapped_base, memory_order_relaxed);
+    if (mapped == NULL) {
+        void *pointer = NULL;
+        result = device->next.MapMemory(device->handle, block->memory, 0, VK_WHOLE_SIZE, 0, &pointer);
+        if (result == VK_SUCCESS) {
+            mapped = pointer;
+            atomic_store_explicit(&block->mapped_base, mapped, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+    *base = mapped;
+    return result;
+}
+
+/* ---- the end of a device ------------------------------------------------------------ */
+
+static uint64_t release_leaked_records(suballoc_device *device, suballoc_block *block) {
+    uint64_t leaked = 0;
+    suballoc_memory *record = block->live;
+    while (record != NULL) {
+        suballoc_memory *next = record->next_in_block;
+        if (leaked < 8 || device->settings->log_level >= SUBALLOC_LOG_DEBUG)
+            LOG_WARNING(device, "vkDestroyDevice: app allocation 0x%llx (%llu bytes%s%s) was never freed; releasing it",
+                        (unsigned long long)memory_handle_of(record), (unsigned long long)record->size,
+                        record->debug_name != NULL ? ", named " : "", record->debug_name != NULL ? record->debug_name : "");
+        record->block = NULL;
+        memory_record_free(record);
+        leaked++;
+        record = next;
+    }
+    return leaked;
+}
+
+static uint64_t release_pool(suballoc_device *device, suballoc_pool *pool) {
+    uint64_t leaked = 0;
+    suballoc_block *block = pool->blocks;
+    while (block != NULL) {
+        suballoc_block *next = block->next;
+        leaked += release_leaked_records(device, block);
+        block_destroy(device, block);
+        block = next;
+    }
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+    return leaked;
+}
+
+uint64_t device_release_pools(suballoc_device *device) {
+    uint64_t leaked = 0;
+    for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++) {
+        suballoc_pool *pool = atomic_load(&device->types[t].pools);
+        while (pool != NULL) {
+            suballoc_pool *next = atomic_load(&pool->next_in_type);
+            leaked += release_pool(device, pool);
+            pool = next;
+        }
+        atomic_store(&device->types[t].pools, NULL);
+    }
+    return leaked;
+}
