@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# launcher_test.sh CASE: one rule of suballoc-run, proven from the outside.
+#
+# Every case starts from an environment with no Vulkan layer settings at all,
+# as a user's shell would be, and adds only what the case is about. Where the
+# layer must be on, the run goes through tests/run_in_chain.sh, which fails
+# unless the loader's own "vkCreateDevice layer callstack" is the expected one;
+# the layer's statistics line then says what it did.
+#
+# Needs in the environment (tests/launcher/CMakeLists.txt sets them):
+#   SUBALLOC_RUN, SUBALLOC_DEMO, RUN_IN_CHAIN, VALIDATION_DIR, TEST_ICD,
+#   and for some cases STRICT_DIR, CMAKE_COMMAND, BUILD_DIR.
+set -u
+
+layer=VK_LAYER_TRANSPARENT_suballoc
+validation=VK_LAYER_KHRONOS_validation
+strict=VK_LAYER_TEST_strict_device
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/launcher_test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+out="$work/stdout"
+err="$work/stderr"
+stats="$work/stats"
+status=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- stdout of the last run:" >&2; cat "$out" >&2 2>/dev/null
+  echo "--- stderr of the last run:" >&2; cat "$err" >&2 2>/dev/null
+  echo "--- stats file:" >&2; cat "$stats" >&2 2>/dev/null
+  exit 1
+}
+
+# A user's shell: a driver and a runtime dir, no layer variables, no layer settings.
+clean_environment() {
+  unset VK_LAYER_PATH VK_ADD_LAYER_PATH VK_INSTANCE_LAYERS VK_LOADER_LAYERS_ENABLE \
+        VK_LOADER_LAYERS_DISABLE VK_LOADER_DEBUG ENABLE_TRANSPARENT_SUBALLOC \
+        DISABLE_TRANSPARENT_SUBALLOC VK_LAYER_SETTINGS_PATH
+  local name
+  for name in $(compgen -e); do
+    case "$name" in VK_TRANSPARENT_SUBALLOC_*|VK_SUBALLOC_*) unset "$name" ;; esac
+  done
+  if [ -n "${TEST_ICD:-}" ]; then
+    export VK_DRIVER_FILES="$TEST_ICD" VK_ICD_FILENAMES="$TEST_ICD"
+  fi
+  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$work}"
+}
+
+run() { # run CMD...: stdout, stderr and exit status into $out, $err, $status
+  "$@" >"$out" 2>"$err"
+  status=$?
+}
+
+# run_in_chain EXPECTED_CHAIN CMD...: run, proving the device layer chain.
+run_chain() {
+  local expect=$1; shift
+  run "$RUN_IN_CHAIN" --expect "$expect" -- "$@"
+  if grep -q "^run_in_chain:" "$err"; then fail "layer chain is not '$expect'"; fi
+}
+
+expect_status() { [ "$status" -eq "$1" ] || fail "exit status $status, expected $1"; }
+expect_stdout() { grep -qF -- "$1" "$out" || fail "stdout lacks '$1'"; }
+expect_stderr() { grep -qF -- "$1" "$err" || fail "stderr lacks '$1'"; }
+
+stats_lines() { grep -c '^suballoc_stats ' "$stats" 2>/dev/null || true; }
+
+# stat NAME [LINE]: a field of the LINE-th (default last) statistics line.
+stat() {
+  local line
+  if [ $# -ge 2 ]; then line=$(grep '^suballoc_stats ' "$stats" | sed -n "$2p")
+  else line=$(grep '^suballoc_stats ' "$stats" | tail -n 1); fi
+  [ -n "$line" ] || fail "no statistics line in the stats file"
+  local value
+  value=$(printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p")
+  [ -n "$value" ] || fail "statistics line has no field $1: $line"
+  printf '%s\n' "$value"
+}
+
+# The layer served the demo's allocations from few driver allocations.
+expect_suballocated() { # APP_ALLOCATIONS
+  [ "$(stats_lines)" -eq 1 ] || fail "expected one statistics line (one device), found $(stats_lines)"
+  [ "$(stat mode)" = suballocate ] || fail "mode is $(stat mode), expected suballocate"
+  [ "$(stat app_allocations)" -eq "$1" ] || fail "app_allocations $(stat app_allocations), expected $1"
+  local driver
+  driver=$(stat driver_allocations)
+  [ "$driver" -ge 1 ] && [ $((driver * 20)) -le "$1" ] ||
+    fail "driver_allocations $driver is not far below $1 app allocations"
+}
+
+expect_summary_for() { # APP_ALLOCATIONS
+  expect_stderr "suballoc-run:   $1 app allocations -> $(stat driver_allocations) driver allocations"
+}
+
+# ---- cases -------------------------------------------------------------
+
+# With no Vulkan variable set, the launcher alone puts the layer in the chain.
+case_switches_layer_on() {
+  run_chain "$layer" "$SUBALLOC_RUN" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 2000
+  expect_status 0
+  expect_stdout "results verified"
+  expect_suballocated 2000
+  expect_summary_for 2000
+  expect_stderr "peak bytes:"
+}
+
+# Layers the user enabled through VK_LAYER_PATH still load, below the layer;
+# the validation layer there sees what the layer sends the driver and reports
+# nothing (the demo fails on any validation message).
+case_keeps_layer_path_layers() {
+  export VK_LAYER_PATH="$VALIDATION_DIR" VK_INSTANCE_LAYERS="$validation"
+  run_chain "$layer,$validation" "$SUBALLOC_RUN" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 1000
+  expect_status 0
+  expect_stdout "results verified"
+  expect_suballocated 1000
+}
+
+# Layers found through the loader's usual search (here XDG_DATA_DIRS) still
+# load when VK_LAYER_PATH is unset and the launcher uses VK_ADD_LAYER_PATH.
+case_keeps_searched_layers() {
+  case "$VALIDATION_DIR" in
+    */vulkan/explicit_layer.d) export XDG_DATA_DIRS="${VALIDATION_DIR%/vulkan/explicit_layer.d}" ;;
+    *) echo "SKIP: $VALIDATION_DIR is not a <data dir>/vulkan/explicit_layer.d folder"; exit 0 ;;
+  esac
+  export VK_INSTANCE_LAYERS="$validation"
+  run_chain "$layer,$validation" "$SUBALLOC_RUN" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 1000
+  expect_status 0
+  expect_stdout "results verified"
+  expect_suballocated 1000
+}
+
+# --mode passthrough reaches the layer: it stays loaded and sends every
+# allocation to the driver.
+case_mode_passthrough() {
+  run_chain "$layer" "$SUBALLOC_RUN" --mode passthrough --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 500
+  expect_status 0
+  expect_stdout "results verified"
+  [ "$(stat mode)" = passthrough ] || fail "mode is $(stat mode), expected passthrough"
+  [ "$(stat app_allocations)" -eq 500 ] || fail "app_allocations $(stat app_allocations), expected 500"
+  [ "$(stat driver_allocations)" -eq "$(stat app_allocations)" ] ||
+    fail "driver_allocations $(stat driver_allocations) != app_allocations in passthrough mode"
+  expect_stderr "(mode=passthrough)"
+}
+
+# --set NAME=VALUE passes any setting through as VK_TRANSPARENT_SUBALLOC_<NAME>.
+case_set_passes_settings() {
+  run_chain "$layer" "$SUBALLOC_RUN" --set mode=passthrough --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 300
+  expect_status 0
+  [ "$(stat mode)" = passthrough ] || fail "--set mode=passthrough did not reach the layer (mode=$(stat mode))"
+  [ "$(stat driver_allocations)" -eq 300 ] || fail "driver_allocations $(stat driver_allocations), expected 300"
+  # And the value arrives as the environment variable the layer reads.
+  run "$SUBALLOC_RUN" --quiet --set dedicated_threshold=8M -- sh -c 'printf "%s" "$VK_TRANSPARENT_SUBALLOC_DEDICATED_THRESHOLD"'
+  expect_status 0
+  [ "$(cat "$out")" = 8M ] || fail "--set dedicated_threshold=8M gave '$(cat "$out")'"
+}
+
+# --block-size caps the blocks: 2000 demo allocations (about 5.5 MiB) need
+# several 1 MiB blocks, none bigger.
+case_block_size() {
+  run_chain "$layer" "$SUBALLOC_RUN" --block-size 1M --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 2000
+  expect_status 0
+  expect_stdout "results verified"
+  local blocks bytes
+  blocks=$(stat blocks_peak)
+  bytes=$(stat bytes_in_blocks_peak)
+  [ "$blocks" -ge 5 ] || fail "blocks_peak $blocks: 1 MiB blocks cannot hold 5.5 MiB in fewer than 5"
+  [ "$bytes" -le $((blocks * 1048576)) ] || fail "bytes_in_blocks_peak $bytes exceeds $blocks blocks of 1 MiB"
+}
+
+# The program's exit status comes back unchanged, with and without Vulkan,
+# and the summary is still printed when the program fails.
+case_passes_exit_status() {
+  run "$SUBALLOC_RUN" -- sh -c 'exit 42'
+  expect_status 42
+  expect_stderr "no statistics"
+  run "$SUBALLOC_RUN" -- sh -c 'kill -TERM $$'
+  expect_status 143
+  run_chain "$layer" "$SUBALLOC_RUN" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 200 --inject-mismatch
+  expect_status 1
+  expect_stderr "results NOT verified"
+  expect_summary_for 200
+  run "$SUBALLOC_RUN" --quiet -- sh -c 'exit 3'
+  expect_status 3
+  [ ! -s "$err" ] || fail "--quiet printed on stderr"
+}
+
+# Bad options are refused with a message naming the problem, before the
+# program runs.
+case_rejects_bad_options() {
+  local ran="$work/ran"
+  run "$SUBALLOC_RUN" --bogus -- touch "$ran"
+  expect_status 2; expect_stderr "unknown option '--bogus'"; expect_stderr "--help"
+  run "$SUBALLOC_RUN" --mode fast -- touch "$ran"
+  expect_status 2; expect_stderr "invalid --mode 'fast' (expected suballocate or passthrough)"
+  run "$SUBALLOC_RUN" --block-size lots -- touch "$ran"
+  expect_status 2; expect_stderr "invalid --block-size 'lots'"
+  run "$SUBALLOC_RUN" --log-level loud -- touch "$ran"
+  expect_status 2; expect_stderr "invalid --log-level 'loud'"
+  run "$SUBALLOC_RUN" --set novalue -- touch "$ran"
+  expect_status 2; expect_stderr "invalid --set 'novalue'"
+  run "$SUBALLOC_RUN" --stats-file
+  expect_status 2; expect_stderr "option '--stats-file' needs a value"
+  [ ! -e "$ran" ] || fail "the program ran despite a bad option"
+  run "$SUBALLOC_RUN" --
+  expect_status 2; expect_stderr "no program to run"
+  run "$SUBALLOC_RUN" -- "$work/no-such-program"
+  expect_status 127; expect_stderr "cannot run '$work/no-such-program'"
+  run "$SUBALLOC_RUN" -- no-such-program-anywhere
+  expect_status 127; expect_stderr "cannot run 'no-such-program-anywhere': command not found"
+  run "$SUBALLOC_RUN" --help
+  expect_status 0; expect_stdout "Usage: suballoc-run"
+}
+
+# --stats-file keeps every line (appended), and the summary covers this run only.
+case_keeps_stats_file() {
+  echo 'suballoc_stats device="earlier run" mode=suballocate app_allocations=7 app_live_peak=7 app_leaked=0 suballocated=7 passthrough=0 driver_allocations=1 driver_live_peak=1 blocks_peak=1 bytes_requested_peak=7 bytes_in_blocks_peak=7' >"$stats"
+  run_chain "$layer" "$SUBALLOC_RUN" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 400
+  expect_status 0
+  [ "$(stats_lines)" -eq 2 ] || fail "expected the earlier line plus one new one, found $(stats_lines)"
+  [ "$(stat app_allocations 1)" -eq 7 ] || fail "the earlier line was changed"
+  [ "$(stat app_allocations 2)" -eq 400 ] || fail "new line has app_allocations $(stat app_allocations 2)"
+  grep -qF "earlier run" "$err" && fail "the summary repeated a line from an earlier run"
+  expect_summary_for 400
+}
+
+# --log-level reaches the layer. vulkaninfo has no debug-utils messenger, so
+# the layer's messages go to stderr as "suballoc: " lines: at debug it reports
+# its device setup, at error it has nothing to say.
+case_log_level() {
+  run_chain "$layer" "$SUBALLOC_RUN" --log-level debug -- vulkaninfo --summary
+  expect_status 0
+  local debug_lines
+  debug_lines=$(grep -c '^suballoc: ' "$err" || true)
+  run_chain "$layer" "$SUBALLOC_RUN" --log-level error -- vulkaninfo --summary
+  expect_status 0
+  local error_lines
+  error_lines=$(grep -c '^suballoc: ' "$err" || true)
+  [ "$debug_lines" -gt "$error_lines" ] ||
+    fail "--log-level debug printed $debug_lines layer lines, --log-level error $error_lines"
+}
+
+# The installed copy finds <prefix>/share/vulkan/explicit_layer.d relative to
+# itself, also when called through a symlink from elsewhere.
+case_installed_copy() {
+  local prefix="$work/prefix"
+  "$CMAKE_COMMAND" --install "$BUILD_DIR" --prefix "$prefix" >"$work/install.log" 2>&1 ||
+    { cat "$work/install.log" >&2; fail "cmake --install failed"; }
+  [ -x "$prefix/bin/suballoc-run" ] || fail "no $prefix/bin/suballoc-run after install"
+  mkdir -p "$work/elsewhere"
+  ln -s "$prefix/bin/suballoc-run" "$work/elsewhere/suballoc-run"
+  run_chain "$layer" "$work/elsewhere/suballoc-run" --stats-file "$stats" -- "$prefix/bin/suballoc-demo" --count 1000
+  expect_status 0
+  expect_stdout "results verified"
+  expect_suballocated 1000
+}
+
+# On a hardware-shaped device (4096 live allocations at most) the demo's 5000
+# allocations fail without the layer and succeed through the launcher.
+case_lifts_allocation_limit() {
+  export VK_LAYER_PATH="$STRICT_DIR" VK_INSTANCE_LAYERS="$strict" STRICT_DEVICE_VIOLATIONS=count
+  run_chain "$strict" "$SUBALLOC_DEMO" --count 5000
+  expect_status 1
+  expect_stderr "VK_ERROR_TOO_MANY_OBJECTS"
+  unset STRICT_DEVICE_VIOLATIONS
+  : >"$stats"
+  run_chain "$layer,$strict" "$SUBALLOC_RUN" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 5000
+  expect_status 0
+  expect_stdout "results verified"
+  expect_suballocated 5000
+}
+
+# A short demo run through the launcher, as scripts/demo.sh does it.
+case_demo() {
+  run_chain "$layer" "$SUBALLOC_RUN" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 5000
+  expect_status 0
+  expect_stdout "5000 vkAllocateMemory calls"
+  expect_stdout "results verified"
+  expect_suballocated 5000
+  expect_summary_for 5000
+}
+
+[ $# -eq 1 ] || { echo "usage: $0 CASE" >&2; exit 2; }
+declare -F "case_$1" >/dev/null || { echo "launcher_test: no case '$1'" >&2; exit 2; }
+clean_environment
+"case_$1"
+echo "PASS: $1"
