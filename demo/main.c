@@ -144,6 +144,8 @@ static int run(const demo_options *opt, demo_context *ctx)
 
 int main(int argc, char **argv)
 {
+    /* Progress lines show up as they happen, also through a pipe (tee, ctest). */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     demo_options opt;
     int status = parse_options(argc, argv, &opt);
     if (status)
@@ -152,7 +154,6 @@ int main(int argc, char **argv)
     if (!demo_context_create(&ctx, opt.device_index))
         return 1;
     print_device(&ctx);
-    fflush(stdout);
     status = run(&opt, &ctx);
     demo_context_destroy(&ctx);
     unsigned problems = atomic_load(&ctx.problems);
