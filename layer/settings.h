@@ -6,17 +6,21 @@
  *   1. environment: VK_TRANSPARENT_SUBALLOC_<SETTING>, then VK_SUBALLOC_<SETTING>
  *      (upper case; the bare VK_<SETTING> form is never read);
  *   2. vk_layer_settings.txt, key transparent_suballoc.<setting>, found where the
- *      Khronos layers find it (VK_LAYER_SETTINGS_PATH as file or folder, then
- *      the working directory, then vkconfig's ~/.local/share/vulkan/settings.d/);
+ *      Khronos layers find it: vkconfig's $XDG_DATA_HOME (or ~/.local/share)
+ *      /vulkan/settings.d/vk_layer_settings.txt when it exists, else
+ *      VK_LAYER_SETTINGS_PATH (a file, or a folder holding the file), else the
+ *      working directory. Only the first one found is read;
  *   3. VkLayerSettingsCreateInfoEXT chained into VkInstanceCreateInfo, layer name
  *      "VK_LAYER_TRANSPARENT_suballoc", setting name <setting>.
  * A bad value is reported once, naming the setting and what it accepts, and
- * the default is kept: a typo never stops the app.
+ * ignored: the setting keeps what a lower source gave it, else its default.
+ * A typo never stops the app.
  */
 #ifndef SUBALLOC_SETTINGS_H
 #define SUBALLOC_SETTINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
@@ -68,5 +72,43 @@ void suballoc_settings_load(suballoc_settings *out, const VkInstanceCreateInfo *
 /* The names of every setting the code reads, NULL-terminated, for the test that
  * checks the manifest describes exactly these. */
 extern const char *const suballoc_setting_names[];
+
+/* ---- The parts of suballoc_settings_load, for tests, the fuzzer and tools ---- */
+
+/* Sets setting `name` (no prefix, e.g. "block_size") from text as a user types
+ * it; surrounding blanks are ignored. `origin` says where the text came from,
+ * for the report. A bad name or value is reported and changes nothing; returns
+ * whether the value was taken. */
+bool suballoc_settings_set_text(suballoc_settings *settings, const char *name, const char *value, const char *origin,
+                                suballoc_settings_report_fn report, void *report_user);
+
+/* Applies the `transparent_suballoc.<setting> = value` lines of a
+ * vk_layer_settings.txt text of `length` bytes (no terminating NUL needed).
+ * '#' starts a comment; other layers' keys are skipped; a key given twice
+ * takes its last value. file_name is only used in reports. */
+void suballoc_settings_apply_file_text(suballoc_settings *settings, const char *text, size_t length, const char *file_name,
+                                       suballoc_settings_report_fn report, void *report_user);
+
+/* Applies this layer's values from every VkLayerSettingsCreateInfoEXT in a
+ * pNext chain (the first value given for a setting wins, as in the Khronos
+ * layers); other layers' settings are skipped. */
+void suballoc_settings_apply_create_info(suballoc_settings *settings, const void *pnext_chain,
+                                         suballoc_settings_report_fn report, void *report_user);
+
+/* Applies VK_TRANSPARENT_SUBALLOC_<SETTING>, else VK_SUBALLOC_<SETTING>, for
+ * each setting, and reports variables with those prefixes that name no setting. */
+void suballoc_settings_apply_environment(suballoc_settings *settings, suballoc_settings_report_fn report,
+                                         void *report_user);
+
+/* The vk_layer_settings.txt path the lookup above picks; false when none applies. */
+bool suballoc_settings_find_file(char *path, size_t path_size);
+
+/* Parses a byte count: decimal digits with an optional K, M or G suffix
+ * (binary: 1K = 1024). Values too large for 64 bits saturate at UINT64_MAX. */
+bool suballoc_parse_size(const char *text, uint64_t *bytes);
+
+/* Writes setting `name`'s value as a user would type it (sizes with the
+ * largest exact suffix). False for an unknown name. */
+bool suballoc_settings_value_text(const suballoc_settings *settings, const char *name, char *out, size_t out_size);
 
 #endif
