@@ -276,20 +276,20 @@ static bool region_fits(const offset_allocator *a, uint32_t index, uint32_t unit
     return true;
 }
 
-/* Three O(1) tries: the bin search for the bare size (fits unless alignment
- * padding gets in the way); the bin search for size plus worst-case padding
- * (always fits); and the head of the bin the size itself falls in, which may
- * hold a region big enough that the rounded-up search skipped (an exact fit). */
+/* Three O(1) tries. First the head of the bin the size itself falls in: its
+ * regions are within 12.5% of the size and the rounded-up search would skip
+ * them, yet one may fit (typically the hole a same-sized allocation left).
+ * Then the bin search for the bare size (fits unless alignment padding gets
+ * in the way), then for the size plus worst-case padding (always fits). */
 static bool find_region(const offset_allocator *a, uint32_t units, uint64_t align_units, placement *out) {
-    uint32_t first = first_region_at_or_above(a, offset_allocator_bin_round_up(units));
-    if (region_fits(a, first, units, align_units, out)) return true;
+    uint32_t up = offset_allocator_bin_round_up(units);
+    uint32_t down = offset_allocator_bin_round_down(units);
+    if (down != up && region_fits(a, a->bin_heads[down], units, align_units, out)) return true;
+    if (region_fits(a, first_region_at_or_above(a, up), units, align_units, out)) return true;
     uint64_t worst = units + align_units - 1u;
-    if (align_units > 1u && worst <= UINT32_MAX) {
-        uint32_t padded = first_region_at_or_above(a, offset_allocator_bin_round_up((uint32_t)worst));
-        if (region_fits(a, padded, units, align_units, out)) return true;
-    }
-    uint32_t same_bin = a->bin_heads[offset_allocator_bin_round_down(units)];
-    return region_fits(a, same_bin, units, align_units, out);
+    if (align_units == 1u || worst > UINT32_MAX) return false;
+    uint32_t padded = first_region_at_or_above(a, offset_allocator_bin_round_up((uint32_t)worst));
+    return region_fits(a, padded, units, align_units, out);
 }
 
 /* Splits a free piece off `index` in address order: before it or after it. */
