@@ -80,4 +80,39 @@ typedef void(VKAPI_PTR *PFN_vkStrictDeviceSetAllocationSizeLimitTEST)(VkDevice d
 /* Whether memory is a live VkDeviceMemory this device's driver handed out. */
 typedef VkBool32(VKAPI_PTR *PFN_vkStrictDeviceIsDriverMemoryTEST)(VkDevice device, VkDeviceMemory memory);
 
+/* The rules the layer enforces. Each violation is reported once, under the first
+ * rule the call breaks, on a stderr line "strict_device: VIOLATION: <rule>: ..."
+ * where <rule> is the name in the comment. */
+typedef enum StrictDeviceViolation {
+    STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT = 0,      /* bind-alignment: offset % reported alignment */
+    STRICT_DEVICE_VIOLATION_BIND_RANGE,              /* bind-range: offset + size past the allocation */
+    STRICT_DEVICE_VIOLATION_BIND_MEMORY_TYPE,        /* bind-memory-type: type not in memoryTypeBits */
+    STRICT_DEVICE_VIOLATION_GRANULARITY,             /* buffer-image-granularity: linear and optimal
+                                                        resources share a 1024-byte page */
+    STRICT_DEVICE_VIOLATION_OVERLAP,                 /* overlap: live bound resources overlap
+                                                        (off with STRICT_DEVICE_ALLOW_ALIASING=1) */
+    STRICT_DEVICE_VIOLATION_MAPPED_RANGE_ALIGNMENT,  /* mapped-range-alignment: flush/invalidate
+                                                        range not on nonCoherentAtomSize */
+    STRICT_DEVICE_VIOLATION_MAPPED_RANGE_OUTSIDE,    /* mapped-range-outside-allocation */
+    STRICT_DEVICE_VIOLATION_MAPPED_RANGE_NOT_MAPPED, /* mapped-range-not-mapped: memory not mapped,
+                                                        or range outside the mapped range */
+    STRICT_DEVICE_VIOLATION_MAP_ALREADY_MAPPED,      /* map-already-mapped */
+    STRICT_DEVICE_VIOLATION_MAP_NOT_HOST_VISIBLE,    /* map-not-host-visible */
+    STRICT_DEVICE_VIOLATION_MAP_RANGE,               /* map-range: offset/size outside the allocation */
+    STRICT_DEVICE_VIOLATION_UNMAP_NOT_MAPPED,        /* unmap-not-mapped */
+    STRICT_DEVICE_VIOLATION_ALLOCATION_COUNT,        /* allocation-count: a 4097th live allocation
+                                                        (refused with VK_ERROR_TOO_MANY_OBJECTS) */
+    STRICT_DEVICE_VIOLATION_MEMORY_TYPE_INDEX,       /* memory-type-index: no such fake type */
+    STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY,          /* unknown-memory: a VkDeviceMemory this driver
+                                                        never made or already freed (a layer handle
+                                                        leaking down); never passed on */
+    STRICT_DEVICE_VIOLATION_LEAK_AT_DESTROY,         /* leak-at-destroy: driver allocations still live
+                                                        at vkDestroyDevice; only checked with
+                                                        STRICT_DEVICE_CHECK_LEAKS=1 */
+    STRICT_DEVICE_VIOLATION_KIND_COUNT
+} StrictDeviceViolation;
+
+/* How many violations of that rule the device has seen (0 for an unknown kind). */
+typedef uint64_t(VKAPI_PTR *PFN_vkStrictDeviceGetViolationCountTEST)(VkDevice device, StrictDeviceViolation kind);
+
 #endif

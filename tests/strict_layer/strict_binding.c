@@ -1,0 +1,440 @@
+/*
+ * strict_binding.c: buffers, images and their binds.
+ *
+ * Each bind is checked against what the fake device told the caller about that
+ * resource: memory type, alignment, range, and against the resources already
+ * bound to the same VkDeviceMemory: overlap and bufferImageGranularity.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "strict_layer_internal.h"
+
+static StrictResource *new_resource(uint64_t handle, StrictResourceShape shape)
+{
+    StrictResource *resource = calloc(1, sizeof(*resource));
+    if (resource) {
+        resource->handle = handle;
+        resource->shape = shape;
+    }
+    return resource;
+}
+
+static void detach(StrictResource *resource)
+{
+    StrictMemory *memory = resource->memory;
+    uint32_t index = resource->bound_index;
+    memory->bound[index] = memory->bound[--memory->bound_count];
+    memory->bound[index]->bound_index = index;
+    resource->memory = NULL;
+}
+
+static bool attach(StrictResource *resource, StrictMemory *memory, VkDeviceSize offset)
+{
+    if (resource->memory)
+        detach(resource);
+    if (memory->bound_count == memory->bound_capacity) {
+        uint32_t capacity = memory->bound_capacity ? memory->bound_capacity * 2 : 8;
+        StrictResource **bound = realloc(memory->bound, capacity * sizeof(*bound));
+        if (!bound)
+            return false;
+        memory->bound = bound;
+        memory->bound_capacity = capacity;
+    }
+    resource->bound_index = memory->bound_count;
+    memory->bound[memory->bound_count++] = resource;
+    resource->memory = memory;
+    resource->offset = offset;
+    return true;
+}
+
+void strict_memory_unbind_all(StrictMemory *memory)
+{
+    for (uint32_t i = 0; i < memory->bound_count; i++)
+        memory->bound[i]->memory = NULL;
+    memory->bound_count = 0;
+}
+
+static void free_resource(void *value, void *context)
+{
+    (void)context;
+    StrictResource *resource = value;
+    if (resource->memory)
+        detach(resource);
+    free(resource);
+}
+
+void strict_device_free_resources(StrictDevice *device)
+{
+    strict_handle_map_for_each(&device->buffers, free_resource, NULL);
+    strict_handle_map_for_each(&device->images, free_resource, NULL);
+}
+
+/* ---- creation and destruction ---- */
+
+static VkResult remember_resource(StrictDevice *device, StrictHandleMap *map, StrictResource *resource)
+{
+    pthread_mutex_lock(&device->lock);
+    bool stored = resource && strict_handle_map_insert(map, resource->handle, resource);
+    pthread_mutex_unlock(&device->lock);
+    if (stored)
+        return VK_SUCCESS;
+    free(resource);
+    return VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_CreateBuffer(VkDevice handle, const VkBufferCreateInfo *info,
+                                                   const VkAllocationCallbacks *allocator, VkBuffer *buffer)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    VkResult result = device->next.CreateBuffer(handle, info, allocator, buffer);
+    if (result != VK_SUCCESS)
+        return result;
+    StrictResource *resource = new_resource((uint64_t)*buffer, (StrictResourceShape){STRICT_RESOURCE_BUFFER, false});
+    if (resource) {
+        /* Learn now what the caller will be told, to check its bind later. */
+        device->next.GetBufferMemoryRequirements(handle, *buffer, &resource->requirements);
+        strict_fake_requirements(&device->physical->backing, resource->shape, &resource->requirements);
+        resource->requirements_known = true;
+    }
+    result = remember_resource(device, &device->buffers, resource);
+    if (result != VK_SUCCESS)
+        device->next.DestroyBuffer(handle, *buffer, allocator);
+    return result;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_CreateImage(VkDevice handle, const VkImageCreateInfo *info,
+                                                  const VkAllocationCallbacks *allocator, VkImage *image)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    VkResult result = device->next.CreateImage(handle, info, allocator, image);
+    if (result != VK_SUCCESS)
+        return result;
+    StrictResource *resource = new_resource((uint64_t)*image, strict_image_shape(info));
+    /* A disjoint image has one set of requirements per plane, asked at bind. */
+    if (resource && !(info->flags & VK_IMAGE_CREATE_DISJOINT_BIT)) {
+        device->next.GetImageMemoryRequirements(handle, *image, &resource->requirements);
+        strict_fake_requirements(&device->physical->backing, resource->shape, &resource->requirements);
+        resource->requirements_known = true;
+    }
+    result = remember_resource(device, &device->images, resource);
+    if (result != VK_SUCCESS)
+        device->next.DestroyImage(handle, *image, allocator);
+    return result;
+}
+
+static void forget_resource(StrictDevice *device, StrictHandleMap *map, uint64_t handle)
+{
+    pthread_mutex_lock(&device->lock);
+    StrictResource *resource = strict_handle_map_remove(map, handle);
+    if (resource)
+        free_resource(resource, NULL);
+    pthread_mutex_unlock(&device->lock);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_DestroyBuffer(VkDevice handle, VkBuffer buffer,
+                                                const VkAllocationCallbacks *allocator)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    forget_resource(device, &device->buffers, (uint64_t)buffer);
+    device->next.DestroyBuffer(handle, buffer, allocator);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_DestroyImage(VkDevice handle, VkImage image, const VkAllocationCallbacks *allocator)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    forget_resource(device, &device->images, (uint64_t)image);
+    device->next.DestroyImage(handle, image, allocator);
+}
+
+/* ---- bind checks ---- */
+
+typedef struct BindRequest {
+    const char *function;
+    uint32_t index;             /* position in a *2 call's array */
+    uint64_t resource_handle;
+    StrictResource *resource;   /* NULL for a resource created before us */
+    VkDeviceMemory memory_handle;
+    StrictMemory *memory;
+    VkDeviceSize offset;
+    bool skip;                  /* swapchain-image binds: no memory to check */
+    bool have_requirements;
+    VkMemoryRequirements requirements;
+    bool track;                 /* whole-resource binds are tracked for overlap */
+} BindRequest;
+
+static VkDeviceSize end_of(const StrictResource *resource)
+{
+    return resource->offset + resource->requirements.size;
+}
+
+static bool is_linear(StrictResourceShape shape)
+{
+    return shape.kind != STRICT_RESOURCE_OPTIMAL_IMAGE;
+}
+
+static const StrictResource *first_overlap(const BindRequest *bind)
+{
+    VkDeviceSize end = bind->offset + bind->requirements.size;
+    for (uint32_t i = 0; i < bind->memory->bound_count; i++) {
+        const StrictResource *other = bind->memory->bound[i];
+        if (other != bind->resource && other->offset < end && bind->offset < end_of(other))
+            return other;
+    }
+    return NULL;
+}
+
+static const StrictResource *first_granularity_conflict(const BindRequest *bind, VkDeviceSize granularity)
+{
+    VkDeviceSize first_page = bind->offset / granularity;
+    VkDeviceSize last_page = (bind->offset + bind->requirements.size - 1) / granularity;
+    for (uint32_t i = 0; i < bind->memory->bound_count; i++) {
+        const StrictResource *other = bind->memory->bound[i];
+        if (other == bind->resource || is_linear(other->shape) == is_linear(bind->resource->shape))
+            continue;
+        if (other->offset / granularity <= last_page && first_page <= (end_of(other) - 1) / granularity)
+            return other;
+    }
+    return NULL;
+}
+
+/* Legal Vulkan the test apps never do: reported, but still bound. */
+static void check_neighbours(StrictDevice *device, const BindRequest *bind)
+{
+    const StrictResource *other = device->allow_aliasing ? NULL : first_overlap(bind);
+    if (other) {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_OVERLAP,
+                         "%s[%u]: 0x%" PRIx64 " at [%" PRIu64 ", %" PRIu64 ") overlaps 0x%" PRIx64 " at [%" PRIu64
+                         ", %" PRIu64 ") in memory 0x%" PRIx64,
+                         bind->function, bind->index, bind->resource_handle, bind->offset,
+                         bind->offset + bind->requirements.size, other->handle, other->offset, end_of(other),
+                         (uint64_t)bind->memory_handle);
+        return;
+    }
+    VkDeviceSize granularity = device->granularity;
+    other = first_granularity_conflict(bind, granularity);
+    if (other) {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_GRANULARITY,
+                         "%s[%u]: %s 0x%" PRIx64 " at [%" PRIu64 ", %" PRIu64 ") shares a %" PRIu64
+                         "-byte page with %s 0x%" PRIx64 " at [%" PRIu64 ", %" PRIu64 ") in memory 0x%" PRIx64,
+                         bind->function, bind->index, is_linear(bind->resource->shape) ? "linear" : "optimal",
+                         bind->resource_handle, bind->offset, bind->offset + bind->requirements.size, granularity,
+                         is_linear(other->shape) ? "linear" : "optimal", other->handle, other->offset,
+                         end_of(other), (uint64_t)bind->memory_handle);
+    }
+}
+
+/* Reports the first rule the bind breaks; true when the driver may take it. */
+static bool check_bind(StrictDevice *device, const BindRequest *bind)
+{
+    if (bind->skip)
+        return true;
+    if (!bind->memory) {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY,
+                         "%s[%u]: memory 0x%" PRIx64 " is not a live allocation of this device", bind->function,
+                         bind->index, (uint64_t)bind->memory_handle);
+        return false;
+    }
+    if (!bind->have_requirements)
+        return true;
+    const VkMemoryRequirements *needs = &bind->requirements;
+    if (!(needs->memoryTypeBits & (1u << bind->memory->fake_type))) {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_BIND_MEMORY_TYPE,
+                         "%s[%u]: 0x%" PRIx64 " allows memory types 0x%x, memory 0x%" PRIx64 " has type %u",
+                         bind->function, bind->index, bind->resource_handle, needs->memoryTypeBits,
+                         (uint64_t)bind->memory_handle, bind->memory->fake_type);
+        return false;
+    }
+    if (bind->offset % needs->alignment != 0) {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT,
+                         "%s[%u]: 0x%" PRIx64 " bound at offset %" PRIu64 ", its alignment is %" PRIu64,
+                         bind->function, bind->index, bind->resource_handle, bind->offset, needs->alignment);
+        return false;
+    }
+    if (needs->size > bind->memory->size || bind->offset > bind->memory->size - needs->size) {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_BIND_RANGE,
+                         "%s[%u]: 0x%" PRIx64 " needs %" PRIu64 " bytes at offset %" PRIu64 ", memory 0x%" PRIx64
+                         " has %" PRIu64,
+                         bind->function, bind->index, bind->resource_handle, needs->size, bind->offset,
+                         (uint64_t)bind->memory_handle, bind->memory->size);
+        return false;
+    }
+    if (bind->track)
+        check_neighbours(device, bind);
+    return true;
+}
+
+static void record_bind(const BindRequest *bind)
+{
+    if (bind->skip || !bind->track || !bind->resource || !bind->memory)
+        return;
+    if (!attach(bind->resource, bind->memory, bind->offset))
+        strict_layer_error("out of host memory: 0x%" PRIx64 " is bound but not tracked", bind->resource_handle);
+}
+
+static BindRequest buffer_bind(StrictDevice *device, const char *function, uint32_t index, VkBuffer buffer,
+                               VkDeviceMemory memory, VkDeviceSize offset)
+{
+    BindRequest bind = {function, index, (uint64_t)buffer, NULL, memory, NULL, offset, false, false, {0}, false};
+    bind.resource = strict_handle_map_find(&device->buffers, (uint64_t)buffer);
+    bind.memory = strict_find_memory(device, memory);
+    if (bind.resource && bind.resource->requirements_known) {
+        bind.have_requirements = true;
+        bind.requirements = bind.resource->requirements;
+        bind.track = true;
+    }
+    return bind;
+}
+
+static const void *find_in_chain(const void *chain, VkStructureType type)
+{
+    for (const VkBaseInStructure *item = chain; item; item = item->pNext) {
+        if (item->sType == type)
+            return item;
+    }
+    return NULL;
+}
+
+static VkMemoryRequirements plane_requirements(StrictDevice *device, VkImage image, const StrictResource *resource,
+                                               VkImageAspectFlagBits plane)
+{
+    VkImagePlaneMemoryRequirementsInfo plane_info = {VK_STRUCTURE_TYPE_IMAGE_PLANE_MEMORY_REQUIREMENTS_INFO, NULL,
+                                                     plane};
+    VkImageMemoryRequirementsInfo2 info = {VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2, &plane_info, image};
+    VkMemoryRequirements2 requirements = {VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, NULL, {0}};
+    device->next.GetImageMemoryRequirements2(device->handle, &info, &requirements);
+    strict_fake_requirements(&device->physical->backing, resource->shape, &requirements.memoryRequirements);
+    return requirements.memoryRequirements;
+}
+
+static BindRequest image_bind(StrictDevice *device, const char *function, uint32_t index, VkImage image,
+                              VkDeviceMemory memory, VkDeviceSize offset, const void *chain)
+{
+    BindRequest bind = {function, index, (uint64_t)image, NULL, memory, NULL, offset, false, false, {0}, false};
+    bind.resource = strict_handle_map_find(&device->images, (uint64_t)image);
+    bind.memory = strict_find_memory(device, memory);
+    const VkBindImagePlaneMemoryInfo *plane = find_in_chain(chain, VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO);
+    if (memory == VK_NULL_HANDLE && find_in_chain(chain, VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_SWAPCHAIN_INFO_KHR)) {
+        bind.skip = true;
+    } else if (bind.resource && plane) {
+        /* Planes are checked one by one but not tracked for overlap. */
+        bind.have_requirements = true;
+        bind.requirements = plane_requirements(device, image, bind.resource, plane->planeAspect);
+    } else if (bind.resource && bind.resource->requirements_known) {
+        bind.have_requirements = true;
+        bind.requirements = bind.resource->requirements;
+        bind.track = true;
+    }
+    return bind;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
+                                                       VkDeviceSize offset)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    pthread_mutex_lock(&device->lock);
+    BindRequest bind = buffer_bind(device, "vkBindBufferMemory", 0, buffer, memory, offset);
+    VkResult result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    if (check_bind(device, &bind))
+        result = device->next.BindBufferMemory(handle, buffer, memory, offset);
+    if (result == VK_SUCCESS)
+        record_bind(&bind);
+    pthread_mutex_unlock(&device->lock);
+    return result;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory,
+                                                      VkDeviceSize offset)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    pthread_mutex_lock(&device->lock);
+    BindRequest bind = image_bind(device, "vkBindImageMemory", 0, image, memory, offset, NULL);
+    VkResult result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    if (check_bind(device, &bind))
+        result = device->next.BindImageMemory(handle, image, memory, offset);
+    if (result == VK_SUCCESS)
+        record_bind(&bind);
+    pthread_mutex_unlock(&device->lock);
+    return result;
+}
+
+/* The *2 forms: each element is checked after the ones before it are
+ * attached, so binds within one call are checked against each other too; the
+ * array goes down whole or not at all, and a refused one attaches nothing. */
+static bool check_and_attach_all(StrictDevice *device, BindRequest *binds, uint32_t count)
+{
+    bool valid = true;
+    for (uint32_t i = 0; i < count; i++) {
+        if (check_bind(device, &binds[i]))
+            record_bind(&binds[i]);
+        else
+            valid = false;
+    }
+    return valid;
+}
+
+static void detach_all(BindRequest *binds, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        if (binds[i].resource && binds[i].resource->memory)
+            detach(binds[i].resource);
+    }
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindBufferMemory2(VkDevice handle, uint32_t count,
+                                                        const VkBindBufferMemoryInfo *infos)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    BindRequest *binds = calloc(count ? count : 1, sizeof(*binds));
+    if (!device || !binds || (count && !infos)) {
+        free(binds);
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    pthread_mutex_lock(&device->lock);
+    for (uint32_t i = 0; i < count; i++)
+        binds[i] = buffer_bind(device, "vkBindBufferMemory2", i, infos[i].buffer, infos[i].memory,
+                               infos[i].memoryOffset);
+    VkResult result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    if (check_and_attach_all(device, binds, count))
+        result = device->next.BindBufferMemory2(handle, count, infos);
+    if (result != VK_SUCCESS)
+        detach_all(binds, count);
+    pthread_mutex_unlock(&device->lock);
+    free(binds);
+    return result;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindImageMemory2(VkDevice handle, uint32_t count,
+                                                       const VkBindImageMemoryInfo *infos)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    BindRequest *binds = calloc(count ? count : 1, sizeof(*binds));
+    if (!device || !binds || (count && !infos)) {
+        free(binds);
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    pthread_mutex_lock(&device->lock);
+    for (uint32_t i = 0; i < count; i++)
+        binds[i] = image_bind(device, "vkBindImageMemory2", i, infos[i].image, infos[i].memory,
+                              infos[i].memoryOffset, infos[i].pNext);
+    VkResult result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    if (check_and_attach_all(device, binds, count))
+        result = device->next.BindImageMemory2(handle, count, infos);
+    if (result != VK_SUCCESS)
+        detach_all(binds, count);
+    pthread_mutex_unlock(&device->lock);
+    free(binds);
+    return result;
+}

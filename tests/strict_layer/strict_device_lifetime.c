@@ -1,0 +1,142 @@
+/* strict_device_lifetime.c: vkCreateDevice and vkDestroyDevice. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "strict_layer_internal.h"
+
+static VkLayerDeviceCreateInfo *find_device_link(const VkDeviceCreateInfo *info)
+{
+    const VkBaseInStructure *item = info->pNext;
+    for (; item; item = item->pNext) {
+        const VkLayerDeviceCreateInfo *link = (const VkLayerDeviceCreateInfo *)item;
+        if (item->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO && link->function == VK_LAYER_LINK_INFO)
+            return (VkLayerDeviceCreateInfo *)link;
+    }
+    return NULL;
+}
+
+static bool env_is(const char *name, const char *value)
+{
+    const char *set = getenv(name);
+    return set && strcmp(set, value) == 0;
+}
+
+/* The caller may enable VK_EXT_memory_budget because this layer offers it;
+ * the driver below must not see it unless it has it too. */
+static const char **extensions_for_driver(VkPhysicalDevice physical_device, const VkDeviceCreateInfo *info,
+                                          uint32_t *count)
+{
+    const char **names = calloc(info->enabledExtensionCount + 1, sizeof(*names));
+    if (!names)
+        return NULL;
+    bool driver_has_budget = strict_driver_has_device_extension(physical_device, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    *count = 0;
+    for (uint32_t i = 0; i < info->enabledExtensionCount; i++) {
+        const char *name = info->ppEnabledExtensionNames[i];
+        if (!driver_has_budget && strcmp(name, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) == 0)
+            continue;
+        names[(*count)++] = name;
+    }
+    return names;
+}
+
+static VkPhysicalDeviceLimits reported_limits(StrictInstance *instance, VkPhysicalDevice physical_device)
+{
+    VkPhysicalDeviceProperties properties;
+    instance->next.GetPhysicalDeviceProperties(physical_device, &properties);
+    strict_fake_raise_limits(&properties.limits);
+    return properties.limits;
+}
+
+static StrictDevice *new_device(VkDevice handle, StrictInstance *instance, StrictPhysicalDevice *physical,
+                                PFN_vkGetDeviceProcAddr next_gdpa)
+{
+    StrictDevice *device = calloc(1, sizeof(*device));
+    if (!device)
+        return NULL;
+    device->handle = handle;
+    device->key = strict_dispatch_key(handle);
+    device->physical = physical;
+    VkPhysicalDeviceLimits limits = reported_limits(instance, physical->handle);
+    device->atom_size = limits.nonCoherentAtomSize;
+    device->granularity = limits.bufferImageGranularity;
+    device->count_violations = env_is("STRICT_DEVICE_VIOLATIONS", "count");
+    device->allow_aliasing = env_is("STRICT_DEVICE_ALLOW_ALIASING", "1");
+    device->check_leaks = env_is("STRICT_DEVICE_CHECK_LEAKS", "1");
+    pthread_mutex_init(&device->lock, NULL);
+    strict_handle_map_init(&device->memories);
+    strict_handle_map_init(&device->buffers);
+    strict_handle_map_init(&device->images);
+    strict_load_device_dispatch(device, next_gdpa);
+    return device;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_CreateDevice(VkPhysicalDevice physical_device, const VkDeviceCreateInfo *info,
+                                                   const VkAllocationCallbacks *allocator, VkDevice *out)
+{
+    VkLayerDeviceCreateInfo *link = find_device_link(info);
+    StrictInstance *instance = strict_registry_instance(physical_device);
+    if (!link || !link->u.pLayerInfo || !instance) {
+        strict_layer_error("vkCreateDevice: no loader link info or unknown instance");
+        return VK_ERROR_INITIALIZATION_FAILED;
+    }
+    StrictPhysicalDevice *physical = strict_registry_physical_device(physical_device);
+    if (!physical)
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (!physical->usable)
+        return VK_ERROR_INITIALIZATION_FAILED;
+
+    PFN_vkGetInstanceProcAddr next_gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
+    PFN_vkGetDeviceProcAddr next_gdpa = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
+    PFN_vkCreateDevice next_create = (PFN_vkCreateDevice)next_gipa(instance->handle, "vkCreateDevice");
+    VkDeviceCreateInfo driver_info = *info;
+    const char **names = extensions_for_driver(physical_device, info, &driver_info.enabledExtensionCount);
+    if (!next_create || !names) {
+        free(names);
+        return next_create ? VK_ERROR_OUT_OF_HOST_MEMORY : VK_ERROR_INITIALIZATION_FAILED;
+    }
+    driver_info.ppEnabledExtensionNames = names;
+
+    link->u.pLayerInfo = link->u.pLayerInfo->pNext;
+    VkResult result = next_create(physical_device, &driver_info, allocator, out);
+    free(names);
+    if (result != VK_SUCCESS)
+        return result;
+
+    StrictDevice *device = new_device(*out, instance, physical, next_gdpa);
+    if (!device) {
+        PFN_vkDestroyDevice destroy = (PFN_vkDestroyDevice)next_gdpa(*out, "vkDestroyDevice");
+        destroy(*out, allocator);
+        *out = VK_NULL_HANDLE;
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
+    strict_registry_add_device(device);
+    return VK_SUCCESS;
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_DestroyDevice(VkDevice handle, const VkAllocationCallbacks *allocator)
+{
+    if (!handle)
+        return;
+    StrictDevice *device = strict_registry_remove_device(strict_dispatch_key(handle));
+    if (!device)
+        return;
+    pthread_mutex_lock(&device->lock);
+    if (device->check_leaks && device->counters.live_allocations != 0)
+        strict_violation(device, STRICT_DEVICE_VIOLATION_LEAK_AT_DESTROY,
+                         "vkDestroyDevice with %llu driver allocations (%llu bytes) still live",
+                         (unsigned long long)device->counters.live_allocations,
+                         (unsigned long long)device->counters.live_bytes);
+    /* Leaked driver memory stays leaked (a leak checker should see whose it
+     * was); only the layer's own records go. */
+    strict_device_free_resources(device);
+    strict_device_free_memories(device);
+    pthread_mutex_unlock(&device->lock);
+
+    device->next.DestroyDevice(handle, allocator);
+    strict_handle_map_free(&device->memories);
+    strict_handle_map_free(&device->buffers);
+    strict_handle_map_free(&device->images);
+    pthread_mutex_destroy(&device->lock);
+    free(device);
+}

@@ -1,0 +1,137 @@
+/* strict_fake_hardware.c: the fake heaps, types, limits and alignments. */
+#include "strict_fake_hardware.h"
+
+#define MiB (1024ull * 1024ull)
+#define GiB (1024ull * MiB)
+
+static const VkMemoryHeap fake_heaps[STRICT_FAKE_HEAP_COUNT] = {
+    {2 * GiB, VK_MEMORY_HEAP_DEVICE_LOCAL_BIT}, /* "VRAM" */
+    {4 * GiB, 0},                               /* system memory */
+    {256 * MiB, VK_MEMORY_HEAP_DEVICE_LOCAL_BIT}, /* the small BAR heap */
+};
+
+static const VkMemoryType fake_types[STRICT_DEVICE_MEMORY_TYPE_COUNT] = {
+    {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0},
+    {VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 1},
+    {VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT, 1},
+    {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+         VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+     2},
+    {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT, 0},
+};
+
+#define ALL_TYPES ((1u << STRICT_DEVICE_MEMORY_TYPE_COUNT) - 1u)
+#define LAZY_TYPE_BIT (1u << STRICT_DEVICE_MEMORY_TYPE_LAZILY_ALLOCATED)
+
+static uint32_t first_type_with(const VkPhysicalDeviceMemoryProperties *driver, VkMemoryPropertyFlags needed)
+{
+    for (uint32_t i = 0; i < driver->memoryTypeCount; i++) {
+        if ((driver->memoryTypes[i].propertyFlags & needed) == needed)
+            return i;
+    }
+    return UINT32_MAX;
+}
+
+bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, StrictTypeBacking *backing)
+{
+    /* The layer maps host-visible fake types itself (and shadows the non-coherent
+     * one), so a host-visible driver type can play every fake type. */
+    uint32_t host = first_type_with(driver, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    if (host == UINT32_MAX)
+        return false;
+    uint32_t device_local = first_type_with(driver, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    if (device_local == UINT32_MAX)
+        device_local = host;
+    for (uint32_t t = 0; t < STRICT_DEVICE_MEMORY_TYPE_COUNT; t++)
+        backing->real_type[t] = strict_fake_type_is_host_visible(t) ? host : device_local;
+    return true;
+}
+
+void strict_fake_memory_properties(VkPhysicalDeviceMemoryProperties *properties)
+{
+    *properties = (VkPhysicalDeviceMemoryProperties){0};
+    properties->memoryTypeCount = STRICT_DEVICE_MEMORY_TYPE_COUNT;
+    for (uint32_t t = 0; t < STRICT_DEVICE_MEMORY_TYPE_COUNT; t++)
+        properties->memoryTypes[t] = fake_types[t];
+    properties->memoryHeapCount = STRICT_FAKE_HEAP_COUNT;
+    for (uint32_t h = 0; h < STRICT_FAKE_HEAP_COUNT; h++)
+        properties->memoryHeaps[h] = fake_heaps[h];
+}
+
+static VkDeviceSize max_size(VkDeviceSize a, VkDeviceSize b)
+{
+    return a > b ? a : b;
+}
+
+void strict_fake_raise_limits(VkPhysicalDeviceLimits *limits)
+{
+    /* Never below the driver's own value: the driver must stay satisfied too. */
+    limits->maxMemoryAllocationCount = STRICT_DEVICE_MAX_ALLOCATION_COUNT;
+    limits->bufferImageGranularity = max_size(limits->bufferImageGranularity, STRICT_DEVICE_BUFFER_IMAGE_GRANULARITY);
+    limits->nonCoherentAtomSize = max_size(limits->nonCoherentAtomSize, STRICT_DEVICE_NON_COHERENT_ATOM_SIZE);
+    if (limits->minMemoryMapAlignment < STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT)
+        limits->minMemoryMapAlignment = STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT;
+}
+
+uint32_t strict_fake_heap_of_type(uint32_t fake_type)
+{
+    return fake_types[fake_type].heapIndex;
+}
+
+VkDeviceSize strict_fake_heap_size(uint32_t heap)
+{
+    return fake_heaps[heap].size;
+}
+
+bool strict_fake_type_is_host_visible(uint32_t fake_type)
+{
+    return (fake_types[fake_type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
+}
+
+bool strict_fake_type_is_host_coherent(uint32_t fake_type)
+{
+    return (fake_types[fake_type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) != 0;
+}
+
+uint32_t strict_fake_type_bits(const StrictTypeBacking *backing, uint32_t driver_bits, uint32_t allowed)
+{
+    uint32_t bits = 0;
+    for (uint32_t t = 0; t < STRICT_DEVICE_MEMORY_TYPE_COUNT; t++) {
+        if ((allowed & (1u << t)) && (driver_bits & (1u << backing->real_type[t])))
+            bits |= 1u << t;
+    }
+    return bits;
+}
+
+static VkDeviceSize kind_alignment(StrictResourceKind kind)
+{
+    switch (kind) {
+    case STRICT_RESOURCE_BUFFER:
+        return STRICT_FAKE_BUFFER_ALIGNMENT;
+    case STRICT_RESOURCE_LINEAR_IMAGE:
+        return STRICT_FAKE_LINEAR_IMAGE_ALIGNMENT;
+    case STRICT_RESOURCE_OPTIMAL_IMAGE:
+        return STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT;
+    }
+    return STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT;
+}
+
+void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceShape shape,
+                              VkMemoryRequirements *requirements)
+{
+    /* Both are powers of two, so the larger is a multiple of the smaller and an
+     * offset aligned for the fake device is aligned for the driver as well. */
+    requirements->alignment = max_size(requirements->alignment, kind_alignment(shape.kind));
+    uint32_t allowed = shape.transient ? ALL_TYPES : ALL_TYPES & ~LAZY_TYPE_BIT;
+    requirements->memoryTypeBits = strict_fake_type_bits(backing, requirements->memoryTypeBits, allowed);
+}
+
+StrictResourceShape strict_image_shape(const VkImageCreateInfo *info)
+{
+    StrictResourceShape shape = {STRICT_RESOURCE_OPTIMAL_IMAGE, false};
+    /* DRM-modifier tiling is opaque to us: treat it as optimal, the stricter case. */
+    if (info->tiling == VK_IMAGE_TILING_LINEAR)
+        shape.kind = STRICT_RESOURCE_LINEAR_IMAGE;
+    shape.transient = (info->usage & VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT) != 0;
+    return shape;
+}

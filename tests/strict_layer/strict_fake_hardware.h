@@ -1,0 +1,62 @@
+/*
+ * strict_fake_hardware.h: the hardware the strict layer pretends to be.
+ *
+ * Pure functions over plain structures (no dispatch, no locks): the fake memory
+ * heaps and types of strict_device.h, the limits it raises, and how a driver's
+ * memory requirements become the fake ones.
+ */
+#ifndef STRICT_FAKE_HARDWARE_H
+#define STRICT_FAKE_HARDWARE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#include "strict_device.h"
+
+#define STRICT_FAKE_HEAP_COUNT 3u
+
+#define STRICT_FAKE_BUFFER_ALIGNMENT 256u
+#define STRICT_FAKE_LINEAR_IMAGE_ALIGNMENT 4096u
+#define STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT 65536u
+
+/* What decides a resource's fake alignment and allowed memory types. */
+typedef enum StrictResourceKind {
+    STRICT_RESOURCE_BUFFER,
+    STRICT_RESOURCE_LINEAR_IMAGE,
+    STRICT_RESOURCE_OPTIMAL_IMAGE,
+} StrictResourceKind;
+
+typedef struct StrictResourceShape {
+    StrictResourceKind kind;
+    bool transient; /* image usage has TRANSIENT_ATTACHMENT: may use the lazy type */
+} StrictResourceShape;
+
+/* The driver memory type that backs each fake type. */
+typedef struct StrictTypeBacking {
+    uint32_t real_type[STRICT_DEVICE_MEMORY_TYPE_COUNT];
+} StrictTypeBacking;
+
+/* Chooses, for every fake type, a driver type able to play it (host-visible
+ * where the fake type is). False when the driver has no host-visible type. */
+bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, StrictTypeBacking *backing);
+
+void strict_fake_memory_properties(VkPhysicalDeviceMemoryProperties *properties);
+void strict_fake_raise_limits(VkPhysicalDeviceLimits *limits);
+
+uint32_t strict_fake_heap_of_type(uint32_t fake_type);
+VkDeviceSize strict_fake_heap_size(uint32_t heap);
+bool strict_fake_type_is_host_visible(uint32_t fake_type);
+bool strict_fake_type_is_host_coherent(uint32_t fake_type);
+
+/* Turns the driver's requirements into the fake ones, in place: alignment
+ * raised to the kind's, memoryTypeBits rewritten to fake type indices. */
+void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceShape shape,
+                              VkMemoryRequirements *requirements);
+
+/* Fake types whose backing driver type is in driver_bits, limited to allowed. */
+uint32_t strict_fake_type_bits(const StrictTypeBacking *backing, uint32_t driver_bits, uint32_t allowed);
+
+StrictResourceShape strict_image_shape(const VkImageCreateInfo *info);
+
+#endif

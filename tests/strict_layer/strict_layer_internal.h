@@ -1,0 +1,267 @@
+/*
+ * strict_layer_internal.h: the records the strict layer keeps and the
+ * functions its files share. Locking: the registry has one lock for its lists;
+ * everything inside a StrictDevice is guarded by that device's mutex, held for
+ * the whole of each intercepted call (simple beats fast in a test oracle).
+ */
+#ifndef STRICT_LAYER_INTERNAL_H
+#define STRICT_LAYER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vk_layer.h>
+#include <vulkan/vulkan.h>
+
+#include "strict_device.h"
+#include "strict_fake_hardware.h"
+#include "strict_handle_map.h"
+
+#define STRICT_EXPORT __attribute__((visibility("default")))
+
+/* The loader writes its dispatch table pointer into the first word of every
+ * dispatchable handle; instance, physical devices, device and queues share it. */
+static inline void *strict_dispatch_key(const void *dispatchable_handle)
+{
+    return *(void *const *)dispatchable_handle;
+}
+
+typedef struct StrictInstanceDispatch {
+    PFN_vkGetInstanceProcAddr GetInstanceProcAddr;
+    PFN_vkDestroyInstance DestroyInstance;
+    PFN_vkEnumerateDeviceExtensionProperties EnumerateDeviceExtensionProperties;
+    PFN_vkGetPhysicalDeviceProperties GetPhysicalDeviceProperties;
+    PFN_vkGetPhysicalDeviceProperties2 GetPhysicalDeviceProperties2;
+    PFN_vkGetPhysicalDeviceMemoryProperties GetPhysicalDeviceMemoryProperties;
+} StrictInstanceDispatch;
+
+typedef struct StrictPhysicalDevice {
+    VkPhysicalDevice handle;
+    bool usable; /* false when the driver has no host-visible type to play the fakes */
+    StrictTypeBacking backing;
+    /* Bytes allocated from each fake heap, by every device of this GPU. */
+    _Atomic uint64_t heap_usage[STRICT_FAKE_HEAP_COUNT];
+    struct StrictPhysicalDevice *next_in_instance;
+} StrictPhysicalDevice;
+
+typedef struct StrictInstance {
+    void *key;
+    VkInstance handle;
+    StrictInstanceDispatch next;
+    pthread_mutex_t physical_devices_lock;
+    StrictPhysicalDevice *physical_devices;
+    struct StrictInstance *next_in_registry;
+} StrictInstance;
+
+typedef struct StrictDeviceDispatch {
+    PFN_vkGetDeviceProcAddr GetDeviceProcAddr;
+    PFN_vkDestroyDevice DestroyDevice;
+    PFN_vkAllocateMemory AllocateMemory;
+    PFN_vkFreeMemory FreeMemory;
+    PFN_vkMapMemory MapMemory;
+    PFN_vkUnmapMemory UnmapMemory;
+    PFN_vkFlushMappedMemoryRanges FlushMappedMemoryRanges;
+    PFN_vkInvalidateMappedMemoryRanges InvalidateMappedMemoryRanges;
+    PFN_vkCreateBuffer CreateBuffer;
+    PFN_vkDestroyBuffer DestroyBuffer;
+    PFN_vkCreateImage CreateImage;
+    PFN_vkDestroyImage DestroyImage;
+    PFN_vkBindBufferMemory BindBufferMemory;
+    PFN_vkBindBufferMemory2 BindBufferMemory2;
+    PFN_vkBindImageMemory BindImageMemory;
+    PFN_vkBindImageMemory2 BindImageMemory2;
+    PFN_vkGetBufferMemoryRequirements GetBufferMemoryRequirements;
+    PFN_vkGetBufferMemoryRequirements2 GetBufferMemoryRequirements2;
+    PFN_vkGetImageMemoryRequirements GetImageMemoryRequirements;
+    PFN_vkGetImageMemoryRequirements2 GetImageMemoryRequirements2;
+    PFN_vkGetDeviceBufferMemoryRequirements GetDeviceBufferMemoryRequirements;
+    PFN_vkGetDeviceImageMemoryRequirements GetDeviceImageMemoryRequirements;
+    PFN_vkGetMemoryHostPointerPropertiesEXT GetMemoryHostPointerPropertiesEXT;
+    PFN_vkGetMemoryFdPropertiesKHR GetMemoryFdPropertiesKHR;
+} StrictDeviceDispatch;
+
+typedef struct StrictResource StrictResource;
+
+/* A live driver VkDeviceMemory. */
+typedef struct StrictMemory {
+    VkDeviceMemory handle;
+    uint32_t fake_type;
+    VkDeviceSize size;
+    /* Mapping state, valid while mapped. */
+    bool mapped;
+    VkDeviceSize map_offset;
+    VkDeviceSize map_size;
+    void *app_pointer;   /* what vkMapMemory returned to the caller */
+    void *shadow_block;  /* non-coherent type only: the host-side copy */
+    uint8_t *driver_base; /* non-coherent type only: driver mapping of offset 0 */
+    /* Resources bound to it, unordered. */
+    StrictResource **bound;
+    uint32_t bound_count;
+    uint32_t bound_capacity;
+} StrictMemory;
+
+/* A buffer or image and where it is bound. */
+struct StrictResource {
+    uint64_t handle;
+    StrictResourceShape shape;
+    bool requirements_known; /* false for disjoint images: per-plane requirements */
+    VkMemoryRequirements requirements; /* the fake ones the caller was told */
+    StrictMemory *memory;              /* NULL while unbound */
+    VkDeviceSize offset;
+    uint32_t bound_index; /* position in memory->bound */
+};
+
+typedef struct StrictFault {
+    uint64_t calls_left; /* 0: none armed; 1: the next call fails */
+    bool repeat;
+} StrictFault;
+
+typedef struct StrictDevice {
+    void *key;
+    VkDevice handle;
+    StrictPhysicalDevice *physical;
+    StrictDeviceDispatch next;
+    /* Limits as reported to the caller. */
+    VkDeviceSize atom_size;
+    VkDeviceSize granularity;
+
+    /* Read once at vkCreateDevice from the environment. */
+    bool count_violations;
+    bool allow_aliasing;
+    bool check_leaks;
+
+    pthread_mutex_t lock;
+    StrictHandleMap memories;
+    StrictHandleMap buffers;
+    StrictHandleMap images;
+    StrictDeviceCounters counters;
+    uint64_t violation_counts[STRICT_DEVICE_VIOLATION_KIND_COUNT];
+    StrictFault allocate_fault;
+    StrictFault map_fault;
+    VkDeviceSize allocation_size_limit; /* 0: none */
+
+    struct StrictDevice *next_in_registry;
+} StrictDevice;
+
+/* strict_registry.c */
+void strict_registry_add_instance(StrictInstance *instance);
+StrictInstance *strict_registry_remove_instance(void *key);
+StrictInstance *strict_registry_instance(const void *dispatchable_handle);
+void strict_registry_add_device(StrictDevice *device);
+StrictDevice *strict_registry_remove_device(void *key);
+StrictDevice *strict_registry_device(const void *dispatchable_handle);
+/* The record of a physical device, made on first use; NULL only when out of memory. */
+StrictPhysicalDevice *strict_registry_physical_device(VkPhysicalDevice physical_device);
+void strict_registry_free_physical_devices(StrictInstance *instance);
+
+/* strict_violation.c: called with device->lock held. Aborts unless counting. */
+void strict_violation(StrictDevice *device, StrictDeviceViolation kind, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *strict_violation_rule_name(StrictDeviceViolation kind);
+/* A problem of the layer's own (not of the caller), printed on stderr. */
+void strict_layer_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+/* strict_faults.c: whether this call is the one a fault was armed for. */
+bool strict_fault_fires(StrictFault *fault);
+void strict_fault_arm(StrictFault *fault, uint64_t nth, VkBool32 repeat);
+
+/* strict_binding.c */
+void strict_memory_unbind_all(StrictMemory *memory);
+void strict_device_free_resources(StrictDevice *device);
+
+/* strict_memory.c */
+void strict_device_free_memories(StrictDevice *device);
+StrictMemory *strict_find_memory(StrictDevice *device, VkDeviceMemory memory);
+
+/* strict_mapping.c */
+void strict_memory_drop_mapping(StrictDevice *device, StrictMemory *memory);
+
+/* strict_instance.c */
+bool strict_driver_has_device_extension(VkPhysicalDevice physical_device, const char *name);
+VKAPI_ATTR VkResult VKAPI_CALL strict_CreateInstance(const VkInstanceCreateInfo *info,
+                                                     const VkAllocationCallbacks *allocator, VkInstance *instance);
+VKAPI_ATTR void VKAPI_CALL strict_DestroyInstance(VkInstance instance, const VkAllocationCallbacks *allocator);
+VKAPI_ATTR VkResult VKAPI_CALL strict_EnumerateDeviceExtensionProperties(VkPhysicalDevice physical_device,
+                                                                         const char *layer_name, uint32_t *count,
+                                                                         VkExtensionProperties *properties);
+
+/* strict_device_lifetime.c */
+VKAPI_ATTR VkResult VKAPI_CALL strict_CreateDevice(VkPhysicalDevice physical_device, const VkDeviceCreateInfo *info,
+                                                   const VkAllocationCallbacks *allocator, VkDevice *device);
+VKAPI_ATTR void VKAPI_CALL strict_DestroyDevice(VkDevice device, const VkAllocationCallbacks *allocator);
+/* Fills device->next from the next GetDeviceProcAddr (strict_layer.c owns the name table). */
+void strict_load_device_dispatch(StrictDevice *device, PFN_vkGetDeviceProcAddr next_gdpa);
+
+/* Intercepts, looked up by name in strict_layer.c. */
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties(VkPhysicalDevice physical_device,
+                                                              VkPhysicalDeviceProperties *properties);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties2(VkPhysicalDevice physical_device,
+                                                               VkPhysicalDeviceProperties2 *properties);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties(VkPhysicalDevice physical_device,
+                                                                    VkPhysicalDeviceMemoryProperties *properties);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties2(VkPhysicalDevice physical_device,
+                                                                     VkPhysicalDeviceMemoryProperties2 *properties);
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_AllocateMemory(VkDevice device, const VkMemoryAllocateInfo *info,
+                                                     const VkAllocationCallbacks *allocator, VkDeviceMemory *memory);
+VKAPI_ATTR void VKAPI_CALL strict_FreeMemory(VkDevice device, VkDeviceMemory memory,
+                                             const VkAllocationCallbacks *allocator);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetMemoryHostPointerPropertiesEXT(
+    VkDevice device, VkExternalMemoryHandleTypeFlagBits handle_type, const void *host_pointer,
+    VkMemoryHostPointerPropertiesEXT *properties);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetMemoryFdPropertiesKHR(VkDevice device,
+                                                               VkExternalMemoryHandleTypeFlagBits handle_type,
+                                                               int fd, VkMemoryFdPropertiesKHR *properties);
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_MapMemory(VkDevice device, VkDeviceMemory memory, VkDeviceSize offset,
+                                                VkDeviceSize size, VkMemoryMapFlags flags, void **data);
+VKAPI_ATTR void VKAPI_CALL strict_UnmapMemory(VkDevice device, VkDeviceMemory memory);
+VKAPI_ATTR VkResult VKAPI_CALL strict_FlushMappedMemoryRanges(VkDevice device, uint32_t count,
+                                                              const VkMappedMemoryRange *ranges);
+VKAPI_ATTR VkResult VKAPI_CALL strict_InvalidateMappedMemoryRanges(VkDevice device, uint32_t count,
+                                                                   const VkMappedMemoryRange *ranges);
+
+VKAPI_ATTR VkResult VKAPI_CALL strict_CreateBuffer(VkDevice device, const VkBufferCreateInfo *info,
+                                                   const VkAllocationCallbacks *allocator, VkBuffer *buffer);
+VKAPI_ATTR void VKAPI_CALL strict_DestroyBuffer(VkDevice device, VkBuffer buffer,
+                                                const VkAllocationCallbacks *allocator);
+VKAPI_ATTR VkResult VKAPI_CALL strict_CreateImage(VkDevice device, const VkImageCreateInfo *info,
+                                                  const VkAllocationCallbacks *allocator, VkImage *image);
+VKAPI_ATTR void VKAPI_CALL strict_DestroyImage(VkDevice device, VkImage image,
+                                               const VkAllocationCallbacks *allocator);
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindBufferMemory(VkDevice device, VkBuffer buffer, VkDeviceMemory memory,
+                                                       VkDeviceSize offset);
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindBufferMemory2(VkDevice device, uint32_t count,
+                                                        const VkBindBufferMemoryInfo *infos);
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindImageMemory(VkDevice device, VkImage image, VkDeviceMemory memory,
+                                                      VkDeviceSize offset);
+VKAPI_ATTR VkResult VKAPI_CALL strict_BindImageMemory2(VkDevice device, uint32_t count,
+                                                       const VkBindImageMemoryInfo *infos);
+
+VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements(VkDevice device, VkBuffer buffer,
+                                                              VkMemoryRequirements *requirements);
+VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements2(VkDevice device,
+                                                               const VkBufferMemoryRequirementsInfo2 *info,
+                                                               VkMemoryRequirements2 *requirements);
+VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements(VkDevice device, VkImage image,
+                                                             VkMemoryRequirements *requirements);
+VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements2(VkDevice device,
+                                                              const VkImageMemoryRequirementsInfo2 *info,
+                                                              VkMemoryRequirements2 *requirements);
+VKAPI_ATTR void VKAPI_CALL strict_GetDeviceBufferMemoryRequirements(VkDevice device,
+                                                                    const VkDeviceBufferMemoryRequirements *info,
+                                                                    VkMemoryRequirements2 *requirements);
+VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageMemoryRequirements(VkDevice device,
+                                                                   const VkDeviceImageMemoryRequirements *info,
+                                                                   VkMemoryRequirements2 *requirements);
+
+/* strict_control.c: the TEST functions of strict_device.h. */
+VKAPI_ATTR void VKAPI_CALL strict_GetCountersTEST(VkDevice device, StrictDeviceCounters *counters);
+VKAPI_ATTR void VKAPI_CALL strict_InjectFaultTEST(VkDevice device, StrictDeviceFault kind, uint64_t nth,
+                                                  VkBool32 repeat);
+VKAPI_ATTR void VKAPI_CALL strict_SetAllocationSizeLimitTEST(VkDevice device, VkDeviceSize max_bytes);
+VKAPI_ATTR VkBool32 VKAPI_CALL strict_IsDriverMemoryTEST(VkDevice device, VkDeviceMemory memory);
+VKAPI_ATTR uint64_t VKAPI_CALL strict_GetViolationCountTEST(VkDevice device, StrictDeviceViolation kind);
+
+#endif

@@ -1,0 +1,135 @@
+/* strict_properties.c: what the fake device says about itself: limits, memory
+ * heaps and types (with VK_EXT_memory_budget), and memory requirements. */
+#include <string.h>
+
+#include "strict_layer_internal.h"
+
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties(VkPhysicalDevice physical_device,
+                                                              VkPhysicalDeviceProperties *properties)
+{
+    StrictInstance *instance = strict_registry_instance(physical_device);
+    if (!instance)
+        return;
+    instance->next.GetPhysicalDeviceProperties(physical_device, properties);
+    strict_fake_raise_limits(&properties->limits);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties2(VkPhysicalDevice physical_device,
+                                                               VkPhysicalDeviceProperties2 *properties)
+{
+    StrictInstance *instance = strict_registry_instance(physical_device);
+    if (!instance)
+        return;
+    if (instance->next.GetPhysicalDeviceProperties2)
+        instance->next.GetPhysicalDeviceProperties2(physical_device, properties);
+    else
+        instance->next.GetPhysicalDeviceProperties(physical_device, &properties->properties);
+    strict_fake_raise_limits(&properties->properties.limits);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties(VkPhysicalDevice physical_device,
+                                                                    VkPhysicalDeviceMemoryProperties *properties)
+{
+    (void)physical_device;
+    strict_fake_memory_properties(properties);
+}
+
+static void fill_budget(VkPhysicalDevice physical_device, VkPhysicalDeviceMemoryBudgetPropertiesEXT *budget)
+{
+    memset(budget->heapBudget, 0, sizeof(budget->heapBudget));
+    memset(budget->heapUsage, 0, sizeof(budget->heapUsage));
+    StrictPhysicalDevice *physical = strict_registry_physical_device(physical_device);
+    for (uint32_t heap = 0; heap < STRICT_FAKE_HEAP_COUNT; heap++) {
+        budget->heapBudget[heap] = strict_fake_heap_size(heap);
+        budget->heapUsage[heap] = physical ? atomic_load(&physical->heap_usage[heap]) : 0;
+    }
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties2(VkPhysicalDevice physical_device,
+                                                                     VkPhysicalDeviceMemoryProperties2 *properties)
+{
+    /* Every field is fake, so nothing goes down to the driver. */
+    strict_fake_memory_properties(&properties->memoryProperties);
+    for (VkBaseOutStructure *item = properties->pNext; item; item = item->pNext) {
+        if (item->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT)
+            fill_budget(physical_device, (VkPhysicalDeviceMemoryBudgetPropertiesEXT *)item);
+    }
+}
+
+static const StrictResourceShape buffer_shape = {STRICT_RESOURCE_BUFFER, false};
+
+static StrictResourceShape known_image_shape(StrictDevice *device, VkImage image)
+{
+    pthread_mutex_lock(&device->lock);
+    StrictResource *resource = strict_handle_map_find(&device->images, (uint64_t)image);
+    /* An image we never saw created is treated as optimal: the strictest case. */
+    StrictResourceShape shape = resource ? resource->shape : (StrictResourceShape){STRICT_RESOURCE_OPTIMAL_IMAGE, 0};
+    pthread_mutex_unlock(&device->lock);
+    return shape;
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer,
+                                                              VkMemoryRequirements *requirements)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    device->next.GetBufferMemoryRequirements(handle, buffer, requirements);
+    strict_fake_requirements(&device->physical->backing, buffer_shape, requirements);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements2(VkDevice handle,
+                                                               const VkBufferMemoryRequirementsInfo2 *info,
+                                                               VkMemoryRequirements2 *requirements)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    device->next.GetBufferMemoryRequirements2(handle, info, requirements);
+    strict_fake_requirements(&device->physical->backing, buffer_shape, &requirements->memoryRequirements);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements(VkDevice handle, VkImage image,
+                                                             VkMemoryRequirements *requirements)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    device->next.GetImageMemoryRequirements(handle, image, requirements);
+    strict_fake_requirements(&device->physical->backing, known_image_shape(device, image), requirements);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements2(VkDevice handle,
+                                                              const VkImageMemoryRequirementsInfo2 *info,
+                                                              VkMemoryRequirements2 *requirements)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    device->next.GetImageMemoryRequirements2(handle, info, requirements);
+    strict_fake_requirements(&device->physical->backing, known_image_shape(device, info->image),
+                             &requirements->memoryRequirements);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetDeviceBufferMemoryRequirements(VkDevice handle,
+                                                                    const VkDeviceBufferMemoryRequirements *info,
+                                                                    VkMemoryRequirements2 *requirements)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    device->next.GetDeviceBufferMemoryRequirements(handle, info, requirements);
+    strict_fake_requirements(&device->physical->backing, buffer_shape, &requirements->memoryRequirements);
+}
+
+VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageMemoryRequirements(VkDevice handle,
+                                                                   const VkDeviceImageMemoryRequirements *info,
+                                                                   VkMemoryRequirements2 *requirements)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device)
+        return;
+    device->next.GetDeviceImageMemoryRequirements(handle, info, requirements);
+    strict_fake_requirements(&device->physical->backing, strict_image_shape(info->pCreateInfo),
+                             &requirements->memoryRequirements);
+}
