@@ -488,11 +488,14 @@ bool record_pool_owns(const record_pool *pool, uint64_t value) {
 }
 
 void record_pool_flush_thread_cache(record_pool *pool) {
-    if (!pool || !pool->has_slot) return;
+    if (!pool) return;
     thread_cache *tc = tls_cache;
-    if (!tc || tc == &exited_cache) return;
-    pool_cache *pc = &tc->pools[pool->slot];
-    if (pc->pool_id == pool->id) pool_cache_return_all(pool, pc);
+    if (pool->has_slot && tc && tc != &exited_cache && tc->pools[pool->slot].pool_id == pool->id)
+        pool_cache_return_all(pool, &tc->pools[pool->slot]);
+    /* The shared cache stands in for the caches of threads that have none. */
+    pthread_mutex_lock(&pool->shared_lock);
+    pool_cache_return_all(pool, &pool->shared_cache);
+    pthread_mutex_unlock(&pool->shared_lock);
 }
 
 void record_pool_get_stats(const record_pool *pool, record_pool_stats *out) {

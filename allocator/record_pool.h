@@ -70,7 +70,8 @@ bool record_pool_free(record_pool *pool, void *record);
 bool record_pool_owns(const record_pool *pool, uint64_t value);
 
 /* Hands this thread's cached records back to the central lists now (threads do
- * this on exit by themselves). */
+ * this on exit by themselves), and the pool's shared cache, which serves
+ * threads without a cache of their own. */
 void record_pool_flush_thread_cache(record_pool *pool);
 
 typedef struct record_pool_stats {

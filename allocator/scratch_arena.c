@@ -130,7 +130,7 @@ static void *heap_alloc(scratch_arena *a, size_t size, size_t align) {
 void *scratch_alloc(scratch_frame *frame, size_t size, size_t align) {
     if (!frame || !frame->arena) return NULL;
     scratch_arena *a = frame->arena;
-    if (frame->depth != a->depth) return NULL; /* closed, or not the innermost */
+    if (frame->depth != a->depth || frame->depth == 0) return NULL; /* not the innermost, or closed */
     if (align == 0) align = 1;
     if ((align & (align - 1)) != 0 || align > MAX_ALIGN) return NULL;
     size_t start = (a->pos + align - 1) & ~(align - 1);

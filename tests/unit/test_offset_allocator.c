@@ -380,6 +380,7 @@ END_TEST
 #endif
 #endif
 
+#ifndef UNDER_SANITIZER
 /* In a child whose address space is capped just above what it uses, fill an
  * allocator until its node array cannot grow. */
 static int run_until_host_memory_runs_out(void) {
@@ -404,6 +405,7 @@ static int run_until_host_memory_runs_out(void) {
     }
     return 16;
 }
+#endif
 
 START_TEST(test_running_out_of_host_memory_is_reported_and_changes_nothing) {
 #ifdef UNDER_SANITIZER
