@@ -24,7 +24,6 @@
 
 extern char **environ;
 
-#define KIB ((uint64_t)1 << 10)
 #define MIB ((uint64_t)1 << 20)
 #define GIB ((uint64_t)1 << 30)
 
@@ -85,8 +84,8 @@ static const char *const log_level_words[] = {"error", "warning", "info", "debug
 static const setting_spec specs[] = {
     {.name = "mode", .kind = VALUE_WORD, .words = mode_words,
      .accepts = "suballocate or passthrough", .get = get_mode, .set = set_mode},
-    {.name = "block_size", .kind = VALUE_SIZE, .min = 4 * KIB, .max = 16 * GIB, .zero_allowed = true,
-     .accepts = "0 (automatic, heap-aware) or 4K to 16G bytes" SIZE_SUFFIXES,
+    {.name = "block_size", .kind = VALUE_SIZE, .min = 1 * MIB, .max = 16 * GIB, .zero_allowed = true,
+     .accepts = "0 (automatic, heap-aware) or 1M to 16G bytes" SIZE_SUFFIXES,
      .get = get_block_size, .set = set_block_size},
     {.name = "dedicated_threshold", .kind = VALUE_SIZE, .min = 1, .max = 16 * GIB, .zero_allowed = true,
      .accepts = "0 (automatic: half a block) or 1 to 16G bytes" SIZE_SUFFIXES,
@@ -95,7 +94,7 @@ static const setting_spec specs[] = {
      .power_of_two = true, .accepts = "0 (none) or a power of two from 1 to 16M bytes" SIZE_SUFFIXES,
      .get = get_min_alignment, .set = set_min_alignment},
     {.name = "reported_allocation_limit", .kind = VALUE_COUNT, .min = 1, .max = UINT32_MAX, .zero_allowed = true,
-     .accepts = "0 (automatic: 4294967295 while sub-allocating, the driver's own in passthrough) or 1 to 4294967295",
+     .accepts = "0 (the driver's own value) or 1 to 4294967295, shown while sub-allocating",
      .get = get_reported_allocation_limit, .set = set_reported_allocation_limit},
     {.name = "empty_block_policy", .kind = VALUE_WORD, .words = empty_block_words,
      .accepts = "release, keep_one or keep_all", .get = get_empty_block_policy, .set = set_empty_block_policy},
