@@ -1,0 +1,318 @@
+/* robust_vk: instance with a counting messenger, devices, memory and patterns. */
+#include "robust_vk.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- failures ---------------------------------------------------------------- */
+
+static _Atomic uint64_t failures;
+
+void robust_fail(const char *file, int line, const char *condition, const char *format, ...) {
+    char details[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(details, sizeof details, format, args);
+    va_end(args);
+    /* One write per line: lines from several threads stay whole. */
+    fprintf(stderr, "%s:%d: FAILED (%s): %s\n", file, line, condition, details);
+    fflush(stderr);
+    atomic_fetch_add(&failures, 1);
+}
+
+uint64_t robust_failures(void) {
+    return atomic_load(&failures);
+}
+
+const char *robust_result_name(VkResult result) {
+    switch (result) {
+#define NAME(r) \
+    case r: return #r;
+        NAME(VK_SUCCESS)
+        NAME(VK_NOT_READY)
+        NAME(VK_TIMEOUT)
+        NAME(VK_INCOMPLETE)
+        NAME(VK_ERROR_OUT_OF_HOST_MEMORY)
+        NAME(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+        NAME(VK_ERROR_INITIALIZATION_FAILED)
+        NAME(VK_ERROR_DEVICE_LOST)
+        NAME(VK_ERROR_MEMORY_MAP_FAILED)
+        NAME(VK_ERROR_LAYER_NOT_PRESENT)
+        NAME(VK_ERROR_EXTENSION_NOT_PRESENT)
+        NAME(VK_ERROR_FEATURE_NOT_PRESENT)
+        NAME(VK_ERROR_TOO_MANY_OBJECTS)
+        NAME(VK_ERROR_INVALID_EXTERNAL_HANDLE)
+        NAME(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
+        NAME(VK_ERROR_UNKNOWN)
+#undef NAME
+    default: return "(another VkResult)";
+    }
+}
+
+/* ---- layer messages ------------------------------------------------------------ */
+
+static pthread_mutex_t messages_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t layer_messages, other_messages;
+static char last_layer_message[1024];
+
+static bool from_layer(const VkDebugUtilsMessengerCallbackDataEXT *data) {
+    const char *id = data->pMessageIdName;
+    return id != NULL && strncmp(id, ROBUST_LAYER_MESSAGE_ID, strlen(ROBUST_LAYER_MESSAGE_ID)) == 0;
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL count_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                    VkDebugUtilsMessageTypeFlagsEXT types,
+                                                    const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
+    (void)severity;
+    (void)types;
+    (void)user;
+    pthread_mutex_lock(&messages_lock);
+    if (from_layer(data)) {
+        layer_messages++;
+        snprintf(last_layer_message, sizeof last_layer_message, "%s", data->pMessage ? data->pMessage : "");
+    } else {
+        other_messages++;
+    }
+    pthread_mutex_unlock(&messages_lock);
+    return VK_FALSE;
+}
+
+uint64_t robust_layer_message_count(void) {
+    pthread_mutex_lock(&messages_lock);
+    uint64_t count = layer_messages;
+    pthread_mutex_unlock(&messages_lock);
+    return count;
+}
+
+void robust_last_layer_message(char *out, size_t out_size) {
+    pthread_mutex_lock(&messages_lock);
+    snprintf(out, out_size, "%s", last_layer_message);
+    pthread_mutex_unlock(&messages_lock);
+}
+
+uint64_t robust_other_message_count(void) {
+    pthread_mutex_lock(&messages_lock);
+    uint64_t count = other_messages;
+    pthread_mutex_unlock(&messages_lock);
+    return count;
+}
+
+/* ---- instance and devices -------------------------------------------------------- */
+
+static VkDebugUtilsMessengerCreateInfoEXT messenger_info(void) {
+    return (VkDebugUtilsMessengerCreateInfoEXT){
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_VERBOSE_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = count_message,
+    };
+}
+
+static bool create_messenger(robust_vk *vk) {
+    PFN_vkCreateDebugUtilsMessengerEXT create =
+        (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(vk->instance, "vkCreateDebugUtilsMessengerEXT");
+    VkDebugUtilsMessengerCreateInfoEXT info = messenger_info();
+    return create != NULL && create(vk->instance, &info, NULL, &vk->messenger) == VK_SUCCESS;
+}
+
+static bool pick_physical_device(robust_vk *vk) {
+    uint32_t count = 1;
+    VkResult result = vkEnumeratePhysicalDevices(vk->instance, &count, &vk->physical);
+    if ((result != VK_SUCCESS && result != VK_INCOMPLETE) || count == 0) return false;
+    vkGetPhysicalDeviceProperties(vk->physical, &vk->properties);
+    vkGetPhysicalDeviceMemoryProperties(vk->physical, &vk->memory);
+    uint32_t families = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(vk->physical, &families, NULL);
+    vk->queue_family = 0;
+    return families > 0;
+}
+
+bool robust_instance_create(robust_vk *vk) {
+    *vk = (robust_vk){0};
+    const char *extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    VkApplicationInfo app = {
+        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+        .pApplicationName = "suballoc robustness test",
+        .apiVersion = VK_API_VERSION_1_1,
+    };
+    VkInstanceCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+        .pApplicationInfo = &app,
+        .enabledExtensionCount = 1,
+        .ppEnabledExtensionNames = extensions,
+    };
+    VkResult result = vkCreateInstance(&info, NULL, &vk->instance);
+    if (result != VK_SUCCESS) {
+        fprintf(stderr, "robust: vkCreateInstance returned %s\n", robust_result_name(result));
+        return false;
+    }
+    if (!create_messenger(vk) || !pick_physical_device(vk)) {
+        fprintf(stderr, "robust: no debug-utils messenger or no physical device\n");
+        robust_instance_destroy(vk);
+        return false;
+    }
+    return true;
+}
+
+void robust_instance_destroy(robust_vk *vk) {
+    if (vk->instance == VK_NULL_HANDLE) return;
+    if (vk->messenger != VK_NULL_HANDLE) {
+        PFN_vkDestroyDebugUtilsMessengerEXT destroy =
+            (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(vk->instance, "vkDestroyDebugUtilsMessengerEXT");
+        if (destroy != NULL) destroy(vk->instance, vk->messenger, NULL);
+    }
+    vkDestroyInstance(vk->instance, NULL);
+    *vk = (robust_vk){0};
+}
+
+static void find_strict_functions(robust_device *device) {
+    VkDevice d = device->handle;
+    robust_strict *s = &device->strict;
+    s->get_counters = (PFN_vkStrictDeviceGetCountersTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceGetCountersTEST");
+    s->inject_fault = (PFN_vkStrictDeviceInjectFaultTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceInjectFaultTEST");
+    s->set_allocation_size_limit = (PFN_vkStrictDeviceSetAllocationSizeLimitTEST)vkGetDeviceProcAddr(
+        d, "vkStrictDeviceSetAllocationSizeLimitTEST");
+    s->is_driver_memory = (PFN_vkStrictDeviceIsDriverMemoryTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceIsDriverMemoryTEST");
+    s->violation_count =
+        (PFN_vkStrictDeviceGetViolationCountTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceGetViolationCountTEST");
+}
+
+bool robust_device_create(const robust_vk *vk, robust_device *out) {
+    *out = (robust_device){0};
+    float priority = 1.0f;
+    VkDeviceQueueCreateInfo queue = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+        .queueFamilyIndex = vk->queue_family,
+        .queueCount = 1,
+        .pQueuePriorities = &priority,
+    };
+    VkDeviceCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .queueCreateInfoCount = 1,
+        .pQueueCreateInfos = &queue,
+    };
+    VkResult result = vkCreateDevice(vk->physical, &info, NULL, &out->handle);
+    if (result != VK_SUCCESS) {
+        fprintf(stderr, "robust: vkCreateDevice returned %s\n", robust_result_name(result));
+        return false;
+    }
+    find_strict_functions(out);
+    return true;
+}
+
+void robust_device_destroy(robust_device *device) {
+    if (device->handle != VK_NULL_HANDLE) vkDestroyDevice(device->handle, NULL);
+    *device = (robust_device){0};
+}
+
+bool robust_has_strict(const robust_device *device) {
+    const robust_strict *s = &device->strict;
+    return s->get_counters && s->inject_fault && s->set_allocation_size_limit && s->is_driver_memory &&
+           s->violation_count;
+}
+
+StrictDeviceCounters robust_strict_counters(const robust_device *device) {
+    StrictDeviceCounters counters = {0};
+    if (device->strict.get_counters != NULL) device->strict.get_counters(device->handle, &counters);
+    return counters;
+}
+
+/* ---- memory ---------------------------------------------------------------------- */
+
+uint32_t robust_find_memory_type(const robust_vk *vk, VkMemoryPropertyFlags required, VkMemoryPropertyFlags refused) {
+    for (uint32_t t = 0; t < vk->memory.memoryTypeCount; t++) {
+        VkMemoryPropertyFlags flags = vk->memory.memoryTypes[t].propertyFlags;
+        if ((flags & required) == required && (flags & refused) == 0) return t;
+    }
+    return UINT32_MAX;
+}
+
+bool robust_type_has(const robust_vk *vk, uint32_t type, VkMemoryPropertyFlags flags) {
+    return type < vk->memory.memoryTypeCount && (vk->memory.memoryTypes[type].propertyFlags & flags) == flags;
+}
+
+VkResult robust_allocate(VkDevice device, VkDeviceSize size, uint32_t type, VkDeviceMemory *out) {
+    VkMemoryAllocateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+        .allocationSize = size,
+        .memoryTypeIndex = type,
+    };
+    return vkAllocateMemory(device, &info, NULL, out);
+}
+
+VkResult robust_create_buffer(VkDevice device, VkDeviceSize size, VkBuffer *out) {
+    VkBufferCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = size,
+        .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+    };
+    return vkCreateBuffer(device, &info, NULL, out);
+}
+
+/* ---- byte patterns ------------------------------------------------------------------ */
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 27;
+    x *= 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t pattern_word(uint64_t seed, uint64_t index) {
+    return mix64(seed * 0x9E3779B97F4A7C15ull + index + 1);
+}
+
+void robust_fill(void *dst, size_t bytes, uint64_t seed) {
+    unsigned char *out = dst;
+    size_t words = bytes / 8;
+    for (size_t i = 0; i < words; i++) {
+        uint64_t w = pattern_word(seed, i);
+        memcpy(out + i * 8, &w, 8);
+    }
+    uint64_t tail = pattern_word(seed, words);
+    memcpy(out + words * 8, &tail, bytes % 8);
+}
+
+size_t robust_count_wrong(const void *src, size_t bytes, uint64_t seed) {
+    const unsigned char *in = src;
+    size_t words = bytes / 8, wrong = 0;
+    for (size_t i = 0; i <= words; i++) {
+        uint64_t expected = pattern_word(seed, i);
+        size_t n = i < words ? 8 : bytes % 8;
+        if (n == 0) break;
+        if (memcmp(in + i * 8, &expected, n) == 0) continue;
+        const unsigned char *e = (const unsigned char *)&expected;
+        for (size_t b = 0; b < n; b++) wrong += in[i * 8 + b] != e[b];
+    }
+    return wrong;
+}
+
+uint64_t robust_rng_next(robust_rng *rng) {
+    uint64_t x = rng->state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng->state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+uint64_t robust_rng_below(robust_rng *rng, uint64_t bound) {
+    return bound == 0 ? 0 : robust_rng_next(rng) % bound;
+}
+
+uint64_t robust_env_u64(const char *name, uint64_t fallback) {
+    const char *text = getenv(name);
+    if (text == NULL || *text == '\0') return fallback;
+    char *end;
+    unsigned long long value = strtoull(text, &end, 10);
+    return *end == '\0' ? (uint64_t)value : fallback;
+}
