@@ -25,7 +25,7 @@ stats=$(mktemp "${TMPDIR:-/tmp}/suballoc-demo-stats.XXXXXX")
 output=$(mktemp "${TMPDIR:-/tmp}/suballoc-demo-output.XXXXXX")
 trap 'rm -f "$stats" "$output"' EXIT
 
-echo "+ suballoc-run -- suballoc-demo $*"
+echo "+ suballoc-run -- suballoc-demo${*:+ $*}"
 status=0
 "$build/launcher/suballoc-run" --stats-file "$stats" -- "$build/demo/suballoc-demo" "$@" | tee "$output" \
   || status=${PIPESTATUS[0]}
