@@ -14,6 +14,8 @@
  *                  [--enable-settings-extension] also enable VK_EXT_layer_settings by name
  *                  [--allocations N]            default 300, 4 KiB each
  *                  [--expect-log TEXT]          vkCreateInstance's stderr must contain TEXT
+ *                  [--expect-reported-limit N]  maxMemoryAllocationCount the app sees
+ *                  [--check FIELD>=N]...        a stats field compared (>=, <= or ==)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +30,7 @@
 #include "vk_layer_settings_ext.h"
 
 #define MAX_API_SETTINGS 16
+#define MAX_CHECKS 8
 #define ALLOCATION_SIZE 4096
 
 typedef enum expectation { EXPECT_OFF, EXPECT_SUBALLOCATE, EXPECT_PASSTHROUGH } expectation;
@@ -42,6 +45,13 @@ typedef union api_value {
     VkBool32 boolean;
 } api_value;
 
+/* One comparison of a statistics field, e.g. blocks_peak>=2. */
+typedef struct stat_check {
+    char field[32];
+    char op; /* '>' for >=, '<' for <=, '=' for == */
+    uint64_t value;
+} stat_check;
+
 typedef struct options {
     expectation expect;
     const char *stats_file;
@@ -49,6 +59,9 @@ typedef struct options {
     bool enable_settings_extension;
     uint32_t allocations;
     const char *expect_log;
+    int64_t expect_reported_limit; /* -1: not checked */
+    uint32_t check_count;
+    stat_check checks[MAX_CHECKS];
     uint32_t api_count;
     VkLayerSettingEXT api[MAX_API_SETTINGS];
     api_value api_values[MAX_API_SETTINGS];
@@ -96,6 +109,22 @@ static bool parse_api_value(const char *type, const char *text, VkLayerSettingEX
     return errno == 0 && end != NULL && *end == '\0' && end != text;
 }
 
+static bool add_check(options *o, const char *argument) {
+    size_t field_length = strcspn(argument, "<>=");
+    const char *op = argument + field_length;
+    if (o->check_count == MAX_CHECKS || field_length == 0 || field_length >= sizeof o->checks[0].field ||
+        op[0] == '\0' || op[1] != '=')
+        return false;
+    stat_check *c = &o->checks[o->check_count];
+    snprintf(c->field, sizeof c->field, "%.*s", (int)field_length, argument);
+    c->op = op[0];
+    char *end = NULL;
+    c->value = strtoull(op + 2, &end, 10);
+    if (end == op + 2 || *end != '\0') return false;
+    o->check_count++;
+    return true;
+}
+
 /* NAME=TYPE:VALUE, e.g. mode=string:passthrough or block_size=u64:65536. */
 static bool add_api_setting(options *o, const char *argument) {
     const char *equals = strchr(argument, '='), *colon = equals ? strchr(equals, ':') : NULL;
@@ -115,7 +144,7 @@ static bool add_api_setting(options *o, const char *argument) {
 
 static bool parse_options(int argc, char **argv, options *o) {
     bool have_expect = false;
-    *o = (options){.allocations = 300};
+    *o = (options){.allocations = 300, .expect_reported_limit = -1};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--enable-layer") == 0) {
@@ -142,6 +171,10 @@ static bool parse_options(int argc, char **argv, options *o) {
             o->expect_log = next;
         } else if (strcmp(arg, "--api") == 0) {
             if (!add_api_setting(o, next)) return false;
+        } else if (strcmp(arg, "--check") == 0) {
+            if (!add_check(o, next)) return false;
+        } else if (strcmp(arg, "--expect-reported-limit") == 0) {
+            o->expect_reported_limit = (int64_t)strtoull(next, NULL, 10);
         } else {
             return false;
         }
@@ -223,6 +256,14 @@ static bool host_visible_type(VkPhysicalDevice gpu, uint32_t *type) {
     return false;
 }
 
+static bool reported_limit_is_expected(const options *o, VkPhysicalDevice gpu) {
+    if (o->expect_reported_limit < 0) return true;
+    VkPhysicalDeviceProperties properties;
+    vkGetPhysicalDeviceProperties(gpu, &properties);
+    printf("settings_probe: maxMemoryAllocationCount %" PRIu32 "\n", properties.limits.maxMemoryAllocationCount);
+    return properties.limits.maxMemoryAllocationCount == (uint64_t)o->expect_reported_limit;
+}
+
 static VkResult create_device(VkPhysicalDevice gpu, VkDevice *device) {
     float priority = 1.0f;
     VkDeviceQueueCreateInfo queue = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = 0,
@@ -287,6 +328,13 @@ static int check_stats(const options *o) {
         return fail("%s", "sub-allocation did not serve the small allocations from a few driver blocks");
     if (o->expect == EXPECT_PASSTHROUGH && !(passthrough == app && suballocated == 0 && driver == app))
         return fail("%s", "passthrough mode did not send every allocation to the driver");
+    for (uint32_t i = 0; i < o->check_count; i++) {
+        const stat_check *c = &o->checks[i];
+        uint64_t value = 0;
+        if (!stat_field(line, c->field, &value)) return fail("the stats line has no field %s", c->field);
+        bool holds = c->op == '>' ? value >= c->value : c->op == '<' ? value <= c->value : value == c->value;
+        if (!holds) return fail("the statistics do not satisfy %s", c->field);
+    }
     return EXIT_SUCCESS;
 }
 
@@ -309,6 +357,7 @@ static int run(const options *o) {
     int status = EXIT_FAILURE;
     if ((enumerated != VK_SUCCESS && enumerated != VK_INCOMPLETE) || count == 0) status = fail("%s", "no physical device");
     else if (!host_visible_type(gpu, &type)) status = fail("%s", "no host-visible memory type");
+    else if (!reported_limit_is_expected(o, gpu)) status = fail("%s", "maxMemoryAllocationCount is not the expected one");
     else if (create_device(gpu, &device) != VK_SUCCESS) status = fail("%s", "vkCreateDevice failed");
     else if (!exercise_memory(device, type, o->allocations)) status = fail("%s", "an allocation or map failed");
     else status = EXIT_SUCCESS;
@@ -322,7 +371,7 @@ int main(int argc, char **argv) {
     if (!parse_options(argc, argv, &o)) {
         fprintf(stderr, "usage: settings_probe --expect off|suballocate|passthrough --stats-file PATH [--enable-layer]\n"
                         "       [--api NAME=TYPE:VALUE]... [--enable-settings-extension] [--allocations N (>= 8)]\n"
-                        "       [--expect-log TEXT]\n");
+                        "       [--expect-log TEXT] [--expect-reported-limit N] [--check FIELD>=N|FIELD<=N|FIELD==N]...\n");
         return 2;
     }
     if (remove(o.stats_file) != 0 && errno != ENOENT) return fail("cannot remove old %s", o.stats_file);
