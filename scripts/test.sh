@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The project's test command: installs the Debian packages, then builds and runs
+# every test the way CI does:
+#   normal   build/        every ctest (unit, integration on lavapipe, the strict
+#                          oracle, validation above and below the layer, settings,
+#                          launcher, robustness)
+#   asan     build-asan/   the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan     build-tsan/   the threaded tests (ctest -L threads) under ThreadSanitizer
+#   fuzz     build-fuzz/   each libFuzzer target for FUZZ_SECONDS (default 60)
+# Pick stages with arguments, e.g. `scripts/test.sh normal tsan`; none means all.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+fuzz_seconds=${FUZZ_SECONDS:-60}
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(normal asan tsan fuzz)
+
+"$root/scripts/install-deps.sh"
+
+# Vulkan tools want a runtime dir; the tests pin lavapipe themselves.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$root/build/xdg-runtime}"
+mkdir -p "$XDG_RUNTIME_DIR"
+
+configure_and_build() { # dir, extra cmake args...
+  local dir=$1
+  shift
+  cmake -S "$root" -B "$dir" "$@"
+  cmake --build "$dir" -j "$jobs"
+}
+
+run_ctest() { # dir, extra ctest args...
+  local dir=$1
+  shift
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
+}
+
+stage_normal() {
+  configure_and_build "$root/build"
+  run_ctest "$root/build"
+}
+
+stage_asan() {
+  configure_and_build "$root/build-asan" -DSUBALLOC_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}" \
+  LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
+    run_ctest "$root/build-asan" -LE "no_asan"
+}
+
+stage_tsan() {
+  configure_and_build "$root/build-tsan" -DSUBALLOC_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp:${TSAN_OPTIONS:-}" \
+    run_ctest "$root/build-tsan" -L threads
+}
+
+stage_fuzz() {
+  CC=clang configure_and_build "$root/build-fuzz" -DSUBALLOC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  local target
+  for target in "$root"/build-fuzz/tests/fuzz/fuzz_*; do
+    [ -x "$target" ] || continue
+    local name corpus
+    name=$(basename "$target")
+    corpus="$root/build-fuzz/corpus-$name"
+    mkdir -p "$corpus"
+    echo "+ $name for ${fuzz_seconds}s"
+    local seeds=()
+    [ -d "$root/tests/fuzz/seeds/$name" ] && seeds=("$root/tests/fuzz/seeds/$name")
+    "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" "${seeds[@]}" 2>&1 | tail -n 15
+  done
+}
+
+for stage in "${stages[@]}"; do
+  echo "=== stage: $stage"
+  case "$stage" in
+    normal | asan | tsan | fuzz) "stage_$stage" ;;
+    *) echo "unknown stage '$stage' (normal, asan, tsan, fuzz)" >&2; exit 2 ;;
+  esac
+done
+echo "=== all stages passed: ${stages[*]}"
