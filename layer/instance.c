@@ -68,11 +68,10 @@ static suballoc_instance *instance_new(const VkInstanceCreateInfo *info) {
     instance->api_version = (info->pApplicationInfo != NULL && info->pApplicationInfo->apiVersion != 0)
                                 ? info->pApplicationInfo->apiVersion
                                 : VK_API_VERSION_1_0;
-    suballoc_settings_defaults(&instance->settings);
     instance->creating_info = info;
-    suballoc_settings loaded;
-    suballoc_settings_load(&loaded, info, layer_log_settings_report, instance);
-    instance->settings = loaded;
+    /* Loaded in place: a report of a bad value already honours the log_level and
+     * log_file settings read before it. */
+    suballoc_settings_load(&instance->settings, info, layer_log_settings_report, instance);
     return instance;
 }
 

@@ -115,6 +115,7 @@ void suballoc_settings_defaults(suballoc_settings *out) {
     out->mode = SUBALLOC_MODE_SUBALLOCATE;
     out->empty_block_policy = SUBALLOC_EMPTY_BLOCKS_KEEP_ONE;
     out->log_level = SUBALLOC_LOG_WARNING;
+    out->reported_allocation_limit = UINT32_MAX; /* the app may hold as many allocations as it likes */
 }
 
 /* ---- text spans --------------------------------------------------------------- */

@@ -51,7 +51,7 @@ typedef struct suballoc_settings {
     uint64_t block_size;                       /* block_size, bytes; 0 = heap-aware automatic */
     uint64_t dedicated_threshold;              /* dedicated_threshold, bytes; 0 = automatic (half a block) */
     uint64_t min_alignment;                    /* min_alignment, bytes, power of two; default 0 (none) */
-    uint32_t reported_allocation_limit;        /* reported_allocation_limit; 0 = leave the driver's value */
+    uint32_t reported_allocation_limit;        /* reported_allocation_limit, default 4294967295; 0 = the driver's value */
     suballoc_empty_block_policy empty_block_policy; /* empty_block_policy, default keep_one */
     suballoc_log_level log_level;              /* log_level, default warning */
     char log_file[SUBALLOC_PATH_MAX];          /* log_file; empty = stderr */

@@ -102,7 +102,7 @@ START_TEST(defaults_are_the_documented_ones) {
     ck_assert_uint_eq(s.block_size, 0);
     ck_assert_uint_eq(s.dedicated_threshold, 0);
     ck_assert_uint_eq(s.min_alignment, 0);
-    ck_assert_uint_eq(s.reported_allocation_limit, 0);
+    ck_assert_uint_eq(s.reported_allocation_limit, UINT32_MAX);
     ck_assert_int_eq(s.empty_block_policy, SUBALLOC_EMPTY_BLOCKS_KEEP_ONE);
     ck_assert_int_eq(s.log_level, SUBALLOC_LOG_WARNING);
     ck_assert_str_eq(s.log_file, "");
