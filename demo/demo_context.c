@@ -49,9 +49,10 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL report_message(VkDebugUtilsMessageSeverity
      * environment, not about this app. */
     if (from_loader && !is_error)
         return VK_FALSE;
-    if (is_error || (types & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT))
+    bool is_warning = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT;
+    if (is_error || (is_warning && (types & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT)))
         atomic_fetch_add(&ctx->problems, 1);
-    fprintf(stderr, "suballoc-demo: %s: [%s] %s\n", is_error ? "error" : "warning",
+    fprintf(stderr, "suballoc-demo: %s: [%s] %s\n", is_error ? "error" : is_warning ? "warning" : "info",
             data->pMessageIdName ? data->pMessageIdName : "-", data->pMessage ? data->pMessage : "");
     return VK_FALSE;
 }
@@ -75,8 +76,9 @@ static VkDebugUtilsMessengerCreateInfoEXT messenger_info(demo_context *ctx)
 {
     return (VkDebugUtilsMessengerCreateInfoEXT){
         .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity =
-            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT |
+                           (ctx->verbose ? VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT : 0),
         .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
                        VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
         .pfnUserCallback = report_message,
@@ -155,10 +157,11 @@ static bool pick_compute_queue(demo_context *ctx)
     return false;
 }
 
-bool demo_context_create(demo_context *ctx, uint32_t device_index)
+bool demo_context_create(demo_context *ctx, uint32_t device_index, bool verbose)
 {
     memset(ctx, 0, sizeof *ctx);
     atomic_init(&ctx->problems, 0);
+    ctx->verbose = verbose;
     if (!create_instance(ctx) || !pick_physical_device(ctx, device_index) || !pick_compute_queue(ctx))
         return false;
     float priority = 1.0f;

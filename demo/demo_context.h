@@ -20,10 +20,12 @@ typedef struct demo_context {
     VkQueue queue;
     uint32_t queue_family;
     atomic_uint problems; /* validation warnings and errors of any kind reported so far */
+    bool verbose;         /* also print informational messages (layers' own reports) */
 } demo_context;
 
-/* Creates everything; on failure prints why and returns false. */
-bool demo_context_create(demo_context *ctx, uint32_t device_index);
+/* Creates everything; on failure prints why and returns false. verbose: print
+ * info-level debug-utils messages too, not only warnings and errors. */
+bool demo_context_create(demo_context *ctx, uint32_t device_index, bool verbose);
 void demo_context_destroy(demo_context *ctx);
 
 /* A memory type among type_bits with all of `want`, else one with all of

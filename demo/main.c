@@ -23,12 +23,13 @@ typedef struct demo_options {
     uint32_t allocations;
     uint32_t device_index;
     bool inject_mismatch;
+    bool verbose;
 } demo_options;
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: suballoc-demo [--count N] [--device I] [--inject-mismatch]\n"
+            "Usage: suballoc-demo [--count N] [--device I] [--inject-mismatch] [--verbose]\n"
             "\n"
             "A naive Vulkan engine: N vkAllocateMemory calls, one per buffer and per image\n"
             "(1 in 10 for r32ui storage images and their staging buffers), uploads through\n"
@@ -38,6 +39,7 @@ static void usage(FILE *out)
             "  --count N          vkAllocateMemory calls to make (default %u, 1..%u)\n"
             "  --device I         use the I-th Vulkan device (default 0)\n"
             "  --inject-mismatch  change one result behind the GPU's back: the check must fail\n"
+            "  --verbose          also print informational messages from layers (debug utils)\n"
             "  -h, --help         show this help\n"
             "\n"
             "Run it through the layer: suballoc-run -- suballoc-demo\n",
@@ -67,6 +69,8 @@ static int parse_options(int argc, char **argv, demo_options *opt)
             return -1;
         } else if (!strcmp(arg, "--inject-mismatch")) {
             opt->inject_mismatch = true;
+        } else if (!strcmp(arg, "--verbose")) {
+            opt->verbose = true;
         } else if (!strcmp(arg, "--count") && has_value) {
             if (!parse_count(argv[++i], 1, MAX_ALLOCATIONS, &opt->allocations)) {
                 fprintf(stderr, "suballoc-demo: --count needs a number from 1 to %u, not '%s'\n", MAX_ALLOCATIONS,
@@ -151,7 +155,7 @@ int main(int argc, char **argv)
     if (status)
         return status < 0 ? 0 : status;
     demo_context ctx;
-    if (!demo_context_create(&ctx, opt.device_index))
+    if (!demo_context_create(&ctx, opt.device_index, opt.verbose))
         return 1;
     print_device(&ctx);
     status = run(&opt, &ctx);
