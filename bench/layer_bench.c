@@ -504,8 +504,8 @@ int main(int argc, char **argv)
 
     printf("\nlayer_bench: target: a layer alloc+free pair served from an existing block <= %.0f ns median: %s\n",
            TARGET_NS, target_met ? "met" : "NOT met");
-    printf("layer_bench: on lavapipe vkAllocateMemory is malloc, so 1 MiB without the layer is glibc's mmap path\n"
-           "layer_bench: (or not, by its moving threshold): no baseline there; real GPUs pay a kernel call each time.\n");
+    printf("layer_bench: lavapipe's vkAllocateMemory is malloc; at 1 MiB glibc picks mmap or its heap by a moving\n"
+           "layer_bench: threshold, so that row has no stable baseline. A real GPU pays a kernel call per allocation.\n");
     for (int k = 0; k < SIDE_COUNT; k++)
         destroy_side(&sides[k]);
     return cfg.check && !target_met ? 1 : 0;
