@@ -487,6 +487,10 @@ bool record_pool_owns(const record_pool *pool, uint64_t value) {
     return pool && value - (uint64_t)pool->base < (uint64_t)pool->reserved_bytes;
 }
 
+bool record_pool_is_record(const record_pool *pool, uint64_t value) {
+    return pool && value <= UINTPTR_MAX && class_of_record(pool, (const void *)(uintptr_t)value) >= 0;
+}
+
 void record_pool_flush_thread_cache(record_pool *pool) {
     if (!pool) return;
     thread_cache *tc = tls_cache;

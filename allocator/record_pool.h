@@ -69,6 +69,12 @@ bool record_pool_free(record_pool *pool, void *record);
  * nothing about whether the record is currently live. */
 bool record_pool_owns(const record_pool *pool, uint64_t value);
 
+/* O(1), lock-free: whether value is the address of a record this pool has
+ * handed out at least once (live or freed since). Such memory stays readable
+ * until the pool is destroyed, so a caller may look inside to check a tag;
+ * any other value, even inside the reserved range, may be unmapped. */
+bool record_pool_is_record(const record_pool *pool, uint64_t value);
+
 /* Hands this thread's cached records back to the central lists now (threads do
  * this on exit by themselves), and the pool's shared cache, which serves
  * threads without a cache of their own. */

@@ -22,13 +22,17 @@ static record_pool_stats stats_of(const record_pool *pool) {
     return stats;
 }
 
+/* These fail with ck_abort_msg, not ck_assert: check records every passing
+ * assertion, which is slow by the hundred thousand. */
 static void *must_alloc(record_pool *pool, int size_class) {
     void *record = record_pool_alloc(pool, size_class);
-    ck_assert_ptr_nonnull(record);
+    if (!record) ck_abort_msg("record_pool_alloc(class %d) returned NULL", size_class);
     return record;
 }
 
-static void must_free(record_pool *pool, void *record) { ck_assert(record_pool_free(pool, record)); }
+static void must_free(record_pool *pool, void *record) {
+    if (!record_pool_free(pool, record)) ck_abort_msg("record_pool_free refused a record it handed out");
+}
 
 /* ---- configuration ------------------------------------------------------------- */
 
@@ -56,8 +60,9 @@ START_TEST(test_records_are_64_byte_aligned_and_class_sizes_round_up_to_64) {
         char *previous = NULL;
         for (int i = 0; i < 1000; i++) {
             char *record = must_alloc(pool, cls);
-            ck_assert_uint_eq((uintptr_t)record % RECORD_POOL_RECORD_ALIGNMENT, 0);
-            if (previous && record > previous) ck_assert_uint_ge((size_t)(record - previous), 64u << cls);
+            if ((uintptr_t)record % RECORD_POOL_RECORD_ALIGNMENT != 0) ck_abort_msg("record %p misaligned", record);
+            if (previous && record > previous && (size_t)(record - previous) < (64u << cls))
+                ck_abort_msg("records of class %d overlap", cls);
             memset(record, 0xEE, 64u << cls); /* the whole record is writable */
             previous = record;
         }
@@ -166,6 +171,22 @@ START_TEST(test_free_refuses_what_is_not_a_record_of_the_pool) {
 }
 END_TEST
 
+START_TEST(test_is_record_accepts_only_the_start_of_a_record_handed_out_once) {
+    record_pool *pool = pool_with(1 << 20, 0, 0);
+    char *live = must_alloc(pool, 1);
+    char *freed = must_alloc(pool, 1);
+    must_free(pool, freed);
+    ck_assert(record_pool_is_record(pool, (uint64_t)(uintptr_t)live));
+    ck_assert(record_pool_is_record(pool, (uint64_t)(uintptr_t)freed)); /* still readable */
+    ck_assert(!record_pool_is_record(pool, (uint64_t)(uintptr_t)(live + 64)));
+    ck_assert(!record_pool_is_record(pool, (uint64_t)(uintptr_t)(live + 1)));
+    ck_assert(!record_pool_is_record(pool, (uint64_t)(uintptr_t)(live + (512 << 10)))); /* reserved, not committed */
+    ck_assert(!record_pool_is_record(pool, 0));
+    ck_assert(!record_pool_is_record(NULL, (uint64_t)(uintptr_t)live));
+    record_pool_destroy(pool);
+}
+END_TEST
+
 START_TEST(test_a_free_record_keeps_everything_but_its_first_8_bytes) {
     record_pool *pool = pool_with(0, 4, 4);
     enum { COUNT = 64 };
@@ -177,7 +198,8 @@ START_TEST(test_a_free_record_keeps_everything_but_its_first_8_bytes) {
     for (int i = 0; i < COUNT; i++) must_free(pool, records[i]); /* through cache, drains, batches */
     record_pool_flush_thread_cache(pool);
     for (int i = 0; i < COUNT; i++)
-        for (int byte = 8; byte < 256; byte++) ck_assert_uint_eq(records[i][byte], (unsigned)(0x40 + i));
+        for (int byte = 8; byte < 256; byte++)
+            if (records[i][byte] != 0x40 + i) ck_abort_msg("record %d byte %d was overwritten while free", i, byte);
     record_pool_destroy(pool);
 }
 END_TEST
@@ -406,6 +428,7 @@ static Suite *record_pool_suite(void) {
     tcase_add_test(ownership, test_free_finds_the_class_from_the_address);
     tcase_add_test(ownership, test_a_freed_record_is_the_next_one_handed_out_on_the_same_thread);
     tcase_add_test(ownership, test_free_refuses_what_is_not_a_record_of_the_pool);
+    tcase_add_test(ownership, test_is_record_accepts_only_the_start_of_a_record_handed_out_once);
     tcase_add_test(ownership, test_a_free_record_keeps_everything_but_its_first_8_bytes);
     suite_add_tcase(s, ownership);
 
