@@ -2,8 +2,12 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "record_pool.h"
 
@@ -239,6 +243,66 @@ START_TEST(test_running_out_returns_null_and_changes_nothing) {
 }
 END_TEST
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+
+#ifndef UNDER_SANITIZER
+static long data_segment_kib(void) {
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (status && fgets(line, sizeof line, status))
+        if (sscanf(line, "VmData: %ld kB", &kib) == 1) break;
+    if (status) fclose(status);
+    return kib;
+}
+
+/* In a child whose data limit sits a few MiB above its use, allocate until
+ * committing more of the (1 GiB) reservation fails. */
+static int run_until_commit_fails(void) {
+    record_pool_config config = {.class_sizes = {64}, .class_count = 1, .reserve_bytes_per_class = 1 << 30};
+    record_pool *pool = record_pool_create(&config);
+    long kib = data_segment_kib();
+    if (!pool || kib < 0) return 10;
+    struct rlimit limit = {.rlim_cur = (rlim_t)(kib + 4096) * 1024, .rlim_max = RLIM_INFINITY};
+    if (setrlimit(RLIMIT_DATA, &limit) != 0) return 11;
+    void *last = NULL;
+    for (size_t count = 0;; count++) {
+        record_pool_stats before, after;
+        record_pool_get_stats(pool, &before);
+        void *record = record_pool_alloc(pool, 0);
+        if (record) {
+            last = record;
+            continue;
+        }
+        record_pool_get_stats(pool, &after);
+        if (memcmp(&before, &after, sizeof before) != 0) return 12;
+        if (count < 1000 || count * 64 >= (1u << 30)) return 13; /* it must be the commit that failed */
+        if (!record_pool_free(pool, last) || record_pool_alloc(pool, 0) != last) return 14;
+        return 0;
+    }
+}
+#endif
+
+START_TEST(test_failing_to_commit_memory_returns_null_and_changes_nothing) {
+#ifdef UNDER_SANITIZER
+    return; /* sanitizers map terabytes of shadow: a data limit breaks them */
+#else
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) _exit(run_until_commit_fails());
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+#endif
+}
+END_TEST
+
 /* ---- thread caches ------------------------------------------------------------- */
 
 START_TEST(test_a_thread_cache_holds_at_most_its_limit_and_moves_whole_batches) {
@@ -435,6 +499,7 @@ static Suite *record_pool_suite(void) {
     TCase *growth = tcase_create("growth");
     tcase_add_test(growth, test_address_space_is_committed_in_chunks_as_the_pool_grows);
     tcase_add_test(growth, test_running_out_returns_null_and_changes_nothing);
+    tcase_add_test(growth, test_failing_to_commit_memory_returns_null_and_changes_nothing);
     suite_add_tcase(s, growth);
 
     TCase *threads = tcase_create("thread caches");
