@@ -12,5 +12,6 @@ Suite *strict_violations_suite(void);
 Suite *strict_mapping_suite(void);
 Suite *strict_faults_suite(void);
 Suite *strict_counters_suite(void);
+Suite *strict_threads_suite(void);
 
 #endif

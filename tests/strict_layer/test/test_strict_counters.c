@@ -101,7 +101,7 @@ START_TEST(counters_belong_to_their_own_device)
 }
 END_TEST
 
-enum { THREADS = 8, ROUNDS = 400, BYTES = 4096 };
+enum { THREADS = 8, ROUNDS = 1000, BYTES = 4096 };
 
 static void *allocate_bind_map_free(void *argument)
 {
@@ -169,6 +169,16 @@ Suite *strict_counters_suite(void)
     tcase_add_checked_fixture(tc, open_counting, close_context);
     tcase_add_test(tc, counters_follow_allocations_maps_and_frees);
     tcase_add_test(tc, counters_belong_to_their_own_device);
+    suite_add_tcase(suite, tc);
+    return suite;
+}
+
+Suite *strict_threads_suite(void)
+{
+    Suite *suite = suite_create("threads");
+    TCase *tc = tcase_create("threads");
+    tcase_set_timeout(tc, STRICT_TEST_TIMEOUT_SECONDS);
+    tcase_add_checked_fixture(tc, open_counting, close_context);
     tcase_add_test(tc, counters_stay_exact_when_many_threads_allocate_map_and_bind);
     suite_add_tcase(suite, tc);
     return suite;

@@ -12,6 +12,7 @@ int main(void)
     srunner_add_suite(runner, strict_mapping_suite());
     srunner_add_suite(runner, strict_faults_suite());
     srunner_add_suite(runner, strict_counters_suite());
+    srunner_add_suite(runner, strict_threads_suite());
     srunner_run_all(runner, CK_NORMAL);
     int run = srunner_ntests_run(runner);
     int failed = srunner_ntests_failed(runner);

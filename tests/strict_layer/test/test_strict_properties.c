@@ -1,6 +1,7 @@
 /* What the strict device reports: the limits, heaps, types and memory
  * requirements that strict_device.h promises, in every query form. */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "strict_test_context.h"
@@ -296,6 +297,49 @@ START_TEST(memory_budget_reports_each_fake_heap_and_its_usage)
 }
 END_TEST
 
+/* Imports of host memory (what media and GL-on-Vulkan apps send) are offered
+ * the fake host-coherent type, and memory of that type really is the app's. */
+START_TEST(imported_host_memory_gets_the_host_coherent_type_and_is_shared)
+{
+    strict_test_close(&context);
+    const char *import_extension = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
+    strict_test_open(&context, &import_extension, 1);
+    PFN_vkGetMemoryHostPointerPropertiesEXT get_properties =
+        (PFN_vkGetMemoryHostPointerPropertiesEXT)vkGetDeviceProcAddr(context.device,
+                                                                     "vkGetMemoryHostPointerPropertiesEXT");
+    ck_assert_ptr_nonnull(get_properties);
+
+    const VkDeviceSize size = 65536;
+    uint32_t *host = aligned_alloc(65536, size);
+    memset(host, 0, size);
+    VkMemoryHostPointerPropertiesEXT properties = {.sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
+    ck_assert_int_eq(get_properties(context.device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, host,
+                                    &properties),
+                     VK_SUCCESS);
+    ck_assert_uint_eq(properties.memoryTypeBits, 1u << STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
+
+    VkImportMemoryHostPointerInfoEXT import = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+                                               .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+                                               .pHostPointer = host};
+    VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                 .pNext = &import,
+                                 .allocationSize = size,
+                                 .memoryTypeIndex = STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT};
+    VkDeviceMemory memory;
+    ck_assert_int_eq(vkAllocateMemory(context.device, &info, NULL, &memory), VK_SUCCESS);
+    VkBuffer buffer = strict_test_buffer(&context, size);
+    ck_assert_int_eq(vkBindBufferMemory(context.device, buffer, memory, 0), VK_SUCCESS);
+    strict_test_fill_buffer(&context, buffer, size, 0x12345678u);
+    for (VkDeviceSize i = 0; i < size / 4; i++)
+        ck_assert_uint_eq(host[i], 0x12345678u);
+    ck_assert_uint_eq(strict_test_violations(&context), 0);
+
+    vkDestroyBuffer(context.device, buffer, NULL);
+    vkFreeMemory(context.device, memory, NULL);
+    free(host);
+}
+END_TEST
+
 START_TEST(control_functions_are_found_by_name_and_unknown_names_are_not)
 {
     /* strict_test_open already required the five control functions. */
@@ -320,6 +364,7 @@ Suite *strict_properties_suite(void)
     tcase_add_test(tc, the_lazy_type_backs_a_transient_attachment);
     tcase_add_test(tc, memory_budget_is_offered_by_the_device_and_by_the_layer);
     tcase_add_test(tc, memory_budget_reports_each_fake_heap_and_its_usage);
+    tcase_add_test(tc, imported_host_memory_gets_the_host_coherent_type_and_is_shared);
     tcase_add_test(tc, control_functions_are_found_by_name_and_unknown_names_are_not);
     suite_add_tcase(suite, tc);
     return suite;
