@@ -722,25 +722,30 @@ static void check_message(const misuse *row, uint64_t before) {
     if (seen > 0) printf("    layer said: %s\n", last);
 }
 
+/* Commits the row's misuse on a set-up context and checks what followed. */
+static int check_row(const misuse *row, context *c) {
+    if (row->needs_strict && !robust_has_strict(&c->dev)) return EXIT_SKIPPED;
+    uint64_t before = robust_layer_message_count();
+    VkResult result = row->commit(c);
+    /* Rows answer VK_ERROR_FEATURE_NOT_PRESENT when the device cannot express their misuse. */
+    if (result == VK_ERROR_FEATURE_NOT_PRESENT) return EXIT_SKIPPED;
+    EXPECT(result == row->expected, "the call returned %s, not %s", robust_result_name(result),
+           robust_result_name(row->expected));
+    check_message(row, before);
+    check_unharmed(c);
+    if (robust_has_strict(&c->dev) && !row->strict_counts_violations)
+        EXPECT(robust_strict_counters(&c->dev).violations == 0, "the strict layer saw a violation");
+    return robust_failures() == 0 ? 0 : 1;
+}
+
 static int run_row(const misuse *row) {
     /* The strict chain aborts on any violation; a row that commits one on purpose counts it. */
     if (row->strict_counts_violations) setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     context c = {0};
-    if (!set_up(&c)) return 1;
-    if (row->needs_strict && !robust_has_strict(&c.dev)) return EXIT_SKIPPED;
-
-    uint64_t before = robust_layer_message_count();
-    VkResult result = row->commit(&c);
-    if (result == VK_ERROR_FEATURE_NOT_PRESENT) return EXIT_SKIPPED; /* the device cannot express this misuse */
-    EXPECT(result == row->expected, "the call returned %s, not %s", robust_result_name(result),
-           robust_result_name(row->expected));
-    check_message(row, before);
-    check_unharmed(&c);
-    if (robust_has_strict(&c.dev) && !row->strict_counts_violations)
-        EXPECT(robust_strict_counters(&c.dev).violations == 0, "the strict layer saw a violation");
+    int status = set_up(&c) ? check_row(row, &c) : 1;
     robust_device_destroy(&c.dev);
     robust_instance_destroy(&c.vk);
-    return robust_failures() == 0 ? 0 : 1;
+    return status;
 }
 
 /* ---- the parent: one child per row -------------------------------------------------------- */
