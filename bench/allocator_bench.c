@@ -3,8 +3,9 @@
  * malloc/free doing the same work in the same run.
  *
  * The clock costs about 30 ns here, so nothing is timed alone: each sample
- * times a batch of BATCH operations and divides; a row is the median and the
- * 99th percentile of SAMPLES such batches.
+ * times a batch of BATCH operations and divides; a row is the median, the
+ * 99th percentile and the fastest of SAMPLES such batches (the fastest shows
+ * the cost when no other process disturbs the caches).
  *
  *   allocator_bench            full run (a few seconds)
  *   allocator_bench --quick    fewer samples, for a smoke test
@@ -30,6 +31,7 @@ static inline void escape(void *p) { __asm__ volatile("" : : "r"(p) : "memory");
 
 typedef struct row {
     char name[96];
+    double best; /* the fastest batch: the cost with nothing else in the way */
     double median;
     double p99;
 } row;
@@ -49,12 +51,13 @@ static row summarise(const char *name, double *ns_per_op, int count) {
     row r;
     snprintf(r.name, sizeof r.name, "%s", name);
     qsort(ns_per_op, (size_t)count, sizeof *ns_per_op, compare_doubles);
+    r.best = ns_per_op[0];
     r.median = ns_per_op[count / 2];
     r.p99 = ns_per_op[(count * 99) / 100];
     return r;
 }
 
-static void print_row(const row *r) { printf("  %-58s %8.1f %8.1f\n", r->name, r->median, r->p99); }
+static void print_row(const row *r) { printf("  %-58s %8.1f %8.1f %8.1f\n", r->name, r->median, r->p99, r->best); }
 
 /* Fills ns[0..count) with timings of BATCH calls of body(state), after a
  * short warm-up. */
@@ -335,27 +338,31 @@ static void bench_scratch(void) {
 
 static void verdicts(row offset_rows[2][PAIR_SIZES], row pool) {
     printf("\nchecks against the targets (median):\n");
-    double worst = 0, spread = 0;
+    double worst = 0, spread = 0, best_spread = 0;
     for (int s = 0; s < PAIR_SIZES; s++) {
         double small = offset_rows[0][s].median, large = offset_rows[1][s].median;
         if (large > worst) worst = large;
         if (small > worst) worst = small;
         double ratio = large > small ? large / small : small / large;
         if (ratio - 1 > spread) spread = ratio - 1;
+        small = offset_rows[0][s].best, large = offset_rows[1][s].best;
+        ratio = large > small ? large / small : small / large;
+        if (ratio - 1 > best_spread) best_spread = ratio - 1;
     }
     printf("  offset allocator pair, slowest size:            %6.1f ns  (target <= 40)  %s\n", worst,
            worst <= 40 ? "met" : "MISSED");
     printf("  offset allocator 1M live vs 100 live, largest gap: %5.1f %%  (target <= 20)  %s\n", spread * 100,
            spread <= 0.20 ? "met" : "MISSED");
+    printf("  (the same comparison on the fastest batches:        %5.1f %%)\n", best_spread * 100);
     printf("  record pool pair, 1 thread:                      %6.1f ns  (target <= 10)  %s\n", pool.median,
            pool.median <= 10 ? "met" : "MISSED");
 }
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--quick") == 0) samples = 200;
-    printf("allocator_bench: ns per operation, median and p99 of %d batches of %d (an op is one pair or frame)\n\n",
+    printf("allocator_bench: ns per operation over %d batches of %d: median, p99, fastest (an op is one pair or frame)\n\n",
            samples, BATCH);
-    printf("  %-58s %8s %8s\n", "workload", "median", "p99");
+    printf("  %-58s %8s %8s %8s\n", "workload", "median", "p99", "best");
     row offset_rows[2][PAIR_SIZES];
     bench_offset_allocator(offset_rows);
     bench_offset_churn();
