@@ -181,8 +181,8 @@ VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice handle, const VkAllocati
     uint64_t leaked = count_live_suballocations(device) + atomic_load(&device->counters.passthrough_live);
     stats_write(device, leaked);
     if (leaked > 0)
-        LOG_WARNING(device, "vkDestroyDevice: %llu app allocations were never freed; the layer releases them",
-                    (unsigned long long)leaked);
+        LOG_WARNING(device, "vkDestroyDevice: %llu app allocations were never freed%s", (unsigned long long)leaked,
+                    device->suballocate ? "; the layer releases them" : "");
     device_release_pools(device);
     passthrough_set_drain(&device->passthrough, free_leaked_passthrough, device);
     private_data_release_all(device);

@@ -25,7 +25,9 @@ typedef struct last_requirements {
     uint64_t alignment;
 } last_requirements;
 
-static _Thread_local last_requirements last_query;
+/* Initial-exec: the allocation path reads it on every call, and the general
+ * TLS model would cost a __tls_get_addr call in a shared library. */
+static __thread last_requirements last_query __attribute__((tls_model("initial-exec")));
 
 static void atomic_raise(_Atomic uint64_t *value, uint64_t to) {
     uint64_t seen = atomic_load_explicit(value, memory_order_relaxed);
@@ -156,10 +158,21 @@ static bool allocate_info_usable(suballoc_device *device, const VkMemoryAllocate
     return true;
 }
 
+/* Pass-through mode is the baseline of an A/B comparison: it only counts. */
+static VkResult allocate_in_passthrough_mode(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *out) {
+    VkResult result = device->next.AllocateMemory(device->handle, info, NULL, out);
+    if (result != VK_SUCCESS) return result;
+    device_counters *c = &device->counters;
+    atomic_fetch_add_explicit(&c->passthrough, 1, memory_order_relaxed);
+    stats_raise_peak(&c->passthrough_live_peak, atomic_fetch_add_explicit(&c->passthrough_live, 1, memory_order_relaxed) + 1);
+    return VK_SUCCESS;
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL layer_AllocateMemory(VkDevice handle, const VkMemoryAllocateInfo *info,
                                                      const VkAllocationCallbacks *allocator, VkDeviceMemory *out) {
     (void)allocator; /* host allocation callbacks cover host memory; the layer's is its own */
     suballoc_device *device = DEVICE_OF(handle);
+    if (!device->suballocate) return allocate_in_passthrough_mode(device, info, out);
     if (!allocate_info_usable(device, info, out)) return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 
     pool_key key;
@@ -177,6 +190,11 @@ VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice handle, VkDeviceMemory memo
     (void)allocator;
     if (memory == VK_NULL_HANDLE) return;
     suballoc_device *device = DEVICE_OF(handle);
+    if (!device->suballocate) {
+        device->next.FreeMemory(handle, memory, NULL);
+        atomic_fetch_sub_explicit(&device->counters.passthrough_live, 1, memory_order_relaxed);
+        return;
+    }
     bool invalid;
     suballoc_memory *record = layer_memory_of(device, "vkFreeMemory", memory, &invalid);
     if (invalid) return;

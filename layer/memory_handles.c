@@ -53,8 +53,10 @@ suballoc_memory *memory_record_alloc(void) {
 void memory_record_free(suballoc_memory *record) {
     record->live = false;
     record->generation++;
-    free(record->debug_name);
-    record->debug_name = NULL;
+    if (record->debug_name != NULL) {
+        free(record->debug_name);
+        record->debug_name = NULL;
+    }
     record_pool_free(records, record);
 }
 

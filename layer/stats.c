@@ -44,6 +44,11 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
     pool_counters pools = sum_pools(device);
     const device_counters *c = &device->counters;
     unsigned long long passthrough = atomic_load(&c->passthrough);
+    /* In pass-through mode every app allocation is a driver allocation and the
+     * layer makes none of its own, so it does not count them twice. */
+    unsigned long long driver_allocations = device->suballocate ? atomic_load(&c->driver_allocations) : passthrough;
+    unsigned long long driver_live_peak =
+        device->suballocate ? atomic_load(&c->driver_live_peak) : atomic_load(&c->passthrough_live_peak);
     char line[1024];
     snprintf(line, sizeof line,
              "suballoc_stats device=\"%s\" mode=%s app_allocations=%llu app_live_peak=%llu app_leaked=%llu "
@@ -53,7 +58,7 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
              (unsigned long long)pools.allocations + passthrough,
              (unsigned long long)(pools.live_peak + atomic_load(&c->passthrough_live_peak)),
              (unsigned long long)leaked_allocations, (unsigned long long)pools.allocations, passthrough,
-             (unsigned long long)atomic_load(&c->driver_allocations), (unsigned long long)atomic_load(&c->driver_live_peak),
+             driver_allocations, driver_live_peak,
              (unsigned long long)atomic_load(&c->blocks_peak), (unsigned long long)pools.requested_bytes_peak,
              (unsigned long long)atomic_load(&c->block_bytes_peak));
     LOG_INFO(device, "%s", line);
