@@ -2,9 +2,15 @@
 # run_vkcube.sh: vkcube, a real presenting client, draws a fixed number of frames
 # through the test chain on a private Xvfb display and exits cleanly, with no
 # validation message, no message of the layer and no strict-device violation.
-# Environment: SUBALLOC_TEST_CHAIN; VKCUBE_FRAMES (default 50).
+# Environment: SUBALLOC_TEST_CHAIN; VKCUBE_FRAMES (default 50); SUBALLOC_CLIENT_PRELOAD,
+# a sanitizer runtime vkcube needs to load a sanitized layer.
 set -u
 chain="${SUBALLOC_TEST_CHAIN:-none}"
+if [ -n "${SUBALLOC_CLIENT_PRELOAD:-}" ]; then
+  # Leaks of an uninstrumented client are not the layer's; the test programs,
+  # built with the sanitizer, check the layer for leaks.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+fi
 frames="${VKCUBE_FRAMES:-50}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/run_vkcube.XXXXXX")
 xvfb_pid=""
@@ -31,7 +37,7 @@ display=""
 read -r -t 20 display <"$work/display" || true
 [ -n "$display" ] || { cat "$work/xvfb.log" >&2; fail "Xvfb did not start"; }
 
-DISPLAY=":$display" timeout 120 vkcube --c "$frames" >"$work/out" 2>"$work/err"
+DISPLAY=":$display" LD_PRELOAD="${SUBALLOC_CLIENT_PRELOAD:-${LD_PRELOAD:-}}" timeout 120 vkcube --c "$frames" >"$work/out" 2>"$work/err"
 status=$?
 cat "$work/err" >&2 # run_in_chain reads the loader's layer callstack there
 cat "$work/err" >>"$work/out"

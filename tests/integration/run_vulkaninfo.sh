@@ -4,9 +4,15 @@
 # `vulkaninfo --summary` and in full, with no validation message, no message of
 # the layer and no strict-device violation; the full output shows the
 # maxMemoryAllocationCount the chain should report.
-# Environment: SUBALLOC_TEST_CHAIN (none, plain, strict, strict_only, validation_*).
+# Environment: SUBALLOC_TEST_CHAIN (none, plain, strict, strict_only, validation_*);
+# SUBALLOC_CLIENT_PRELOAD, a sanitizer runtime vulkaninfo needs to load a sanitized layer.
 set -u
 chain="${SUBALLOC_TEST_CHAIN:-none}"
+if [ -n "${SUBALLOC_CLIENT_PRELOAD:-}" ]; then
+  # Leaks of an uninstrumented client are not the layer's; the test programs,
+  # built with the sanitizer, check the layer for leaks.
+  export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
+fi
 out=$(mktemp "${TMPDIR:-/tmp}/run_vulkaninfo.XXXXXX")
 err=$(mktemp "${TMPDIR:-/tmp}/run_vulkaninfo.XXXXXX")
 trap 'rm -f "$out" "$err"' EXIT
@@ -19,7 +25,7 @@ fail() {
 # Both streams to the file; stderr also on to run_in_chain, which reads the
 # loader's layer callstack there.
 run() {
-  vulkaninfo "$@" >"$out" 2>"$err"
+  LD_PRELOAD="${SUBALLOC_CLIENT_PRELOAD:-${LD_PRELOAD:-}}" vulkaninfo "$@" >"$out" 2>"$err"
   local status=$?
   cat "$err" >&2
   cat "$err" >>"$out"
