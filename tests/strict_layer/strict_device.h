@@ -105,7 +105,10 @@ typedef enum StrictDeviceViolation {
     STRICT_DEVICE_VIOLATION_MEMORY_TYPE_INDEX,       /* memory-type-index: no such fake type */
     STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY,          /* unknown-memory: a VkDeviceMemory this driver
                                                         never made or already freed (a layer handle
-                                                        leaking down); never passed on */
+                                                        leaking down) in free, map, unmap, flush,
+                                                        invalidate, bind, commitment, opaque capture
+                                                        address, memory fd, priority or private data;
+                                                        never passed on */
     STRICT_DEVICE_VIOLATION_LEAK_AT_DESTROY,         /* leak-at-destroy: driver allocations still live
                                                         at vkDestroyDevice; only checked with
                                                         STRICT_DEVICE_CHECK_LEAKS=1 */

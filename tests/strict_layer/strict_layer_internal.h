@@ -79,6 +79,12 @@ typedef struct StrictDeviceDispatch {
     PFN_vkGetDeviceImageMemoryRequirements GetDeviceImageMemoryRequirements;
     PFN_vkGetMemoryHostPointerPropertiesEXT GetMemoryHostPointerPropertiesEXT;
     PFN_vkGetMemoryFdPropertiesKHR GetMemoryFdPropertiesKHR;
+    PFN_vkGetDeviceMemoryCommitment GetDeviceMemoryCommitment;
+    PFN_vkGetDeviceMemoryOpaqueCaptureAddress GetDeviceMemoryOpaqueCaptureAddress;
+    PFN_vkGetMemoryFdKHR GetMemoryFdKHR;
+    PFN_vkSetDeviceMemoryPriorityEXT SetDeviceMemoryPriorityEXT;
+    PFN_vkSetPrivateData SetPrivateData;
+    PFN_vkGetPrivateData GetPrivateData;
 } StrictDeviceDispatch;
 
 typedef struct StrictResource StrictResource;
@@ -255,6 +261,19 @@ VKAPI_ATTR void VKAPI_CALL strict_GetDeviceBufferMemoryRequirements(VkDevice dev
 VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageMemoryRequirements(VkDevice device,
                                                                    const VkDeviceImageMemoryRequirements *info,
                                                                    VkMemoryRequirements2 *requirements);
+
+/* strict_memory_queries.c */
+VKAPI_ATTR void VKAPI_CALL strict_GetDeviceMemoryCommitment(VkDevice device, VkDeviceMemory memory,
+                                                            VkDeviceSize *committed);
+VKAPI_ATTR uint64_t VKAPI_CALL strict_GetDeviceMemoryOpaqueCaptureAddress(
+    VkDevice device, const VkDeviceMemoryOpaqueCaptureAddressInfo *info);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetMemoryFdKHR(VkDevice device, const VkMemoryGetFdInfoKHR *info, int *fd);
+VKAPI_ATTR void VKAPI_CALL strict_SetDeviceMemoryPriorityEXT(VkDevice device, VkDeviceMemory memory,
+                                                             float priority);
+VKAPI_ATTR VkResult VKAPI_CALL strict_SetPrivateData(VkDevice device, VkObjectType type, uint64_t object,
+                                                     VkPrivateDataSlot slot, uint64_t data);
+VKAPI_ATTR void VKAPI_CALL strict_GetPrivateData(VkDevice device, VkObjectType type, uint64_t object,
+                                                 VkPrivateDataSlot slot, uint64_t *data);
 
 /* strict_control.c: the TEST functions of strict_device.h. */
 VKAPI_ATTR void VKAPI_CALL strict_GetCountersTEST(VkDevice device, StrictDeviceCounters *counters);

@@ -40,6 +40,12 @@ static uint32_t find_queue_family(VkPhysicalDevice physical_device)
 
 void strict_test_open(StrictTestContext *context, const char *const *extensions, uint32_t extension_count)
 {
+    strict_test_open_with_features(context, extensions, extension_count, NULL);
+}
+
+void strict_test_open_with_features(StrictTestContext *context, const char *const *extensions,
+                                    uint32_t extension_count, const void *features)
+{
     memset(context, 0, sizeof(*context));
     VkApplicationInfo application = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
                                      .pApplicationName = "test_strict_device",
@@ -60,6 +66,7 @@ void strict_test_open(StrictTestContext *context, const char *const *extensions,
                                           .queueCount = 1,
                                           .pQueuePriorities = &priority};
     VkDeviceCreateInfo device_info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                                      .pNext = features,
                                       .queueCreateInfoCount = 1,
                                       .pQueueCreateInfos = &queue_info,
                                       .enabledExtensionCount = extension_count,

@@ -28,6 +28,9 @@ typedef struct StrictTestContext {
 
 /* Creates instance and device (Vulkan 1.3) with the given device extensions. */
 void strict_test_open(StrictTestContext *context, const char *const *extensions, uint32_t extension_count);
+/* The same, with a chain of feature structures for VkDeviceCreateInfo::pNext. */
+void strict_test_open_with_features(StrictTestContext *context, const char *const *extensions,
+                                    uint32_t extension_count, const void *features);
 void strict_test_close(StrictTestContext *context);
 
 StrictDeviceCounters strict_test_counters(const StrictTestContext *context);

@@ -458,6 +458,44 @@ START_TEST(a_strangers_memory_handle_never_reaches_the_driver)
 }
 END_TEST
 
+START_TEST(memory_queries_refuse_a_strangers_handle_and_answer_for_real_memory)
+{
+    strict_test_close(&context);
+    VkPhysicalDeviceVulkan13Features private_data = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+                                                     .privateData = VK_TRUE};
+    strict_test_open_with_features(&context, NULL, 0, &private_data);
+    VkPrivateDataSlotCreateInfo slot_info = {.sType = VK_STRUCTURE_TYPE_PRIVATE_DATA_SLOT_CREATE_INFO};
+    VkPrivateDataSlot slot;
+    ck_assert_int_eq(vkCreatePrivateDataSlot(context.device, &slot_info, NULL, &slot), VK_SUCCESS);
+
+    VkDeviceMemory real = allocate(65536, STRICT_DEVICE_MEMORY_TYPE_LAZILY_ALLOCATED);
+    VkDeviceSize committed = 1;
+    vkGetDeviceMemoryCommitment(context.device, real, &committed);
+    uint64_t data = 0;
+    ck_assert_int_eq(vkSetPrivateData(context.device, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)real, slot, 42),
+                     VK_SUCCESS);
+    vkGetPrivateData(context.device, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)real, slot, &data);
+    ck_assert_uint_eq(data, 42);
+    ck_assert_uint_eq(strict_test_violations(&context), 0);
+
+    VkDeviceMemory stranger = (VkDeviceMemory)(uintptr_t)0x5afe0000u;
+    vkGetDeviceMemoryCommitment(context.device, stranger, &committed);
+    ck_assert_uint_eq(committed, 0);
+    VkDeviceMemoryOpaqueCaptureAddressInfo address_info = {
+        .sType = VK_STRUCTURE_TYPE_DEVICE_MEMORY_OPAQUE_CAPTURE_ADDRESS_INFO, .memory = stranger};
+    ck_assert_uint_eq(vkGetDeviceMemoryOpaqueCaptureAddress(context.device, &address_info), 0);
+    ck_assert_int_ne(vkSetPrivateData(context.device, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)stranger, slot, 7),
+                     VK_SUCCESS);
+    data = 1;
+    vkGetPrivateData(context.device, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)stranger, slot, &data);
+    ck_assert_uint_eq(data, 0);
+    assert_only_violation(STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY, 4);
+
+    destroy_tracked();
+    vkDestroyPrivateDataSlot(context.device, slot, NULL);
+}
+END_TEST
+
 START_TEST(freeing_memory_twice_is_reported_once)
 {
     VkDeviceMemory memory = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -531,6 +569,7 @@ Suite *strict_violations_suite(void)
     tcase_add_test(counted, a_4097th_live_allocation_is_refused_with_too_many_objects);
     tcase_add_test(counted, a_memory_type_index_past_the_fake_types_is_refused);
     tcase_add_test(counted, a_strangers_memory_handle_never_reaches_the_driver);
+    tcase_add_test(counted, memory_queries_refuse_a_strangers_handle_and_answer_for_real_memory);
     tcase_add_test(counted, freeing_memory_twice_is_reported_once);
     suite_add_tcase(suite, counted);
 
