@@ -14,6 +14,8 @@
  * to the largest alignment seen for that memory type. A slice that still turns
  * out misaligned at its first bind is moved, since nobody has seen its bytes.
  */
+#include <math.h>
+
 #include "log.h"
 
 /* ---- requirements the driver reported -------------------------------------------- */
@@ -96,7 +98,11 @@ static bool plan_suballocation(const suballoc_device *device, const VkMemoryAllo
             key->flags = flags->flags & (VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT | VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT);
             key->device_mask = (flags->flags & VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT) ? flags->deviceMask : 0;
         } else if (s->sType == VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT) {
-            key->priority = ((const VkMemoryPriorityAllocateInfoEXT *)s)->priority;
+            float priority = ((const VkMemoryPriorityAllocateInfoEXT *)s)->priority;
+            if (!(priority >= 0.0f && priority <= 1.0f)) return false; /* NaN or out of range: the driver's call */
+            /* A priority is a residency hint: nine levels keep a pool per level
+             * without one pool (and its spare block) per distinct float. */
+            key->priority = nearbyintf(priority * 8.0f) / 8.0f;
         } else {
             return false; /* dedicated, export, import, capture address, or unknown */
         }

@@ -68,6 +68,12 @@ suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale) {
     uint64_t value = (uint64_t)memory;
     *stale = false;
     if (records == NULL || !record_pool_owns(records, value)) return NULL;
+    /* Inside the range but not a record's start (forged, or an offset into a
+     * record): not a driver handle either, and not safe to read as a record. */
+    if (!record_pool_is_record(records, value & ~GENERATION_MASK)) {
+        *stale = true;
+        return NULL;
+    }
     suballoc_memory *record = (suballoc_memory *)(uintptr_t)(value & ~GENERATION_MASK);
     if (!record->live || (record->generation & GENERATION_MASK) != (value & GENERATION_MASK)) {
         *stale = true;
@@ -79,7 +85,8 @@ suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale) {
 suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool *invalid) {
     suballoc_memory *record = memory_record_of(memory, invalid);
     if (*invalid) {
-        LOG_ERROR(device, "%s: memory 0x%llx was already freed; the call is ignored", caller, (unsigned long long)memory);
+        LOG_ERROR(device, "%s: memory 0x%llx is not a live allocation (already freed, or never allocated); the call is ignored",
+                  caller, (unsigned long long)memory);
         return NULL;
     }
     if (record != NULL && record->block->pool->device != device) {
