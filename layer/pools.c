@@ -191,9 +191,9 @@ static VkResult allocate_block_memory(suballoc_pool *pool, uint64_t size, VkDevi
     return driver_allocate(pool->device, &info, memory);
 }
 
-/* The smallest block whose one free region the offset allocator will hand out
- * for a request of `needed` bytes: a free region is filed under the bin rounded
- * down, a request looks from the bin rounded up, so an exact fit is not enough. */
+/* A block big enough that its one free region surely serves `needed` bytes
+ * (request plus alignment slack): the offset allocator promises a fit for a
+ * region of the request rounded up to its bin. */
 static uint64_t block_size_for(const suballoc_pool *pool, uint64_t needed) {
     uint64_t units = (needed + pool->unit - 1) / pool->unit;
     if (units < UINT32_MAX) units = offset_allocator_bin_to_units(offset_allocator_bin_round_up((uint32_t)units));
