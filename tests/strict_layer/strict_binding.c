@@ -283,7 +283,8 @@ static void record_bind(const BindRequest *bind)
 static BindRequest buffer_bind(StrictDevice *device, const char *function, uint32_t index, VkBuffer buffer,
                                VkDeviceMemory memory, VkDeviceSize offset)
 {
-    BindRequest bind = {function, index, (uint64_t)buffer, NULL, memory, NULL, offset, false, false, {0}, false};
+    BindRequest bind = {.function = function, .index = index, .resource_handle = (uint64_t)buffer,
+                        .memory_handle = memory, .offset = offset};
     bind.resource = strict_handle_map_find(&device->buffers, (uint64_t)buffer);
     bind.memory = strict_find_memory(device, memory);
     if (bind.resource && bind.resource->requirements_known) {
@@ -318,7 +319,8 @@ static VkMemoryRequirements plane_requirements(StrictDevice *device, VkImage ima
 static BindRequest image_bind(StrictDevice *device, const char *function, uint32_t index, VkImage image,
                               VkDeviceMemory memory, VkDeviceSize offset, const void *chain)
 {
-    BindRequest bind = {function, index, (uint64_t)image, NULL, memory, NULL, offset, false, false, {0}, false};
+    BindRequest bind = {.function = function, .index = index, .resource_handle = (uint64_t)image,
+                        .memory_handle = memory, .offset = offset};
     bind.resource = strict_handle_map_find(&device->images, (uint64_t)image);
     bind.memory = strict_find_memory(device, memory);
     const VkBindImagePlaneMemoryInfo *plane = find_in_chain(chain, VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO);

@@ -34,8 +34,9 @@ static uint32_t first_type_with(const VkPhysicalDeviceMemoryProperties *driver, 
 
 bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, StrictTypeBacking *backing)
 {
-    /* The layer maps host-visible fake types itself (and shadows the non-coherent
-     * one), so a host-visible driver type can play every fake type. */
+    /* Host-visible fake types need a coherent host-visible driver type: the
+     * layer alone decides what is non-coherent (it shadows that type). The
+     * others take the driver's device-local type. */
     uint32_t host = first_type_with(driver, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     if (host == UINT32_MAX)
         return false;
