@@ -22,7 +22,9 @@ static jmp_buf case_exit;
 static bool case_running;
 static bool case_skipped;
 static uint64_t failures;       /* in the running case */
-static uint64_t messages_seen;  /* warning and error messages, whole program */
+static uint64_t messages_seen;  /* unexpected warning and error messages, whole program */
+static const harness_expectations *message_expectations; /* of the running case */
+static uint64_t expected_messages_seen;
 
 void harness_fail(const char *file, int line, const char *condition, const char *format, ...) {
     va_list args;
@@ -88,6 +90,12 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL record_message(VkDebugUtilsMessageSeverity
                        strcmp(data->pMessageIdName, "Loader Message") == 0;
     if (loader_note) return VK_FALSE;
     bool error = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+    const char *expected = message_expectations ? message_expectations->message_id_prefix : NULL;
+    if (!error && expected && data->pMessageIdName &&
+        strncmp(data->pMessageIdName, expected, strlen(expected)) == 0) {
+        if (expected_messages_seen++ < 3) fprintf(stderr, "expected message: %s\n", data->pMessage);
+        return VK_FALSE;
+    }
     fprintf(stderr, "%s message [%s]: %s\n", error ? "ERROR" : "WARNING",
             data->pMessageIdName ? data->pMessageIdName : "-", data->pMessage ? data->pMessage : "");
     messages_seen++;
@@ -402,7 +410,8 @@ static void check_stats(harness *h) {
     CHECK(s->app_allocations == h->app_allocations,
           "layer counted %" PRIu64 " app allocations, the case made %" PRIu64, s->app_allocations,
           h->app_allocations);
-    CHECK(s->app_leaked == 0, "layer reports %" PRIu64 " leaked app allocations", s->app_leaked);
+    CHECK(s->app_leaked == (uint64_t)h->expect.app_leaked, "layer reports %" PRIu64 " leaked app allocations, not %" PRId64,
+          s->app_leaked, h->expect.app_leaked);
     CHECK(s->suballocated + s->passthrough == s->app_allocations,
           "suballocated %" PRIu64 " + passthrough %" PRIu64 " != app allocations %" PRIu64, s->suballocated,
           s->passthrough, s->app_allocations);
@@ -477,13 +486,25 @@ static bool run_case(harness *h, const harness_device_request *request, const ha
     case_skipped = false;
     uint64_t messages_before = messages_seen;
     h->app_allocations = 0;
-    h->expect = (harness_expectations){-1, -1, -1, -1};
+    h->expect = (harness_expectations){.passthrough = -1,
+                                       .suballocated_at_least = -1,
+                                       .driver_live_peak_below = -1,
+                                       .blocks_peak_at_least = -1,
+                                       .app_leaked = 0,
+                                       .message_id_prefix = NULL,
+                                       .messages_at_least = 0};
+    message_expectations = &h->expect;
+    expected_messages_seen = 0;
 
     guarded(h, request, c, start_case);
     bool skipped = case_skipped;
     destroy_device(h);
     read_new_stats_line(h);
     if (!skipped && failures == 0) guarded(h, request, c, finish_case);
+    CHECK(expected_messages_seen >= (uint64_t)h->expect.messages_at_least,
+          "%" PRIu64 " messages '%s...' came, expected at least %" PRId64, expected_messages_seen,
+          h->expect.message_id_prefix ? h->expect.message_id_prefix : "", h->expect.messages_at_least);
+    message_expectations = NULL;
     uint64_t messages = messages_seen - messages_before;
     if (messages) harness_fail(__FILE__, __LINE__, "no messages", "%" PRIu64 " warning/error messages", messages);
 

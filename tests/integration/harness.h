@@ -92,6 +92,11 @@ typedef struct harness_expectations {
     int64_t suballocated_at_least;
     int64_t driver_live_peak_below;
     int64_t blocks_peak_at_least;
+    int64_t app_leaked;           /* exactly this many left live at vkDestroyDevice (default 0) */
+    /* Warnings whose message id name starts with this are expected, not failures;
+     * at least messages_at_least of them must come (checked in every chain). */
+    const char *message_id_prefix;
+    int64_t messages_at_least;
 } harness_expectations;
 
 typedef struct harness {
