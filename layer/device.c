@@ -166,9 +166,9 @@ static uint64_t count_live_suballocations(suballoc_device *device) {
     uint64_t live = 0;
     for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++)
         for (suballoc_pool *p = atomic_load(&device->types[t].pools); p != NULL; p = atomic_load(&p->next_in_type)) {
-            pthread_mutex_lock(&p->lock);
+            pool_lock_acquire(&p->lock);
             live += p->counters.live;
-            pthread_mutex_unlock(&p->lock);
+            pool_lock_release(&p->lock);
         }
     return live;
 }

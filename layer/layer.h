@@ -37,6 +37,7 @@
 #include <vulkan/vulkan.h>
 
 #include "offset_allocator.h"
+#include "pool_lock.h"
 #include "settings.h"
 #include "vk_ext_structs.h"
 
@@ -184,7 +185,7 @@ typedef struct pool_counters {
 struct suballoc_pool {
     pool_key key;
     suballoc_device *device;
-    pthread_mutex_t lock;
+    pool_lock lock;
     uint64_t unit;              /* offset allocator unit: the end granule of every slice */
     uint64_t next_block_size;   /* grows from small to the preferred size */
     suballoc_block *blocks;     /* most recently useful first */

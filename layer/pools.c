@@ -110,7 +110,7 @@ static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
     if (pool == NULL) return NULL;
     pool->key = *key;
     pool->device = device;
-    pthread_mutex_init(&pool->lock, NULL);
+    pool_lock_init(&pool->lock);
     pool->unit = pool_unit(device, key->memory_type);
     uint64_t preferred = device->types[key->memory_type].preferred_block_size;
     pool->next_block_size = max_u64(MIN_BLOCK_SIZE, preferred / FIRST_BLOCK_FRACTION);
@@ -321,7 +321,7 @@ VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t si
     uint64_t reserved = align_up(size, pool->unit);
     suballoc_block *block;
     offset_allocation a;
-    pthread_mutex_lock(&pool->lock);
+    pool_lock_acquire(&pool->lock);
     VkResult result = carve_locked(pool, reserved, alignment, &block, &a);
     if (result == VK_SUCCESS) {
         attach_locked(pool, record, block, &a);
@@ -331,17 +331,17 @@ VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t si
         c->requested_bytes += size;
         c->requested_bytes_peak = max_u64(c->requested_bytes_peak, c->requested_bytes);
     }
-    pthread_mutex_unlock(&pool->lock);
+    pool_lock_release(&pool->lock);
     return result;
 }
 
 void pool_free(suballoc_memory *record) {
     suballoc_pool *pool = record->block->pool;
-    pthread_mutex_lock(&pool->lock);
+    pool_lock_acquire(&pool->lock);
     suballoc_block *release = detach_locked(pool, record);
     pool->counters.live--;
     pool->counters.requested_bytes -= record->size;
-    pthread_mutex_unlock(&pool->lock);
+    pool_lock_release(&pool->lock);
     if (release != NULL) block_destroy(pool->device, release);
 }
 
@@ -353,7 +353,7 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     suballoc_pool *pool = record->block->pool;
     suballoc_block *release = NULL;
     VkResult result = VK_SUCCESS;
-    pthread_mutex_lock(&pool->lock);
+    pool_lock_acquire(&pool->lock);
     if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) && record->offset % alignment != 0) {
         /* Nobody has seen this slice's bytes yet, so it can move to where the
          * resource's alignment holds: carve the new slice, then drop the old. */
@@ -367,7 +367,7 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     }
     if (result == VK_SUCCESS && record->offset % alignment != 0) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
     if (result == VK_SUCCESS) atomic_store_explicit(&record->placement_fixed, true, memory_order_release);
-    pthread_mutex_unlock(&pool->lock);
+    pool_lock_release(&pool->lock);
     if (release != NULL) block_destroy(pool->device, release);
     return result;
 }
@@ -381,7 +381,7 @@ VkResult block_map(suballoc_block *block, uint8_t **base) {
     suballoc_pool *pool = block->pool;
     suballoc_device *device = pool->device;
     VkResult result = VK_SUCCESS;
-    pthread_mutex_lock(&pool->lock);
+    pool_lock_acquire(&pool->lock);
     mapped = atomic_load_explicit(&block->mapped_base, memory_order_relaxed);
     if (mapped == NULL) {
         void *pointer = NULL;
@@ -391,7 +391,7 @@ VkResult block_map(suballoc_block *block, uint8_t **base) {
             atomic_store_explicit(&block->mapped_base, mapped, memory_order_release);
         }
     }
-    pthread_mutex_unlock(&pool->lock);
+    pool_lock_release(&pool->lock);
     *base = mapped;
     return result;
 }
@@ -424,7 +424,6 @@ static uint64_t release_pool(suballoc_device *device, suballoc_pool *pool) {
         block_destroy(device, block);
         block = next;
     }
-    pthread_mutex_destroy(&pool->lock);
     free(pool);
     return leaked;
 }

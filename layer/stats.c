@@ -28,13 +28,13 @@ static pool_counters sum_pools(const suballoc_device *device) {
     pool_counters sum = {0};
     for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++) {
         for (suballoc_pool *p = atomic_load(&device->types[t].pools); p != NULL; p = atomic_load(&p->next_in_type)) {
-            pthread_mutex_lock(&p->lock);
+            pool_lock_acquire(&p->lock);
             sum.allocations += p->counters.allocations;
             sum.live += p->counters.live;
             sum.live_peak += p->counters.live_peak;
             sum.requested_bytes += p->counters.requested_bytes;
             sum.requested_bytes_peak += p->counters.requested_bytes_peak;
-            pthread_mutex_unlock(&p->lock);
+            pool_lock_release(&p->lock);
         }
     }
     return sum;
