@@ -90,15 +90,15 @@ static VkDeviceSize log_uniform(VkDeviceSize low, VkDeviceSize high) {
     return size / 16 * 16 < low ? low : size / 16 * 16;
 }
 
+enum { SMALLEST_BUFFER = 64, LARGEST_BUFFER = 8 << 20 };
+
 /* Mostly small, as engines allocate: the total stays a few hundred MiB. */
-static VkDeviceSize buffer_size(uint32_t nth) {
-    if (nth == 0) return 64;               /* both ends of the range, always */
-    if (nth == 1) return 8u << 20;
+static VkDeviceSize random_buffer_size(void) {
     uint64_t r = harness_rng_below(&w.rng, 1000);
-    if (r < 750) return log_uniform(64, 4096);
+    if (r < 750) return log_uniform(SMALLEST_BUFFER, 4096);
     if (r < 975) return log_uniform(4096, 64 << 10);
     if (r < 999) return log_uniform(64 << 10, 1 << 20);
-    return log_uniform(1 << 20, 8 << 20);
+    return log_uniform(1 << 20, LARGEST_BUFFER);
 }
 
 /* ---------------------------------------------------------------- creation */
@@ -214,10 +214,10 @@ static void allocate_and_bind(uint32_t first_resource, uint32_t resource_count, 
     }
 }
 
-static void make_single_buffer(resource_kind kind, uint32_t nth) {
+static void make_single_buffer(resource_kind kind, VkDeviceSize size) {
     VkMemoryRequirements requirements;
     uint32_t first = w.resource_count;
-    new_buffer_resource(kind, buffer_size(nth), &requirements);
+    new_buffer_resource(kind, size, &requirements);
     allocate_and_bind(first, 1, requirements.size, requirements.memoryTypeBits, kind == BUFFER_BY_ADDRESS);
 }
 
@@ -251,28 +251,37 @@ static void make_composite(void) {
     allocate_and_bind(first, 3, size, type_bits, true);
 }
 
-/* The kinds of the first allocations, shuffled so pools see them mixed. */
+typedef enum allocation_plan {
+    PLAN_ADDRESS_BUFFER,
+    PLAN_COMPOSITE,
+    PLAN_IMAGE,
+    PLAN_DESCRIPTOR_BUFFER,
+} allocation_plan;
+
+/* The first allocations, their kinds shuffled so pools see them mixed. */
 static void create_everything(uint32_t allocation_target) {
     uint32_t buffers = allocation_target - COMPOSITE_ALLOCATIONS - IMAGE_ALLOCATIONS - DESCRIPTOR_ALLOCATIONS;
-    uint32_t *kinds = malloc(sizeof *kinds * allocation_target);
-    REQUIRE(kinds, "memory for the plan");
+    uint32_t *plan = malloc(sizeof *plan * allocation_target);
+    REQUIRE(plan, "memory for the plan");
     uint32_t n = 0;
-    for (uint32_t i = 0; i < buffers; i++) kinds[n++] = 0;
-    for (uint32_t i = 0; i < COMPOSITE_ALLOCATIONS; i++) kinds[n++] = 1;
-    for (uint32_t i = 0; i < IMAGE_ALLOCATIONS; i++) kinds[n++] = 2;
-    for (uint32_t i = 0; i < DESCRIPTOR_ALLOCATIONS; i++) kinds[n++] = 3;
-    harness_shuffle(&w.rng, kinds, n);
+    for (uint32_t i = 0; i < buffers; i++) plan[n++] = PLAN_ADDRESS_BUFFER;
+    for (uint32_t i = 0; i < COMPOSITE_ALLOCATIONS; i++) plan[n++] = PLAN_COMPOSITE;
+    for (uint32_t i = 0; i < IMAGE_ALLOCATIONS; i++) plan[n++] = PLAN_IMAGE;
+    for (uint32_t i = 0; i < DESCRIPTOR_ALLOCATIONS; i++) plan[n++] = PLAN_DESCRIPTOR_BUFFER;
+    harness_shuffle(&w.rng, plan + 2, n - 2);
 
-    uint32_t nth_buffer = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        switch (kinds[i]) {
-        case 0: make_single_buffer(BUFFER_BY_ADDRESS, nth_buffer++); break;
-        case 1: make_composite(); break;
-        case 2: make_single_image(); break;
-        default: make_single_buffer(BUFFER_BY_DESCRIPTOR, 2 + i); break;
+    /* The first two are address buffers at both ends of the size range, always. */
+    make_single_buffer(BUFFER_BY_ADDRESS, SMALLEST_BUFFER);
+    make_single_buffer(BUFFER_BY_ADDRESS, LARGEST_BUFFER);
+    for (uint32_t i = 2; i < n; i++) {
+        switch ((allocation_plan)plan[i]) {
+        case PLAN_ADDRESS_BUFFER: make_single_buffer(BUFFER_BY_ADDRESS, random_buffer_size()); break;
+        case PLAN_COMPOSITE: make_composite(); break;
+        case PLAN_IMAGE: make_single_image(); break;
+        case PLAN_DESCRIPTOR_BUFFER: make_single_buffer(BUFFER_BY_DESCRIPTOR, random_buffer_size()); break;
         }
     }
-    free(kinds);
+    free(plan);
 }
 
 /* ---------------------------------------------------------------- expectations */
@@ -673,7 +682,7 @@ static void twenty_thousand_live_allocations_keep_every_byte(harness *h) {
 
     free_in_random_order(w.allocation_count / 2);
     uint32_t reuse = target / 5 < REUSE_ALLOCATIONS ? target / 5 : REUSE_ALLOCATIONS;
-    for (uint32_t i = 0; i < reuse; i++) make_single_buffer(BUFFER_BY_ADDRESS, 2 + i);
+    for (uint32_t i = 0; i < reuse; i++) make_single_buffer(BUFFER_BY_ADDRESS, random_buffer_size());
     printf("  after freeing half and refilling: %" PRIu64 " allocations live\n", live_allocations());
     CHECK(gpu_pass(true) == 0, "survivors kept their bytes, newcomers got theirs");
     check_driver_allocation_count("refilled");
