@@ -49,53 +49,57 @@ static void set_name(suballoc_memory *record, const char *name) {
     record->debug_name = (name != NULL && name[0] != '\0') ? strdup(name) : NULL;
 }
 
+/* A name or tag given to a layer handle stays with the layer: no tool below can
+ * see a slice, and the driver must never see the handle. The layer keeps the
+ * name for its leak reports. Returns false when the object is not a layer
+ * handle and the call must go down. */
+static bool keep_name_or_tag(suballoc_device *device, const char *caller, uint64_t object, bool is_name,
+                             const char *name, VkResult *result) {
+    bool invalid;
+    suballoc_memory *record = named_layer_memory(device, caller, object, &invalid);
+    if (invalid) {
+        *result = VK_ERROR_UNKNOWN;
+        return true;
+    }
+    if (record == NULL) return false;
+    if (is_name) set_name(record, name);
+    *result = VK_SUCCESS;
+    return true;
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice handle, const VkDebugUtilsObjectNameInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
-    if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY) {
-        bool invalid;
-        suballoc_memory *record = named_layer_memory(device, "vkSetDebugUtilsObjectNameEXT", info->objectHandle, &invalid);
-        if (invalid) return VK_ERROR_UNKNOWN;
-        if (record != NULL) {
-            set_name(record, info->pObjectName);
-            return VK_SUCCESS;
-        }
-    }
+    VkResult result;
+    if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY &&
+        keep_name_or_tag(device, "vkSetDebugUtilsObjectNameEXT", info->objectHandle, true, info->pObjectName, &result))
+        return result;
     return device->next.SetDebugUtilsObjectNameEXT(handle, info);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice handle, const VkDebugUtilsObjectTagInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
-    if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY) {
-        bool invalid;
-        suballoc_memory *record = named_layer_memory(device, "vkSetDebugUtilsObjectTagEXT", info->objectHandle, &invalid);
-        if (invalid) return VK_ERROR_UNKNOWN;
-        if (record != NULL) return VK_SUCCESS; /* tags are for tools below; none can see a slice */
-    }
+    VkResult result;
+    if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY &&
+        keep_name_or_tag(device, "vkSetDebugUtilsObjectTagEXT", info->objectHandle, false, NULL, &result))
+        return result;
     return device->next.SetDebugUtilsObjectTagEXT(handle, info);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice handle, const VkDebugMarkerObjectNameInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
-    if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT) {
-        bool invalid;
-        suballoc_memory *record = named_layer_memory(device, "vkDebugMarkerSetObjectNameEXT", info->object, &invalid);
-        if (invalid) return VK_ERROR_UNKNOWN;
-        if (record != NULL) {
-            set_name(record, info->pObjectName);
-            return VK_SUCCESS;
-        }
-    }
+    VkResult result;
+    if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT &&
+        keep_name_or_tag(device, "vkDebugMarkerSetObjectNameEXT", info->object, true, info->pObjectName, &result))
+        return result;
     return device->next.DebugMarkerSetObjectNameEXT(handle, info);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectTagEXT(VkDevice handle, const VkDebugMarkerObjectTagInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
-    if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT) {
-        bool invalid;
-        suballoc_memory *record = named_layer_memory(device, "vkDebugMarkerSetObjectTagEXT", info->object, &invalid);
-        if (invalid) return VK_ERROR_UNKNOWN;
-        if (record != NULL) return VK_SUCCESS;
-    }
+    VkResult result;
+    if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT &&
+        keep_name_or_tag(device, "vkDebugMarkerSetObjectTagEXT", info->object, false, NULL, &result))
+        return result;
     return device->next.DebugMarkerSetObjectTagEXT(handle, info);
 }
 
