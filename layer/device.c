@@ -93,7 +93,10 @@ static void read_memory_facts(suballoc_device *device) {
     device->non_coherent_atom_size = properties.limits.nonCoherentAtomSize;
     device->min_memory_map_alignment = properties.limits.minMemoryMapAlignment;
     device->driver_allocation_limit = properties.limits.maxMemoryAllocationCount;
-    device->has_memory_budget = instance->next.GetPhysicalDeviceMemoryProperties2 != NULL &&
+    /* The budget query is vkGetPhysicalDeviceMemoryProperties2: core from Vulkan 1.1,
+     * so only an instance of 1.1 or later may be asked it. */
+    device->has_memory_budget = instance->api_version >= VK_API_VERSION_1_1 &&
+                                instance->next.GetPhysicalDeviceMemoryProperties2 != NULL &&
                                 device_supports_extension(instance, device->physical_device, "VK_EXT_memory_budget");
     device_init_memory_types(device);
 }
