@@ -55,7 +55,8 @@ stage_tsan() {
 }
 
 stage_fuzz() {
-  CC=clang configure_and_build "$root/build-fuzz" -DSUBALLOC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  CC=clang cmake -S "$root" -B "$root/build-fuzz" -DSUBALLOC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake --build "$root/build-fuzz" -j "$jobs" --target fuzz_offset_allocator fuzz_settings
   local target
   for target in "$root"/build-fuzz/tests/fuzz/fuzz_*; do
     [ -x "$target" ] || continue
