@@ -3,7 +3,9 @@
  *
  * Each bind is checked against what the fake device told the caller about that
  * resource: memory type, alignment, range, and against the resources already
- * bound to the same VkDeviceMemory: overlap and bufferImageGranularity.
+ * bound to the same VkDeviceMemory: overlap and bufferImageGranularity. Sparse
+ * resources are made plain for the driver and bound by vkQueueBindSparse only
+ * (strict_sparse_binding.c), which tracks whole binds here too.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -89,15 +91,18 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_CreateBuffer(VkDevice handle, const VkBuff
     StrictDevice *device = strict_registry_device(handle);
     if (!device)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
-    VkResult result = device->next.CreateBuffer(handle, info, allocator, buffer);
+    VkBufferCreateInfo driver_info = strict_sparse_driver_buffer_info(info);
+    VkResult result = device->next.CreateBuffer(handle, &driver_info, allocator, buffer);
     if (result != VK_SUCCESS)
         return result;
-    StrictResource *resource = new_resource((uint64_t)*buffer, (StrictResourceShape){STRICT_RESOURCE_BUFFER, false});
+    StrictResource *resource = new_resource((uint64_t)*buffer, strict_buffer_shape(info));
     if (resource) {
         /* Learn now what the caller will be told, to check its bind later. */
         device->next.GetBufferMemoryRequirements(handle, *buffer, &resource->requirements);
+        resource->driver_size = resource->requirements.size;
         strict_fake_requirements(&device->physical->backing, resource->shape, &resource->requirements);
         resource->requirements_known = true;
+        strict_sparse_describe_buffer(resource, info);
     }
     result = remember_resource(device, &device->buffers, resource);
     if (result != VK_SUCCESS)
@@ -111,16 +116,20 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_CreateImage(VkDevice handle, const VkImage
     StrictDevice *device = strict_registry_device(handle);
     if (!device)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
-    VkResult result = device->next.CreateImage(handle, info, allocator, image);
+    VkImageCreateInfo driver_info = strict_sparse_driver_image_info(info);
+    VkResult result = device->next.CreateImage(handle, &driver_info, allocator, image);
     if (result != VK_SUCCESS)
         return result;
     StrictResource *resource = new_resource((uint64_t)*image, strict_image_shape(info));
     /* A disjoint image has one set of requirements per plane, asked at bind. */
     if (resource && !(info->flags & VK_IMAGE_CREATE_DISJOINT_BIT)) {
         device->next.GetImageMemoryRequirements(handle, *image, &resource->requirements);
+        resource->driver_size = resource->requirements.size;
         strict_fake_requirements(&device->physical->backing, resource->shape, &resource->requirements);
         resource->requirements_known = true;
     }
+    if (resource)
+        strict_sparse_describe_image(resource, info);
     result = remember_resource(device, &device->images, resource);
     if (result != VK_SUCCESS)
         device->next.DestroyImage(handle, *image, allocator);
@@ -133,6 +142,7 @@ static void forget_resource(StrictDevice *device, StrictHandleMap *map, uint64_t
     StrictResource *resource = strict_handle_map_remove(map, handle);
     if (resource)
         free_resource(resource, NULL);
+    strict_markers_forget(device, handle);
     pthread_mutex_unlock(&device->lock);
 }
 
@@ -243,6 +253,12 @@ static bool check_bind(StrictDevice *device, const BindRequest *bind)
                          bind->index, (uint64_t)bind->memory_handle);
         return false;
     }
+    if (bind->resource && bind->resource->sparse_flags) {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_SPARSE_RESOURCE,
+                         "%s[%u]: 0x%" PRIx64 " was created sparse: only vkQueueBindSparse may bind it",
+                         bind->function, bind->index, bind->resource_handle);
+        return false;
+    }
     if (!bind->have_requirements)
         return true;
     const VkMemoryRequirements *needs = &bind->requirements;
@@ -280,6 +296,22 @@ static void record_bind(const BindRequest *bind)
         strict_layer_error("out of host memory: 0x%" PRIx64 " is bound but not tracked", bind->resource_handle);
 }
 
+void strict_track_whole_bind(StrictDevice *device, const char *function, uint32_t index, StrictResource *resource,
+                             StrictMemory *memory, VkDeviceSize offset)
+{
+    BindRequest bind = {.function = function, .index = index, .resource_handle = resource->handle,
+                        .resource = resource, .memory_handle = memory->handle, .memory = memory, .offset = offset,
+                        .have_requirements = true, .requirements = resource->requirements, .track = true};
+    check_neighbours(device, &bind);
+    record_bind(&bind);
+}
+
+void strict_untrack_bind(StrictResource *resource)
+{
+    if (resource->memory)
+        detach(resource);
+}
+
 static BindRequest buffer_bind(StrictDevice *device, const char *function, uint32_t index, VkBuffer buffer,
                                VkDeviceMemory memory, VkDeviceSize offset)
 {
@@ -293,15 +325,6 @@ static BindRequest buffer_bind(StrictDevice *device, const char *function, uint3
         bind.track = true;
     }
     return bind;
-}
-
-static const void *find_in_chain(const void *chain, VkStructureType type)
-{
-    for (const VkBaseInStructure *item = chain; item; item = item->pNext) {
-        if (item->sType == type)
-            return item;
-    }
-    return NULL;
 }
 
 static VkMemoryRequirements plane_requirements(StrictDevice *device, VkImage image, const StrictResource *resource,
@@ -323,8 +346,8 @@ static BindRequest image_bind(StrictDevice *device, const char *function, uint32
                         .memory_handle = memory, .offset = offset};
     bind.resource = strict_handle_map_find(&device->images, (uint64_t)image);
     bind.memory = strict_find_memory(device, memory);
-    const VkBindImagePlaneMemoryInfo *plane = find_in_chain(chain, VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO);
-    if (memory == VK_NULL_HANDLE && find_in_chain(chain, VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_SWAPCHAIN_INFO_KHR)) {
+    const VkBindImagePlaneMemoryInfo *plane = strict_chain_find(chain, VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO);
+    if (memory == VK_NULL_HANDLE && strict_chain_find(chain, VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_SWAPCHAIN_INFO_KHR)) {
         bind.skip = true;
     } else if (bind.resource && plane) {
         /* Planes are checked one by one but not tracked for overlap. */

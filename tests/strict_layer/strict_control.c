@@ -60,3 +60,66 @@ VKAPI_ATTR uint64_t VKAPI_CALL strict_GetViolationCountTEST(VkDevice handle, Str
     pthread_mutex_unlock(&device->lock);
     return count;
 }
+
+VKAPI_ATTR void VKAPI_CALL strict_GetSparseBindsTEST(VkDevice handle, uint32_t *count, StrictDeviceSparseBind *binds)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device || !count || (*count && !binds)) {
+        strict_layer_error("vkStrictDeviceGetSparseBindsTEST: unknown device or NULL output");
+        if (count)
+            *count = 0;
+        return;
+    }
+    pthread_mutex_lock(&device->lock);
+    uint64_t total = device->counters.sparse_binds;
+    uint64_t kept = total < STRICT_DEVICE_SPARSE_BIND_HISTORY ? total : STRICT_DEVICE_SPARSE_BIND_HISTORY;
+    uint32_t copied = *count < kept ? *count : (uint32_t)kept;
+    for (uint32_t i = 0; i < copied; i++)
+        binds[i] = device->sparse_history[(total - copied + i) % STRICT_DEVICE_SPARSE_BIND_HISTORY];
+    pthread_mutex_unlock(&device->lock);
+    *count = copied;
+}
+
+VKAPI_ATTR VkBool32 VKAPI_CALL strict_GetObjectMarkerTEST(VkDevice handle, VkDebugReportObjectTypeEXT type,
+                                                          uint64_t object, StrictDeviceObjectMarker *marker)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device || !marker) {
+        strict_layer_error("vkStrictDeviceGetObjectMarkerTEST: unknown device or NULL marker");
+        return VK_FALSE;
+    }
+    pthread_mutex_lock(&device->lock);
+    bool found = strict_markers_read(device, type, object, marker);
+    pthread_mutex_unlock(&device->lock);
+    return found;
+}
+
+VKAPI_ATTR VkBool32 VKAPI_CALL strict_GetMemoryPriorityTEST(VkDevice handle, VkDeviceMemory memory, float *priority)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device || !priority)
+        return VK_FALSE;
+    pthread_mutex_lock(&device->lock);
+    const StrictMemory *record = strict_find_memory(device, memory);
+    if (record)
+        *priority = record->priority;
+    pthread_mutex_unlock(&device->lock);
+    return record != NULL;
+}
+
+VKAPI_ATTR VkBool32 VKAPI_CALL strict_GetBufferBindingTEST(VkDevice handle, VkBuffer buffer, VkDeviceMemory *memory,
+                                                           VkDeviceSize *offset)
+{
+    StrictDevice *device = strict_registry_device(handle);
+    if (!device || !memory || !offset)
+        return VK_FALSE;
+    pthread_mutex_lock(&device->lock);
+    const StrictResource *resource = strict_handle_map_find(&device->buffers, (uint64_t)buffer);
+    bool bound = resource && resource->memory;
+    if (bound) {
+        *memory = resource->memory->handle;
+        *offset = resource->offset;
+    }
+    pthread_mutex_unlock(&device->lock);
+    return bound;
+}

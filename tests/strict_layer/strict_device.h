@@ -19,6 +19,27 @@
  *   memory requirements: buffers aligned to 256, optimal images to 65536,
  *           linear images to 4096.
  *
+ * Emulated on top of the driver where it lacks them (lavapipe lacks them all):
+ *   sparse binding  features sparseBinding, sparseResidencyBuffer and
+ *           sparseResidencyImage2D; every queue family has SPARSE_BINDING. Sparse
+ *           resources align to and bind in 64 KiB blocks; 2D single-sample optimal
+ *           images of common colour formats may be sparse resident, with the
+ *           standard block shapes and one mip tail (SINGLE_MIPTAIL, ALIGNED_MIP_SIZE)
+ *           after the blocks of the whole levels. The driver never sees a sparse
+ *           flag. vkQueueBindSparse checks and records every bind; a bind that
+ *           covers a whole resource (from resourceOffset 0, or one image bind over
+ *           the whole of a single-level, single-layer image without a mip tail) is
+ *           made real with the driver's vkBind*Memory, so the resource works; any
+ *           other bind is recorded only, and a resource bound piecewise has no
+ *           memory on the driver. Each VkBindSparseInfo's wait and signal
+ *           semaphores, and the fence, go to the driver in an empty vkQueueSubmit.
+ *   VK_EXT_memory_budget (heap budgets and usage, below),
+ *   VK_EXT_debug_marker (object names and tags recorded),
+ *   VK_EXT_memory_priority (each allocation's priority recorded),
+ *   VK_EXT_pageable_device_local_memory (vkSetDeviceMemoryPriorityEXT recorded).
+ *   Their extension names, feature structures and allocation structures are
+ *   taken out of what the driver sees.
+ *
  * Every fake type is backed by the driver's single type. A violation of the rules
  * it enforces prints "strict_device: VIOLATION: ..." on stderr and aborts, unless
  * STRICT_DEVICE_VIOLATIONS=count is set, in which case it is only counted (for the
@@ -47,6 +68,7 @@
 #define STRICT_DEVICE_BUFFER_IMAGE_GRANULARITY 1024u
 #define STRICT_DEVICE_NON_COHERENT_ATOM_SIZE 256u
 #define STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT 4096u
+#define STRICT_DEVICE_SPARSE_BLOCK_SIZE 65536u
 
 typedef struct StrictDeviceCounters {
     uint64_t live_allocations;      /* driver VkDeviceMemory objects alive now */
@@ -58,6 +80,9 @@ typedef struct StrictDeviceCounters {
     uint64_t live_mappings;
     uint64_t total_maps;            /* successful vkMapMemory calls */
     uint64_t violations;            /* rule violations seen (see header comment) */
+    uint64_t sparse_binds;          /* VkSparse*MemoryBind elements vkQueueBindSparse accepted */
+    uint64_t debug_marker_calls;    /* accepted vkDebugMarkerSetObjectName/TagEXT calls */
+    uint64_t priority_changes;      /* accepted vkSetDeviceMemoryPriorityEXT calls */
 } StrictDeviceCounters;
 
 typedef enum StrictDeviceFault {
@@ -106,16 +131,83 @@ typedef enum StrictDeviceViolation {
     STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY,          /* unknown-memory: a VkDeviceMemory this driver
                                                         never made or already freed (a layer handle
                                                         leaking down) in free, map, unmap, flush,
-                                                        invalidate, bind, commitment, opaque capture
-                                                        address, memory fd, priority or private data;
+                                                        invalidate, bind, sparse bind, commitment,
+                                                        opaque capture address, memory fd, priority,
+                                                        private data or a debug-marker name or tag;
                                                         never passed on */
     STRICT_DEVICE_VIOLATION_LEAK_AT_DESTROY,         /* leak-at-destroy: driver allocations still live
                                                         at vkDestroyDevice; only checked with
                                                         STRICT_DEVICE_CHECK_LEAKS=1 */
+    STRICT_DEVICE_VIOLATION_SPARSE_BLOCK,            /* sparse-block: a sparse bind's resourceOffset,
+                                                        size, image offset or extent off the 64 KiB
+                                                        block (shape), or past the resource */
+    STRICT_DEVICE_VIOLATION_SPARSE_RESOURCE,         /* sparse-resource: a sparse bind of a resource
+                                                        not created sparse (resident, for image binds),
+                                                        unknown, or of a subresource it lacks or keeps
+                                                        in its mip tail; or a vkBind*Memory of a
+                                                        resource created sparse */
     STRICT_DEVICE_VIOLATION_KIND_COUNT
 } StrictDeviceViolation;
 
 /* How many violations of that rule the device has seen (0 for an unknown kind). */
 typedef uint64_t(VKAPI_PTR *PFN_vkStrictDeviceGetViolationCountTEST)(VkDevice device, StrictDeviceViolation kind);
+
+/* ---- what the emulated features saw ---- */
+
+typedef enum StrictDeviceSparseBindKind {
+    STRICT_DEVICE_SPARSE_BIND_BUFFER = 0,  /* VkSparseBufferMemoryBindInfo */
+    STRICT_DEVICE_SPARSE_BIND_IMAGE_OPAQUE, /* VkSparseImageOpaqueMemoryBindInfo */
+    STRICT_DEVICE_SPARSE_BIND_IMAGE,        /* VkSparseImageMemoryBindInfo */
+} StrictDeviceSparseBindKind;
+
+/* One accepted element of a vkQueueBindSparse call, as it reached this layer. */
+typedef struct StrictDeviceSparseBind {
+    StrictDeviceSparseBindKind kind;
+    uint64_t resource;              /* the VkBuffer or VkImage */
+    VkDeviceMemory memory;          /* VK_NULL_HANDLE for an unbind */
+    VkDeviceSize memory_offset;
+    VkDeviceSize size;              /* bytes of memory the bind covers */
+    VkDeviceSize resource_offset;   /* buffer and opaque binds */
+    VkImageSubresource subresource; /* image binds */
+    VkOffset3D offset;
+    VkExtent3D extent;
+    VkBool32 backed;                /* made real: the whole resource bound on the driver */
+} StrictDeviceSparseBind;
+
+#define STRICT_DEVICE_SPARSE_BIND_HISTORY 64u
+
+/* Copies the most recent accepted sparse binds (at most *count, and at most the
+ * last STRICT_DEVICE_SPARSE_BIND_HISTORY), oldest first, and sets *count to how
+ * many it copied. counters.sparse_binds has the total. */
+typedef void(VKAPI_PTR *PFN_vkStrictDeviceGetSparseBindsTEST)(VkDevice device, uint32_t *count,
+                                                              StrictDeviceSparseBind *binds);
+
+#define STRICT_DEVICE_OBJECT_NAME_SIZE 64u
+
+/* What VK_EXT_debug_marker set on one object. */
+typedef struct StrictDeviceObjectMarker {
+    char name[STRICT_DEVICE_OBJECT_NAME_SIZE]; /* the last name, truncated; "" when none */
+    uint64_t tag_name;                         /* the last tag's name and size (0: none) */
+    uint64_t tag_size;
+    uint32_t name_calls;
+    uint32_t tag_calls;
+} StrictDeviceObjectMarker;
+
+/* VK_FALSE when no name or tag was set on the object since it was made (a
+ * memory, buffer or image forgets them when it goes). */
+typedef VkBool32(VKAPI_PTR *PFN_vkStrictDeviceGetObjectMarkerTEST)(VkDevice device,
+                                                                   VkDebugReportObjectTypeEXT type, uint64_t object,
+                                                                   StrictDeviceObjectMarker *marker);
+
+/* The priority of a live driver allocation: its VkMemoryPriorityAllocateInfoEXT
+ * (0.5 without one), then the last vkSetDeviceMemoryPriorityEXT. VK_FALSE for
+ * memory the driver never made. */
+typedef VkBool32(VKAPI_PTR *PFN_vkStrictDeviceGetMemoryPriorityTEST)(VkDevice device, VkDeviceMemory memory,
+                                                                     float *priority);
+
+/* Where the driver has a buffer bound (by vkBindBufferMemory*, or a whole-buffer
+ * sparse bind); VK_FALSE while it is unbound or unknown. */
+typedef VkBool32(VKAPI_PTR *PFN_vkStrictDeviceGetBufferBindingTEST)(VkDevice device, VkBuffer buffer,
+                                                                    VkDeviceMemory *memory, VkDeviceSize *offset);
 
 #endif

@@ -21,25 +21,6 @@ static bool env_is(const char *name, const char *value)
     return set && strcmp(set, value) == 0;
 }
 
-/* The caller may enable VK_EXT_memory_budget because this layer offers it;
- * the driver below must not see it unless it has it too. */
-static const char **extensions_for_driver(VkPhysicalDevice physical_device, const VkDeviceCreateInfo *info,
-                                          uint32_t *count)
-{
-    const char **names = calloc(info->enabledExtensionCount + 1, sizeof(*names));
-    if (!names)
-        return NULL;
-    bool driver_has_budget = strict_driver_has_device_extension(physical_device, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
-    *count = 0;
-    for (uint32_t i = 0; i < info->enabledExtensionCount; i++) {
-        const char *name = info->ppEnabledExtensionNames[i];
-        if (!driver_has_budget && strcmp(name, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME) == 0)
-            continue;
-        names[(*count)++] = name;
-    }
-    return names;
-}
-
 static VkPhysicalDeviceLimits reported_limits(StrictInstance *instance, VkPhysicalDevice physical_device)
 {
     VkPhysicalDeviceProperties properties;
@@ -67,6 +48,7 @@ static StrictDevice *new_device(VkDevice handle, StrictInstance *instance, Stric
     strict_handle_map_init(&device->memories);
     strict_handle_map_init(&device->buffers);
     strict_handle_map_init(&device->images);
+    strict_handle_map_init(&device->markers);
     strict_load_device_dispatch(device, next_gdpa);
     return device;
 }
@@ -89,17 +71,16 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_CreateDevice(VkPhysicalDevice physical_dev
     PFN_vkGetInstanceProcAddr next_gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
     PFN_vkGetDeviceProcAddr next_gdpa = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
     PFN_vkCreateDevice next_create = (PFN_vkCreateDevice)next_gipa(instance->handle, "vkCreateDevice");
-    VkDeviceCreateInfo driver_info = *info;
-    const char **names = extensions_for_driver(physical_device, info, &driver_info.enabledExtensionCount);
-    if (!next_create || !names) {
-        free(names);
-        return next_create ? VK_ERROR_OUT_OF_HOST_MEMORY : VK_ERROR_INITIALIZATION_FAILED;
-    }
-    driver_info.ppEnabledExtensionNames = names;
+    if (!next_create)
+        return VK_ERROR_INITIALIZATION_FAILED;
+    /* The caller may enable what this layer emulates; the driver must not see it. */
+    StrictDriverDeviceInfo driver;
+    if (!strict_driver_device_info_make(physical, info, &driver))
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
 
     link->u.pLayerInfo = link->u.pLayerInfo->pNext;
-    VkResult result = next_create(physical_device, &driver_info, allocator, out);
-    free(names);
+    VkResult result = next_create(physical_device, &driver.info, allocator, out);
+    strict_driver_device_info_finish(&driver);
     if (result != VK_SUCCESS)
         return result;
 
@@ -110,6 +91,7 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_CreateDevice(VkPhysicalDevice physical_dev
         *out = VK_NULL_HANDLE;
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
+    device->enabled_extensions = driver.enabled_extensions;
     strict_registry_add_device(device);
     return VK_SUCCESS;
 }
@@ -131,12 +113,14 @@ VKAPI_ATTR void VKAPI_CALL strict_DestroyDevice(VkDevice handle, const VkAllocat
      * was); only the layer's own records go. */
     strict_device_free_resources(device);
     strict_device_free_memories(device);
+    strict_markers_free(device);
     pthread_mutex_unlock(&device->lock);
 
     device->next.DestroyDevice(handle, allocator);
     strict_handle_map_free(&device->memories);
     strict_handle_map_free(&device->buffers);
     strict_handle_map_free(&device->images);
+    strict_handle_map_free(&device->markers);
     pthread_mutex_destroy(&device->lock);
     free(device);
 }

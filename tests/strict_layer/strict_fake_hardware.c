@@ -72,6 +72,7 @@ void strict_fake_raise_limits(VkPhysicalDeviceLimits *limits)
     limits->nonCoherentAtomSize = max_size(limits->nonCoherentAtomSize, STRICT_DEVICE_NON_COHERENT_ATOM_SIZE);
     if (limits->minMemoryMapAlignment < STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT)
         limits->minMemoryMapAlignment = STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT;
+    limits->sparseAddressSpaceSize = max_size(limits->sparseAddressSpaceSize, STRICT_FAKE_SPARSE_ADDRESS_SPACE);
 }
 
 uint32_t strict_fake_heap_of_type(uint32_t fake_type)
@@ -123,16 +124,29 @@ void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceSh
     /* Both are powers of two, so the larger is a multiple of the smaller and an
      * offset aligned for the fake device is aligned for the driver as well. */
     requirements->alignment = max_size(requirements->alignment, kind_alignment(shape.kind));
+    if (shape.sparse) {
+        const VkDeviceSize block = STRICT_DEVICE_SPARSE_BLOCK_SIZE;
+        requirements->alignment = max_size(requirements->alignment, block);
+        requirements->size = (requirements->size + block - 1) / block * block;
+    }
     uint32_t allowed = shape.transient ? ALL_TYPES : ALL_TYPES & ~LAZY_TYPE_BIT;
     requirements->memoryTypeBits = strict_fake_type_bits(backing, requirements->memoryTypeBits, allowed);
 }
 
 StrictResourceShape strict_image_shape(const VkImageCreateInfo *info)
 {
-    StrictResourceShape shape = {STRICT_RESOURCE_OPTIMAL_IMAGE, false};
+    StrictResourceShape shape = {STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
     /* DRM-modifier tiling is opaque to us: treat it as optimal, the stricter case. */
     if (info->tiling == VK_IMAGE_TILING_LINEAR)
         shape.kind = STRICT_RESOURCE_LINEAR_IMAGE;
     shape.transient = (info->usage & VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT) != 0;
+    shape.sparse = (info->flags & STRICT_FAKE_SPARSE_IMAGE_FLAGS) != 0;
+    return shape;
+}
+
+StrictResourceShape strict_buffer_shape(const VkBufferCreateInfo *info)
+{
+    StrictResourceShape shape = {STRICT_RESOURCE_BUFFER, false, false};
+    shape.sparse = info && (info->flags & STRICT_FAKE_SPARSE_BUFFER_FLAGS) != 0;
     return shape;
 }

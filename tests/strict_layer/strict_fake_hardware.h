@@ -30,6 +30,7 @@ typedef enum StrictResourceKind {
 typedef struct StrictResourceShape {
     StrictResourceKind kind;
     bool transient; /* image usage has TRANSIENT_ATTACHMENT: may use the lazy type */
+    bool sparse;    /* created with a SPARSE_* flag: binds in whole sparse blocks */
 } StrictResourceShape;
 
 /* The driver memory type that backs each fake type. */
@@ -50,7 +51,8 @@ bool strict_fake_type_is_host_visible(uint32_t fake_type);
 bool strict_fake_type_is_host_coherent(uint32_t fake_type);
 
 /* Turns the driver's requirements into the fake ones, in place: alignment
- * raised to the kind's, memoryTypeBits rewritten to fake type indices. */
+ * raised to the kind's (to the sparse block for sparse resources, whose size
+ * becomes whole blocks), memoryTypeBits rewritten to fake type indices. */
 void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceShape shape,
                               VkMemoryRequirements *requirements);
 
@@ -58,5 +60,37 @@ void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceSh
 uint32_t strict_fake_type_bits(const StrictTypeBacking *backing, uint32_t driver_bits, uint32_t allowed);
 
 StrictResourceShape strict_image_shape(const VkImageCreateInfo *info);
+StrictResourceShape strict_buffer_shape(const VkBufferCreateInfo *info);
+
+/* ---- sparse binding (strict_fake_sparse.c) ---- */
+
+#define STRICT_FAKE_SPARSE_ADDRESS_SPACE (1ull << 40)
+#define STRICT_FAKE_SPARSE_BUFFER_FLAGS                                                                               \
+    (VK_BUFFER_CREATE_SPARSE_BINDING_BIT | VK_BUFFER_CREATE_SPARSE_RESIDENCY_BIT | VK_BUFFER_CREATE_SPARSE_ALIASED_BIT)
+#define STRICT_FAKE_SPARSE_IMAGE_FLAGS                                                                                \
+    (VK_IMAGE_CREATE_SPARSE_BINDING_BIT | VK_IMAGE_CREATE_SPARSE_RESIDENCY_BIT | VK_IMAGE_CREATE_SPARSE_ALIASED_BIT)
+
+/* Where a sparse-resident image's blocks lie in its opaque range: the blocks of
+ * every whole level, layer by layer, then one mip tail for all layers. */
+typedef struct StrictSparseImageLayout {
+    VkExtent3D granularity;        /* texels per block (the standard 2D shapes) */
+    uint32_t mip_tail_first_lod;   /* the image's mipLevels when it has no tail */
+    VkDeviceSize mip_tail_offset;
+    VkDeviceSize mip_tail_size;    /* 0 without a tail */
+    VkDeviceSize size;             /* the whole opaque range */
+} StrictSparseImageLayout;
+
+void strict_fake_sparse_features(VkPhysicalDeviceFeatures *features);
+void strict_fake_sparse_properties(VkPhysicalDeviceSparseProperties *properties);
+/* Whether images of this kind may be sparse resident: 2D, one sample, optimal, a known colour format. */
+bool strict_fake_sparse_residency_supported(VkFormat format, VkImageType type, VkSampleCountFlagBits samples,
+                                            VkImageTiling tiling);
+VkSparseImageFormatProperties strict_fake_sparse_format_properties(VkFormat format);
+/* False when the image cannot be sparse resident. */
+bool strict_fake_sparse_image_layout(const VkImageCreateInfo *info, StrictSparseImageLayout *layout);
+/* The extent of one mip level. */
+VkExtent3D strict_fake_mip_extent(VkExtent3D extent, uint32_t level);
+/* Bytes of memory an image bind of that extent covers: its blocks, partial ones whole. */
+VkDeviceSize strict_fake_sparse_region_bytes(const StrictSparseImageLayout *layout, VkExtent3D extent);
 
 #endif

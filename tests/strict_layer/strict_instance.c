@@ -1,5 +1,5 @@
 /* strict_instance.c: instance creation, destruction, and the device
- * extension list (the layer adds VK_EXT_memory_budget). */
+ * extension list (the layer adds the ones it emulates). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +33,25 @@ static void load_instance_dispatch(StrictInstance *instance, PFN_vkGetInstancePr
             (PFN_vkGetPhysicalDeviceProperties2)gipa(handle, "vkGetPhysicalDeviceProperties2KHR");
     next->GetPhysicalDeviceMemoryProperties =
         (PFN_vkGetPhysicalDeviceMemoryProperties)gipa(handle, "vkGetPhysicalDeviceMemoryProperties");
+    next->GetPhysicalDeviceFeatures = (PFN_vkGetPhysicalDeviceFeatures)gipa(handle, "vkGetPhysicalDeviceFeatures");
+    next->GetPhysicalDeviceFeatures2 = (PFN_vkGetPhysicalDeviceFeatures2)gipa(handle, "vkGetPhysicalDeviceFeatures2");
+    if (!next->GetPhysicalDeviceFeatures2)
+        next->GetPhysicalDeviceFeatures2 =
+            (PFN_vkGetPhysicalDeviceFeatures2)gipa(handle, "vkGetPhysicalDeviceFeatures2KHR");
+    next->GetPhysicalDeviceQueueFamilyProperties =
+        (PFN_vkGetPhysicalDeviceQueueFamilyProperties)gipa(handle, "vkGetPhysicalDeviceQueueFamilyProperties");
+    next->GetPhysicalDeviceQueueFamilyProperties2 =
+        (PFN_vkGetPhysicalDeviceQueueFamilyProperties2)gipa(handle, "vkGetPhysicalDeviceQueueFamilyProperties2");
+    if (!next->GetPhysicalDeviceQueueFamilyProperties2)
+        next->GetPhysicalDeviceQueueFamilyProperties2 = (PFN_vkGetPhysicalDeviceQueueFamilyProperties2)gipa(
+            handle, "vkGetPhysicalDeviceQueueFamilyProperties2KHR");
+    next->GetPhysicalDeviceImageFormatProperties =
+        (PFN_vkGetPhysicalDeviceImageFormatProperties)gipa(handle, "vkGetPhysicalDeviceImageFormatProperties");
+    next->GetPhysicalDeviceImageFormatProperties2 =
+        (PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(handle, "vkGetPhysicalDeviceImageFormatProperties2");
+    if (!next->GetPhysicalDeviceImageFormatProperties2)
+        next->GetPhysicalDeviceImageFormatProperties2 = (PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(
+            handle, "vkGetPhysicalDeviceImageFormatProperties2KHR");
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL strict_CreateInstance(const VkInstanceCreateInfo *info,
@@ -80,10 +99,6 @@ VKAPI_ATTR void VKAPI_CALL strict_DestroyInstance(VkInstance handle, const VkAll
     free(instance);
 }
 
-static const VkExtensionProperties layer_device_extensions[] = {
-    {VK_EXT_MEMORY_BUDGET_EXTENSION_NAME, VK_EXT_MEMORY_BUDGET_SPEC_VERSION},
-};
-
 /* The usual two-call protocol: count when properties is NULL, else copy what fits. */
 static VkResult copy_extensions(const VkExtensionProperties *list, uint32_t count, uint32_t *out_count,
                                 VkExtensionProperties *out)
@@ -107,14 +122,14 @@ static bool has_extension(const VkExtensionProperties *list, uint32_t count, con
     return false;
 }
 
-/* The driver's list, with room for the layer's extension after it. */
+/* The driver's list, with room for the layer's extensions after it. */
 static VkExtensionProperties *driver_extensions(StrictInstance *instance, VkPhysicalDevice physical_device,
                                                 uint32_t *count)
 {
     *count = 0;
     if (instance->next.EnumerateDeviceExtensionProperties(physical_device, NULL, count, NULL) != VK_SUCCESS)
         return NULL;
-    VkExtensionProperties *list = calloc(*count + 1, sizeof(*list));
+    VkExtensionProperties *list = calloc(*count + STRICT_EMULATED_EXTENSION_COUNT, sizeof(*list));
     if (!list)
         return NULL;
     VkResult result = instance->next.EnumerateDeviceExtensionProperties(physical_device, NULL, count, list);
@@ -140,7 +155,7 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_EnumerateDeviceExtensionProperties(VkPhysi
                                                                          VkExtensionProperties *properties)
 {
     if (layer_name && strcmp(layer_name, STRICT_DEVICE_LAYER_NAME) == 0)
-        return copy_extensions(layer_device_extensions, 1, count, properties);
+        return copy_extensions(strict_emulated_extensions, STRICT_EMULATED_EXTENSION_COUNT, count, properties);
 
     StrictInstance *instance = strict_registry_instance(physical_device);
     if (!instance)
@@ -153,8 +168,10 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_EnumerateDeviceExtensionProperties(VkPhysi
     if (!list)
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     uint32_t total = driver_count;
-    if (!has_extension(list, driver_count, layer_device_extensions[0].extensionName))
-        list[total++] = layer_device_extensions[0];
+    for (uint32_t i = 0; i < STRICT_EMULATED_EXTENSION_COUNT; i++) {
+        if (!has_extension(list, driver_count, strict_emulated_extensions[i].extensionName))
+            list[total++] = strict_emulated_extensions[i];
+    }
     VkResult result = copy_extensions(list, total, count, properties);
     free(list);
     return result;

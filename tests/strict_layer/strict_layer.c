@@ -33,19 +33,38 @@ static const NamedFunction instance_functions[] = {
     {"vkGetPhysicalDeviceMemoryProperties", FN(strict_GetPhysicalDeviceMemoryProperties)},
     {"vkGetPhysicalDeviceMemoryProperties2", FN(strict_GetPhysicalDeviceMemoryProperties2)},
     {"vkGetPhysicalDeviceMemoryProperties2KHR", FN(strict_GetPhysicalDeviceMemoryProperties2)},
+    {"vkGetPhysicalDeviceFeatures", FN(strict_GetPhysicalDeviceFeatures)},
+    {"vkGetPhysicalDeviceFeatures2", FN(strict_GetPhysicalDeviceFeatures2)},
+    {"vkGetPhysicalDeviceFeatures2KHR", FN(strict_GetPhysicalDeviceFeatures2)},
+    {"vkGetPhysicalDeviceQueueFamilyProperties", FN(strict_GetPhysicalDeviceQueueFamilyProperties)},
+    {"vkGetPhysicalDeviceQueueFamilyProperties2", FN(strict_GetPhysicalDeviceQueueFamilyProperties2)},
+    {"vkGetPhysicalDeviceQueueFamilyProperties2KHR", FN(strict_GetPhysicalDeviceQueueFamilyProperties2)},
+    {"vkGetPhysicalDeviceImageFormatProperties", FN(strict_GetPhysicalDeviceImageFormatProperties)},
+    {"vkGetPhysicalDeviceImageFormatProperties2", FN(strict_GetPhysicalDeviceImageFormatProperties2)},
+    {"vkGetPhysicalDeviceImageFormatProperties2KHR", FN(strict_GetPhysicalDeviceImageFormatProperties2)},
+    {"vkGetPhysicalDeviceSparseImageFormatProperties", FN(strict_GetPhysicalDeviceSparseImageFormatProperties)},
+    {"vkGetPhysicalDeviceSparseImageFormatProperties2", FN(strict_GetPhysicalDeviceSparseImageFormatProperties2)},
+    {"vkGetPhysicalDeviceSparseImageFormatProperties2KHR", FN(strict_GetPhysicalDeviceSparseImageFormatProperties2)},
 };
 
 /* A device-level intercept and the slot of StrictDeviceDispatch that holds the
  * next function it calls. Aliases follow their core name, so a core name the
- * driver answers wins and an extension alias fills the slot only otherwise. */
+ * driver answers wins and an extension alias fills the slot only otherwise.
+ * A function of an extension the layer emulates is offered when the caller
+ * enabled the extension, whether the driver has it or not; one with no
+ * function is not intercepted, only fetched for the layer's own calls. */
 typedef struct DeviceFunction {
     const char *name;
     PFN_vkVoidFunction function;
     size_t next_slot;
+    uint32_t emulated_extension; /* a StrictEmulatedExtension bit, or 0 */
 } DeviceFunction;
 
 #define NO_SLOT SIZE_MAX
-#define SLOT(member) offsetof(StrictDeviceDispatch, member)
+/* The last two fields of a table entry. */
+#define SLOT(member) offsetof(StrictDeviceDispatch, member), 0
+#define OURS_ALONE NO_SLOT, 0
+#define EMULATED(member, extension) offsetof(StrictDeviceDispatch, member), (extension)
 
 static const DeviceFunction device_functions[] = {
     {"vkGetDeviceProcAddr", FN(strict_GetDeviceProcAddr), SLOT(GetDeviceProcAddr)},
@@ -90,17 +109,40 @@ static const DeviceFunction device_functions[] = {
     {"vkGetDeviceMemoryOpaqueCaptureAddressKHR", FN(strict_GetDeviceMemoryOpaqueCaptureAddress),
      SLOT(GetDeviceMemoryOpaqueCaptureAddress)},
     {"vkGetMemoryFdKHR", FN(strict_GetMemoryFdKHR), SLOT(GetMemoryFdKHR)},
-    {"vkSetDeviceMemoryPriorityEXT", FN(strict_SetDeviceMemoryPriorityEXT), SLOT(SetDeviceMemoryPriorityEXT)},
+    {"vkSetDeviceMemoryPriorityEXT", FN(strict_SetDeviceMemoryPriorityEXT),
+     EMULATED(SetDeviceMemoryPriorityEXT, STRICT_EXTENSION_PAGEABLE_DEVICE_LOCAL_MEMORY)},
+    {"vkDebugMarkerSetObjectNameEXT", FN(strict_DebugMarkerSetObjectNameEXT),
+     EMULATED(DebugMarkerSetObjectNameEXT, STRICT_EXTENSION_DEBUG_MARKER)},
+    {"vkDebugMarkerSetObjectTagEXT", FN(strict_DebugMarkerSetObjectTagEXT),
+     EMULATED(DebugMarkerSetObjectTagEXT, STRICT_EXTENSION_DEBUG_MARKER)},
+    {"vkCmdDebugMarkerBeginEXT", FN(strict_CmdDebugMarkerBeginEXT),
+     EMULATED(CmdDebugMarkerBeginEXT, STRICT_EXTENSION_DEBUG_MARKER)},
+    {"vkCmdDebugMarkerEndEXT", FN(strict_CmdDebugMarkerEndEXT),
+     EMULATED(CmdDebugMarkerEndEXT, STRICT_EXTENSION_DEBUG_MARKER)},
+    {"vkCmdDebugMarkerInsertEXT", FN(strict_CmdDebugMarkerInsertEXT),
+     EMULATED(CmdDebugMarkerInsertEXT, STRICT_EXTENSION_DEBUG_MARKER)},
+    /* Sparse binding is the layer's own, never the driver's. */
+    {"vkQueueBindSparse", FN(strict_QueueBindSparse), OURS_ALONE},
+    {"vkGetImageSparseMemoryRequirements", FN(strict_GetImageSparseMemoryRequirements), OURS_ALONE},
+    {"vkGetImageSparseMemoryRequirements2", FN(strict_GetImageSparseMemoryRequirements2), OURS_ALONE},
+    {"vkGetImageSparseMemoryRequirements2KHR", FN(strict_GetImageSparseMemoryRequirements2), OURS_ALONE},
+    {"vkGetDeviceImageSparseMemoryRequirements", FN(strict_GetDeviceImageSparseMemoryRequirements), OURS_ALONE},
+    {"vkGetDeviceImageSparseMemoryRequirementsKHR", FN(strict_GetDeviceImageSparseMemoryRequirements), OURS_ALONE},
+    {"vkQueueSubmit", NULL, SLOT(QueueSubmit)},
     {"vkSetPrivateData", FN(strict_SetPrivateData), SLOT(SetPrivateData)},
     {"vkSetPrivateDataEXT", FN(strict_SetPrivateData), SLOT(SetPrivateData)},
     {"vkGetPrivateData", FN(strict_GetPrivateData), SLOT(GetPrivateData)},
     {"vkGetPrivateDataEXT", FN(strict_GetPrivateData), SLOT(GetPrivateData)},
     /* The control functions of strict_device.h: ours alone, nothing below. */
-    {"vkStrictDeviceGetCountersTEST", FN(strict_GetCountersTEST), NO_SLOT},
-    {"vkStrictDeviceInjectFaultTEST", FN(strict_InjectFaultTEST), NO_SLOT},
-    {"vkStrictDeviceSetAllocationSizeLimitTEST", FN(strict_SetAllocationSizeLimitTEST), NO_SLOT},
-    {"vkStrictDeviceIsDriverMemoryTEST", FN(strict_IsDriverMemoryTEST), NO_SLOT},
-    {"vkStrictDeviceGetViolationCountTEST", FN(strict_GetViolationCountTEST), NO_SLOT},
+    {"vkStrictDeviceGetCountersTEST", FN(strict_GetCountersTEST), OURS_ALONE},
+    {"vkStrictDeviceInjectFaultTEST", FN(strict_InjectFaultTEST), OURS_ALONE},
+    {"vkStrictDeviceSetAllocationSizeLimitTEST", FN(strict_SetAllocationSizeLimitTEST), OURS_ALONE},
+    {"vkStrictDeviceIsDriverMemoryTEST", FN(strict_IsDriverMemoryTEST), OURS_ALONE},
+    {"vkStrictDeviceGetViolationCountTEST", FN(strict_GetViolationCountTEST), OURS_ALONE},
+    {"vkStrictDeviceGetSparseBindsTEST", FN(strict_GetSparseBindsTEST), OURS_ALONE},
+    {"vkStrictDeviceGetObjectMarkerTEST", FN(strict_GetObjectMarkerTEST), OURS_ALONE},
+    {"vkStrictDeviceGetMemoryPriorityTEST", FN(strict_GetMemoryPriorityTEST), OURS_ALONE},
+    {"vkStrictDeviceGetBufferBindingTEST", FN(strict_GetBufferBindingTEST), OURS_ALONE},
 };
 
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
@@ -146,6 +188,14 @@ VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetInstanceProcAddr(VkInstance i
     return record ? record->next.GetInstanceProcAddr(instance, name) : NULL;
 }
 
+/* Never an entry point the driver does not have, unless the layer emulates it. */
+static bool offered(const StrictDevice *device, const DeviceFunction *function)
+{
+    if (function->emulated_extension)
+        return (device->enabled_extensions & function->emulated_extension) != 0;
+    return function->next_slot == NO_SLOT || read_slot(&device->next, function->next_slot);
+}
+
 VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetDeviceProcAddr(VkDevice handle, const char *name)
 {
     StrictDevice *device = strict_registry_device(handle);
@@ -154,11 +204,9 @@ VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetDeviceProcAddr(VkDevice handl
     for (size_t i = 0; i < COUNT_OF(device_functions); i++) {
         if (strcmp(name, device_functions[i].name) != 0)
             continue;
-        size_t slot = device_functions[i].next_slot;
-        /* Never offer an entry point the driver does not have. */
-        if (slot != NO_SLOT && !read_slot(&device->next, slot))
-            return NULL;
-        return device_functions[i].function;
+        if (!device_functions[i].function)
+            break;
+        return offered(device, &device_functions[i]) ? device_functions[i].function : NULL;
     }
     return device->next.GetDeviceProcAddr(handle, name);
 }

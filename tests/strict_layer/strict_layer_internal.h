@@ -34,12 +34,29 @@ typedef struct StrictInstanceDispatch {
     PFN_vkGetPhysicalDeviceProperties GetPhysicalDeviceProperties;
     PFN_vkGetPhysicalDeviceProperties2 GetPhysicalDeviceProperties2;
     PFN_vkGetPhysicalDeviceMemoryProperties GetPhysicalDeviceMemoryProperties;
+    PFN_vkGetPhysicalDeviceFeatures GetPhysicalDeviceFeatures;
+    PFN_vkGetPhysicalDeviceFeatures2 GetPhysicalDeviceFeatures2;
+    PFN_vkGetPhysicalDeviceQueueFamilyProperties GetPhysicalDeviceQueueFamilyProperties;
+    PFN_vkGetPhysicalDeviceQueueFamilyProperties2 GetPhysicalDeviceQueueFamilyProperties2;
+    PFN_vkGetPhysicalDeviceImageFormatProperties GetPhysicalDeviceImageFormatProperties;
+    PFN_vkGetPhysicalDeviceImageFormatProperties2 GetPhysicalDeviceImageFormatProperties2;
 } StrictInstanceDispatch;
+
+/* The device extensions the layer offers whether or not the driver has them. */
+typedef enum StrictEmulatedExtension {
+    STRICT_EXTENSION_MEMORY_BUDGET = 1u << 0,
+    STRICT_EXTENSION_DEBUG_MARKER = 1u << 1,
+    STRICT_EXTENSION_MEMORY_PRIORITY = 1u << 2,
+    STRICT_EXTENSION_PAGEABLE_DEVICE_LOCAL_MEMORY = 1u << 3,
+} StrictEmulatedExtension;
+
+#define STRICT_EMULATED_EXTENSION_COUNT 4u
 
 typedef struct StrictPhysicalDevice {
     VkPhysicalDevice handle;
     bool usable; /* false when the driver has no host-visible type to play the fakes */
     StrictTypeBacking backing;
+    uint32_t driver_extensions; /* StrictEmulatedExtension bits the driver has itself */
     /* Bytes allocated from each fake heap, by every device of this GPU. */
     _Atomic uint64_t heap_usage[STRICT_FAKE_HEAP_COUNT];
     struct StrictPhysicalDevice *next_in_instance;
@@ -85,6 +102,12 @@ typedef struct StrictDeviceDispatch {
     PFN_vkSetDeviceMemoryPriorityEXT SetDeviceMemoryPriorityEXT;
     PFN_vkSetPrivateData SetPrivateData;
     PFN_vkGetPrivateData GetPrivateData;
+    PFN_vkQueueSubmit QueueSubmit;
+    PFN_vkDebugMarkerSetObjectNameEXT DebugMarkerSetObjectNameEXT;
+    PFN_vkDebugMarkerSetObjectTagEXT DebugMarkerSetObjectTagEXT;
+    PFN_vkCmdDebugMarkerBeginEXT CmdDebugMarkerBeginEXT;
+    PFN_vkCmdDebugMarkerEndEXT CmdDebugMarkerEndEXT;
+    PFN_vkCmdDebugMarkerInsertEXT CmdDebugMarkerInsertEXT;
 } StrictDeviceDispatch;
 
 typedef struct StrictResource StrictResource;
@@ -94,6 +117,7 @@ typedef struct StrictMemory {
     VkDeviceMemory handle;
     uint32_t fake_type;
     VkDeviceSize size;
+    float priority; /* VK_EXT_memory_priority: at allocation, then as last set */
     /* Mapping state, valid while mapped. */
     bool mapped;
     VkDeviceSize map_offset;
@@ -107,6 +131,16 @@ typedef struct StrictMemory {
     uint32_t bound_capacity;
 } StrictMemory;
 
+/* What a sparse-resident image's binds are checked against. */
+typedef struct StrictSparseImage {
+    bool resident;            /* created SPARSE_RESIDENCY in a format that may be */
+    StrictSparseImageLayout layout;
+    VkFormat format;
+    VkExtent3D extent;
+    uint32_t mip_levels;
+    uint32_t array_layers;
+} StrictSparseImage;
+
 /* A buffer or image and where it is bound. */
 struct StrictResource {
     uint64_t handle;
@@ -116,6 +150,13 @@ struct StrictResource {
     StrictMemory *memory;              /* NULL while unbound */
     VkDeviceSize offset;
     uint32_t bound_index; /* position in memory->bound */
+    /* Sparse resources: their SPARSE_* create flags (hidden from the driver),
+     * the bytes the driver needs to bind the whole resource, and for images
+     * made resident, their geometry. */
+    VkFlags sparse_flags;
+    VkDeviceSize driver_size;
+    bool driver_bound; /* a whole sparse bind reached the driver: it cannot move */
+    StrictSparseImage sparse_image;
 };
 
 typedef struct StrictFault {
@@ -136,6 +177,7 @@ typedef struct StrictDevice {
     bool count_violations;
     bool allow_aliasing;
     bool check_leaks;
+    uint32_t enabled_extensions; /* StrictEmulatedExtension bits the caller enabled */
 
     pthread_mutex_t lock;
     StrictHandleMap memories;
@@ -146,6 +188,9 @@ typedef struct StrictDevice {
     StrictFault allocate_fault;
     StrictFault map_fault;
     VkDeviceSize allocation_size_limit; /* 0: none */
+    /* The last accepted sparse binds, a ring indexed by counters.sparse_binds. */
+    StrictDeviceSparseBind sparse_history[STRICT_DEVICE_SPARSE_BIND_HISTORY];
+    StrictHandleMap markers; /* object handle -> StrictMarker list (debug markers) */
 
     struct StrictDevice *next_in_registry;
 } StrictDevice;
@@ -161,6 +206,51 @@ StrictDevice *strict_registry_device(const void *dispatchable_handle);
 StrictPhysicalDevice *strict_registry_physical_device(VkPhysicalDevice physical_device);
 void strict_registry_free_physical_devices(StrictInstance *instance);
 
+/* strict_emulation.c: the emulated extensions, and what the driver sees of a
+ * device that enables them. */
+extern const VkExtensionProperties strict_emulated_extensions[STRICT_EMULATED_EXTENSION_COUNT];
+/* The StrictEmulatedExtension bit of a name, 0 for any other extension. */
+uint32_t strict_emulated_extension_bit(const char *name);
+/* Whether calls of that emulated extension go on down to the driver. */
+static inline bool strict_driver_has(const StrictPhysicalDevice *physical, uint32_t extension_bit)
+{
+    return (physical->driver_extensions & extension_bit) != 0;
+}
+
+/* strict_chain.c: edits of a caller's pNext chain for one call down, undone
+ * after it (the caller's structures, so chains in read-only memory cannot be
+ * edited; no test makes one). */
+#define STRICT_CHAIN_EDITS_MAX 16u
+typedef struct StrictChainEdit {
+    VkBaseOutStructure *owner[STRICT_CHAIN_EDITS_MAX]; /* whose pNext changed */
+    VkBaseOutStructure *old_next[STRICT_CHAIN_EDITS_MAX];
+    uint32_t count;
+} StrictChainEdit;
+/* Takes every structure of that type out of the chain after head; false when
+ * out of edit slots. */
+bool strict_chain_remove(StrictChainEdit *edit, void *head, VkStructureType type);
+/* Links replacement in place of the first structure of that type after head
+ * (the rest of the chain follows it); returns the structure replaced, or NULL
+ * when there was none (or no edit slot). */
+const void *strict_chain_replace(StrictChainEdit *edit, void *head, VkStructureType type, void *replacement);
+void strict_chain_restore(StrictChainEdit *edit);
+const void *strict_chain_find(const void *chain, VkStructureType type);
+
+/* The VkDeviceCreateInfo the driver gets: the emulated extensions it lacks,
+ * their feature structures and the sparse features taken out. */
+typedef struct StrictDriverDeviceInfo {
+    VkDeviceCreateInfo info;
+    const char **names;
+    VkPhysicalDeviceFeatures features;
+    VkPhysicalDeviceFeatures2 features2;
+    StrictChainEdit edit;
+    uint32_t enabled_extensions; /* emulated ones the caller enabled */
+} StrictDriverDeviceInfo;
+bool strict_driver_device_info_make(StrictPhysicalDevice *physical, const VkDeviceCreateInfo *info,
+                                    StrictDriverDeviceInfo *out);
+/* Restores the caller's chain; call once the driver returned. */
+void strict_driver_device_info_finish(StrictDriverDeviceInfo *made);
+
 /* strict_violation.c: called with device->lock held. Aborts unless counting. */
 void strict_violation(StrictDevice *device, StrictDeviceViolation kind, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
@@ -175,6 +265,29 @@ void strict_fault_arm(StrictFault *fault, uint64_t nth, VkBool32 repeat);
 /* strict_binding.c */
 void strict_memory_unbind_all(StrictMemory *memory);
 void strict_device_free_resources(StrictDevice *device);
+/* A whole resource now bound at memory + offset: checked against its
+ * neighbours there (overlap, granularity) and tracked. Lock held. */
+void strict_track_whole_bind(StrictDevice *device, const char *function, uint32_t index, StrictResource *resource,
+                             StrictMemory *memory, VkDeviceSize offset);
+void strict_untrack_bind(StrictResource *resource);
+
+/* strict_sparse_resources.c: the SPARSE_* create flags the driver never sees. */
+VkBufferCreateInfo strict_sparse_driver_buffer_info(const VkBufferCreateInfo *info);
+VkImageCreateInfo strict_sparse_driver_image_info(const VkImageCreateInfo *info);
+/* Fills a new resource's sparse fields; requirements are the fake ones. */
+void strict_sparse_describe_buffer(StrictResource *resource, const VkBufferCreateInfo *info);
+void strict_sparse_describe_image(StrictResource *resource, const VkImageCreateInfo *info);
+/* The requirements a sparse resource was given at creation; false for others. */
+bool strict_sparse_known_requirements(StrictDevice *device, StrictHandleMap *map, uint64_t handle,
+                                      VkMemoryRequirements *requirements);
+/* Raises requirements (already fake) to what a resident image of info needs. */
+void strict_sparse_image_requirements(const VkImageCreateInfo *info, VkMemoryRequirements *requirements);
+
+/* strict_debug_marker.c: lock held. */
+void strict_markers_forget(StrictDevice *device, uint64_t object);
+void strict_markers_free(StrictDevice *device);
+bool strict_markers_read(StrictDevice *device, VkDebugReportObjectTypeEXT type, uint64_t object,
+                         StrictDeviceObjectMarker *out);
 
 /* strict_memory.c */
 void strict_device_free_memories(StrictDevice *device);
@@ -208,6 +321,30 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties(VkPhysicalDe
                                                                     VkPhysicalDeviceMemoryProperties *properties);
 VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties2(VkPhysicalDevice physical_device,
                                                                      VkPhysicalDeviceMemoryProperties2 *properties);
+
+/* strict_features.c */
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceFeatures(VkPhysicalDevice physical_device,
+                                                            VkPhysicalDeviceFeatures *features);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceFeatures2(VkPhysicalDevice physical_device,
+                                                             VkPhysicalDeviceFeatures2 *features);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceQueueFamilyProperties(VkPhysicalDevice physical_device,
+                                                                         uint32_t *count,
+                                                                         VkQueueFamilyProperties *properties);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceQueueFamilyProperties2(VkPhysicalDevice physical_device,
+                                                                          uint32_t *count,
+                                                                          VkQueueFamilyProperties2 *properties);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetPhysicalDeviceImageFormatProperties(
+    VkPhysicalDevice physical_device, VkFormat format, VkImageType type, VkImageTiling tiling,
+    VkImageUsageFlags usage, VkImageCreateFlags flags, VkImageFormatProperties *properties);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetPhysicalDeviceImageFormatProperties2(
+    VkPhysicalDevice physical_device, const VkPhysicalDeviceImageFormatInfo2 *info,
+    VkImageFormatProperties2 *properties);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceSparseImageFormatProperties(
+    VkPhysicalDevice physical_device, VkFormat format, VkImageType type, VkSampleCountFlagBits samples,
+    VkImageUsageFlags usage, VkImageTiling tiling, uint32_t *count, VkSparseImageFormatProperties *properties);
+VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceSparseImageFormatProperties2(
+    VkPhysicalDevice physical_device, const VkPhysicalDeviceSparseImageFormatInfo2 *info, uint32_t *count,
+    VkSparseImageFormatProperties2 *properties);
 
 VKAPI_ATTR VkResult VKAPI_CALL strict_AllocateMemory(VkDevice device, const VkMemoryAllocateInfo *info,
                                                      const VkAllocationCallbacks *allocator, VkDeviceMemory *memory);
@@ -262,6 +399,32 @@ VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageMemoryRequirements(VkDevice devi
                                                                    const VkDeviceImageMemoryRequirements *info,
                                                                    VkMemoryRequirements2 *requirements);
 
+/* strict_sparse_resources.c */
+VKAPI_ATTR void VKAPI_CALL strict_GetImageSparseMemoryRequirements(VkDevice device, VkImage image, uint32_t *count,
+                                                                   VkSparseImageMemoryRequirements *requirements);
+VKAPI_ATTR void VKAPI_CALL strict_GetImageSparseMemoryRequirements2(VkDevice device,
+                                                                    const VkImageSparseMemoryRequirementsInfo2 *info,
+                                                                    uint32_t *count,
+                                                                    VkSparseImageMemoryRequirements2 *requirements);
+VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageSparseMemoryRequirements(
+    VkDevice device, const VkDeviceImageMemoryRequirements *info, uint32_t *count,
+    VkSparseImageMemoryRequirements2 *requirements);
+
+/* strict_sparse_binding.c */
+VKAPI_ATTR VkResult VKAPI_CALL strict_QueueBindSparse(VkQueue queue, uint32_t count, const VkBindSparseInfo *infos,
+                                                      VkFence fence);
+
+/* strict_debug_marker.c */
+VKAPI_ATTR VkResult VKAPI_CALL strict_DebugMarkerSetObjectNameEXT(VkDevice device,
+                                                                  const VkDebugMarkerObjectNameInfoEXT *info);
+VKAPI_ATTR VkResult VKAPI_CALL strict_DebugMarkerSetObjectTagEXT(VkDevice device,
+                                                                 const VkDebugMarkerObjectTagInfoEXT *info);
+VKAPI_ATTR void VKAPI_CALL strict_CmdDebugMarkerBeginEXT(VkCommandBuffer commands,
+                                                         const VkDebugMarkerMarkerInfoEXT *info);
+VKAPI_ATTR void VKAPI_CALL strict_CmdDebugMarkerEndEXT(VkCommandBuffer commands);
+VKAPI_ATTR void VKAPI_CALL strict_CmdDebugMarkerInsertEXT(VkCommandBuffer commands,
+                                                          const VkDebugMarkerMarkerInfoEXT *info);
+
 /* strict_memory_queries.c */
 VKAPI_ATTR void VKAPI_CALL strict_GetDeviceMemoryCommitment(VkDevice device, VkDeviceMemory memory,
                                                             VkDeviceSize *committed);
@@ -282,5 +445,11 @@ VKAPI_ATTR void VKAPI_CALL strict_InjectFaultTEST(VkDevice device, StrictDeviceF
 VKAPI_ATTR void VKAPI_CALL strict_SetAllocationSizeLimitTEST(VkDevice device, VkDeviceSize max_bytes);
 VKAPI_ATTR VkBool32 VKAPI_CALL strict_IsDriverMemoryTEST(VkDevice device, VkDeviceMemory memory);
 VKAPI_ATTR uint64_t VKAPI_CALL strict_GetViolationCountTEST(VkDevice device, StrictDeviceViolation kind);
+VKAPI_ATTR void VKAPI_CALL strict_GetSparseBindsTEST(VkDevice device, uint32_t *count, StrictDeviceSparseBind *binds);
+VKAPI_ATTR VkBool32 VKAPI_CALL strict_GetObjectMarkerTEST(VkDevice device, VkDebugReportObjectTypeEXT type,
+                                                          uint64_t object, StrictDeviceObjectMarker *marker);
+VKAPI_ATTR VkBool32 VKAPI_CALL strict_GetMemoryPriorityTEST(VkDevice device, VkDeviceMemory memory, float *priority);
+VKAPI_ATTR VkBool32 VKAPI_CALL strict_GetBufferBindingTEST(VkDevice device, VkBuffer buffer, VkDeviceMemory *memory,
+                                                           VkDeviceSize *offset);
 
 #endif

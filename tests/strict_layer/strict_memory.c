@@ -1,5 +1,6 @@
 /* strict_memory.c: vkAllocateMemory and vkFreeMemory on the fake types:
- * allocation count, heap sizes, size limit and injected faults. */
+ * allocation count, heap sizes, size limit and injected faults, and each
+ * allocation's VK_EXT_memory_priority priority. */
 #include <stdlib.h>
 
 #include "strict_layer_internal.h"
@@ -61,17 +62,36 @@ static void count_allocation(StrictDeviceCounters *counters, VkDeviceSize size)
         counters->peak_live_bytes = counters->live_bytes;
 }
 
+static float priority_of(const VkMemoryAllocateInfo *info)
+{
+    const VkMemoryPriorityAllocateInfoEXT *priority =
+        strict_chain_find(info->pNext, VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT);
+    return priority ? priority->priority : 0.5f; /* the spec's default */
+}
+
+/* The driver gets its own memory type, and no priority it cannot take. */
+static VkResult call_driver(StrictDevice *device, const VkMemoryAllocateInfo *info,
+                            const VkAllocationCallbacks *allocator, VkDeviceMemory *out)
+{
+    VkMemoryAllocateInfo driver_info = *info;
+    driver_info.memoryTypeIndex = device->physical->backing.real_type[info->memoryTypeIndex];
+    StrictChainEdit edit = {.count = 0};
+    VkResult result = VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (strict_driver_has(device->physical, STRICT_EXTENSION_MEMORY_PRIORITY) ||
+        strict_chain_remove(&edit, &driver_info, VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT))
+        result = device->next.AllocateMemory(device->handle, &driver_info, allocator, out);
+    strict_chain_restore(&edit);
+    return result;
+}
+
 /* Called with the heap already reserved; gives it back on failure. */
 static VkResult driver_allocate(StrictDevice *device, const VkMemoryAllocateInfo *info,
                                 const VkAllocationCallbacks *allocator, VkDeviceMemory *out)
 {
     StrictMemory *record = calloc(1, sizeof(*record));
     VkResult result = VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (record) {
-        VkMemoryAllocateInfo driver_info = *info;
-        driver_info.memoryTypeIndex = device->physical->backing.real_type[info->memoryTypeIndex];
-        result = device->next.AllocateMemory(device->handle, &driver_info, allocator, out);
-    }
+    if (record)
+        result = call_driver(device, info, allocator, out);
     if (result == VK_SUCCESS && !strict_handle_map_insert(&device->memories, (uint64_t)*out, record)) {
         device->next.FreeMemory(device->handle, *out, allocator);
         result = VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -84,6 +104,7 @@ static VkResult driver_allocate(StrictDevice *device, const VkMemoryAllocateInfo
     record->handle = *out;
     record->fake_type = info->memoryTypeIndex;
     record->size = info->allocationSize;
+    record->priority = priority_of(info);
     count_allocation(&device->counters, info->allocationSize);
     return VK_SUCCESS;
 }
@@ -131,6 +152,7 @@ VKAPI_ATTR void VKAPI_CALL strict_FreeMemory(VkDevice handle, VkDeviceMemory mem
     } else {
         device->next.FreeMemory(handle, memory, allocator);
         forget_memory(device, record);
+        strict_markers_forget(device, (uint64_t)memory);
     }
     pthread_mutex_unlock(&device->lock);
 }

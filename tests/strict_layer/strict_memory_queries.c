@@ -50,10 +50,24 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_GetMemoryFdKHR(VkDevice handle, const VkMe
     return device->next.GetMemoryFdKHR(handle, info, fd);
 }
 
+/* VK_EXT_pageable_device_local_memory: recorded here, passed on when the driver has it. */
 VKAPI_ATTR void VKAPI_CALL strict_SetDeviceMemoryPriorityEXT(VkDevice handle, VkDeviceMemory memory, float priority)
 {
     StrictDevice *device = strict_registry_device(handle);
-    if (device && is_known_memory(device, "vkSetDeviceMemoryPriorityEXT", memory))
+    if (!device)
+        return;
+    pthread_mutex_lock(&device->lock);
+    StrictMemory *record = strict_find_memory(device, memory);
+    if (record) {
+        record->priority = priority;
+        device->counters.priority_changes++;
+    } else {
+        strict_violation(device, STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY,
+                         "vkSetDeviceMemoryPriorityEXT: 0x%" PRIx64 " is not a live allocation of this device",
+                         (uint64_t)memory);
+    }
+    pthread_mutex_unlock(&device->lock);
+    if (record && strict_driver_has(device->physical, STRICT_EXTENSION_PAGEABLE_DEVICE_LOCAL_MEMORY))
         device->next.SetDeviceMemoryPriorityEXT(handle, memory, priority);
 }
 

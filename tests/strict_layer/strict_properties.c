@@ -1,5 +1,6 @@
-/* strict_properties.c: what the fake device says about itself: limits, memory
- * heaps and types (with VK_EXT_memory_budget), and memory requirements. */
+/* strict_properties.c: what the fake device says about itself: limits and
+ * sparse properties, memory heaps and types (with VK_EXT_memory_budget), and
+ * memory requirements. */
 #include <string.h>
 
 #include "strict_layer_internal.h"
@@ -12,6 +13,7 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties(VkPhysicalDevice p
         return;
     instance->next.GetPhysicalDeviceProperties(physical_device, properties);
     strict_fake_raise_limits(&properties->limits);
+    strict_fake_sparse_properties(&properties->sparseProperties);
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties2(VkPhysicalDevice physical_device,
@@ -25,6 +27,7 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties2(VkPhysicalDevice 
     else
         instance->next.GetPhysicalDeviceProperties(physical_device, &properties->properties);
     strict_fake_raise_limits(&properties->properties.limits);
+    strict_fake_sparse_properties(&properties->properties.sparseProperties);
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties(VkPhysicalDevice physical_device,
@@ -56,14 +59,14 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties2(VkPhysicalD
     }
 }
 
-static const StrictResourceShape buffer_shape = {STRICT_RESOURCE_BUFFER, false};
+static const StrictResourceShape buffer_shape = {STRICT_RESOURCE_BUFFER, false, false};
 
 static StrictResourceShape known_image_shape(StrictDevice *device, VkImage image)
 {
     pthread_mutex_lock(&device->lock);
     StrictResource *resource = strict_handle_map_find(&device->images, (uint64_t)image);
     /* An image we never saw created is treated as optimal: the strictest case. */
-    StrictResourceShape shape = resource ? resource->shape : (StrictResourceShape){STRICT_RESOURCE_OPTIMAL_IMAGE, 0};
+    StrictResourceShape shape = resource ? resource->shape : (StrictResourceShape){STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
     pthread_mutex_unlock(&device->lock);
     return shape;
 }
@@ -73,6 +76,8 @@ VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements(VkDevice handle, V
 {
     StrictDevice *device = strict_registry_device(handle);
     if (!device)
+        return;
+    if (strict_sparse_known_requirements(device, &device->buffers, (uint64_t)buffer, requirements))
         return;
     device->next.GetBufferMemoryRequirements(handle, buffer, requirements);
     strict_fake_requirements(&device->physical->backing, buffer_shape, requirements);
@@ -86,6 +91,9 @@ VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements2(VkDevice handle,
     if (!device)
         return;
     device->next.GetBufferMemoryRequirements2(handle, info, requirements);
+    if (strict_sparse_known_requirements(device, &device->buffers, (uint64_t)info->buffer,
+                                         &requirements->memoryRequirements))
+        return;
     strict_fake_requirements(&device->physical->backing, buffer_shape, &requirements->memoryRequirements);
 }
 
@@ -94,6 +102,8 @@ VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements(VkDevice handle, Vk
 {
     StrictDevice *device = strict_registry_device(handle);
     if (!device)
+        return;
+    if (strict_sparse_known_requirements(device, &device->images, (uint64_t)image, requirements))
         return;
     device->next.GetImageMemoryRequirements(handle, image, requirements);
     strict_fake_requirements(&device->physical->backing, known_image_shape(device, image), requirements);
@@ -107,6 +117,9 @@ VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements2(VkDevice handle,
     if (!device)
         return;
     device->next.GetImageMemoryRequirements2(handle, info, requirements);
+    if (strict_sparse_known_requirements(device, &device->images, (uint64_t)info->image,
+                                         &requirements->memoryRequirements))
+        return;
     strict_fake_requirements(&device->physical->backing, known_image_shape(device, info->image),
                              &requirements->memoryRequirements);
 }
@@ -118,8 +131,13 @@ VKAPI_ATTR void VKAPI_CALL strict_GetDeviceBufferMemoryRequirements(VkDevice han
     StrictDevice *device = strict_registry_device(handle);
     if (!device)
         return;
-    device->next.GetDeviceBufferMemoryRequirements(handle, info, requirements);
-    strict_fake_requirements(&device->physical->backing, buffer_shape, &requirements->memoryRequirements);
+    /* The driver is asked about the buffer it would really make: not sparse. */
+    VkBufferCreateInfo create = strict_sparse_driver_buffer_info(info->pCreateInfo);
+    VkDeviceBufferMemoryRequirements driver_info = *info;
+    driver_info.pCreateInfo = &create;
+    device->next.GetDeviceBufferMemoryRequirements(handle, &driver_info, requirements);
+    strict_fake_requirements(&device->physical->backing, strict_buffer_shape(info->pCreateInfo),
+                             &requirements->memoryRequirements);
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageMemoryRequirements(VkDevice handle,
@@ -129,7 +147,11 @@ VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageMemoryRequirements(VkDevice hand
     StrictDevice *device = strict_registry_device(handle);
     if (!device)
         return;
-    device->next.GetDeviceImageMemoryRequirements(handle, info, requirements);
+    VkImageCreateInfo create = strict_sparse_driver_image_info(info->pCreateInfo);
+    VkDeviceImageMemoryRequirements driver_info = *info;
+    driver_info.pCreateInfo = &create;
+    device->next.GetDeviceImageMemoryRequirements(handle, &driver_info, requirements);
     strict_fake_requirements(&device->physical->backing, strict_image_shape(info->pCreateInfo),
                              &requirements->memoryRequirements);
+    strict_sparse_image_requirements(info->pCreateInfo, &requirements->memoryRequirements);
 }

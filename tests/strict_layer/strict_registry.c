@@ -84,6 +84,10 @@ static StrictPhysicalDevice *new_physical_device(StrictInstance *instance, VkPhy
     physical->usable = strict_fake_choose_backing(&driver, &physical->backing);
     if (!physical->usable)
         strict_layer_error("the driver has no host-visible coherent memory type to back the fake types");
+    for (uint32_t i = 0; i < STRICT_EMULATED_EXTENSION_COUNT; i++) {
+        if (strict_driver_has_device_extension(handle, strict_emulated_extensions[i].extensionName))
+            physical->driver_extensions |= 1u << i;
+    }
     return physical;
 }
 

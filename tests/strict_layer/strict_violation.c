@@ -22,6 +22,8 @@ static const char *const rule_names[STRICT_DEVICE_VIOLATION_KIND_COUNT] = {
     [STRICT_DEVICE_VIOLATION_MEMORY_TYPE_INDEX] = "memory-type-index",
     [STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY] = "unknown-memory",
     [STRICT_DEVICE_VIOLATION_LEAK_AT_DESTROY] = "leak-at-destroy",
+    [STRICT_DEVICE_VIOLATION_SPARSE_BLOCK] = "sparse-block",
+    [STRICT_DEVICE_VIOLATION_SPARSE_RESOURCE] = "sparse-resource",
 };
 
 const char *strict_violation_rule_name(StrictDeviceViolation kind)

@@ -13,5 +13,7 @@ Suite *strict_mapping_suite(void);
 Suite *strict_faults_suite(void);
 Suite *strict_counters_suite(void);
 Suite *strict_threads_suite(void);
+Suite *strict_sparse_suite(void);
+Suite *strict_markers_suite(void);
 
 #endif

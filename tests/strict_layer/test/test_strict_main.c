@@ -13,6 +13,8 @@ int main(void)
     srunner_add_suite(runner, strict_faults_suite());
     srunner_add_suite(runner, strict_counters_suite());
     srunner_add_suite(runner, strict_threads_suite());
+    srunner_add_suite(runner, strict_sparse_suite());
+    srunner_add_suite(runner, strict_markers_suite());
     srunner_run_all(runner, CK_NORMAL);
     int run = srunner_ntests_run(runner);
     int failed = srunner_ntests_failed(runner);

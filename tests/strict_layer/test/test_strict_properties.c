@@ -244,19 +244,31 @@ static bool lists_extension(const VkExtensionProperties *list, uint32_t count, c
     return false;
 }
 
-START_TEST(memory_budget_is_offered_by_the_device_and_by_the_layer)
+static const char *const emulated_extensions[] = {
+    VK_EXT_MEMORY_BUDGET_EXTENSION_NAME,
+    VK_EXT_DEBUG_MARKER_EXTENSION_NAME,
+    VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME,
+    VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_EXTENSION_NAME,
+};
+#define EMULATED_COUNT (sizeof(emulated_extensions) / sizeof(emulated_extensions[0]))
+
+START_TEST(emulated_extensions_are_offered_by_the_device_and_by_the_layer)
 {
     VkExtensionProperties list[256];
     uint32_t count = 256;
     ck_assert_int_eq(vkEnumerateDeviceExtensionProperties(context.physical_device, NULL, &count, list), VK_SUCCESS);
-    ck_assert(lists_extension(list, count, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME));
+    for (size_t i = 0; i < EMULATED_COUNT; i++)
+        ck_assert_msg(lists_extension(list, count, emulated_extensions[i]), "the device lacks %s",
+                      emulated_extensions[i]);
 
     count = 256;
     ck_assert_int_eq(
         vkEnumerateDeviceExtensionProperties(context.physical_device, STRICT_DEVICE_LAYER_NAME, &count, list),
         VK_SUCCESS);
-    ck_assert_uint_eq(count, 1);
-    ck_assert_str_eq(list[0].extensionName, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+    ck_assert_uint_eq(count, EMULATED_COUNT);
+    for (size_t i = 0; i < EMULATED_COUNT; i++)
+        ck_assert_msg(lists_extension(list, count, emulated_extensions[i]), "the layer lacks %s",
+                      emulated_extensions[i]);
 }
 END_TEST
 
@@ -362,7 +374,7 @@ Suite *strict_properties_suite(void)
     tcase_add_test(tc, only_transient_attachments_may_use_the_lazy_type);
     tcase_add_test(tc, every_buffer_memory_type_is_backed_by_real_driver_memory);
     tcase_add_test(tc, the_lazy_type_backs_a_transient_attachment);
-    tcase_add_test(tc, memory_budget_is_offered_by_the_device_and_by_the_layer);
+    tcase_add_test(tc, emulated_extensions_are_offered_by_the_device_and_by_the_layer);
     tcase_add_test(tc, memory_budget_reports_each_fake_heap_and_its_usage);
     tcase_add_test(tc, imported_host_memory_gets_the_host_coherent_type_and_is_shared);
     tcase_add_test(tc, control_functions_are_found_by_name_and_unknown_names_are_not);
