@@ -66,7 +66,8 @@ static StrictResourceShape known_image_shape(StrictDevice *device, VkImage image
     pthread_mutex_lock(&device->lock);
     StrictResource *resource = strict_handle_map_find(&device->images, (uint64_t)image);
     /* An image we never saw created is treated as optimal: the strictest case. */
-    StrictResourceShape shape = resource ? resource->shape : (StrictResourceShape){STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
+    StrictResourceShape strictest = {STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
+    StrictResourceShape shape = resource ? resource->shape : strictest;
     pthread_mutex_unlock(&device->lock);
     return shape;
 }
