@@ -19,7 +19,8 @@
  *   memory requirements: buffers aligned to 256, optimal images to 65536,
  *           linear images to 4096.
  *
- * Emulated on top of the driver where it lacks them (lavapipe lacks them all):
+ * Emulated on top of the driver (lavapipe has none of it): the extensions
+ * where the driver lacks them, sparse binding always:
  *   sparse binding  features sparseBinding, sparseResidencyBuffer and
  *           sparseResidencyImage2D; every queue family has SPARSE_BINDING. Sparse
  *           resources align to and bind in 64 KiB blocks; 2D single-sample optimal
@@ -33,7 +34,7 @@
  *           other bind is recorded only, and a resource bound piecewise has no
  *           memory on the driver. Each VkBindSparseInfo's wait and signal
  *           semaphores, and the fence, go to the driver in an empty vkQueueSubmit.
- *   VK_EXT_memory_budget (heap budgets and usage, below),
+ *   VK_EXT_memory_budget (each fake heap's size as budget, its usage),
  *   VK_EXT_debug_marker (object names and tags recorded),
  *   VK_EXT_memory_priority (each allocation's priority recorded),
  *   VK_EXT_pageable_device_local_memory (vkSetDeviceMemoryPriorityEXT recorded).
