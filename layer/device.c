@@ -50,6 +50,7 @@ static void load_dispatch(suballoc_device *device, PFN_vkGetDeviceProcAddr gdpa)
     LOAD(GetDeviceImageMemoryRequirements);
     LOAD_AS(GetDeviceImageMemoryRequirementsKHR, PFN_vkGetDeviceImageMemoryRequirements);
     LOAD(QueueBindSparse);
+    LOAD(GetImageSparseMemoryRequirements);
     LOAD(SetDebugUtilsObjectNameEXT);
     LOAD(SetDebugUtilsObjectTagEXT);
     LOAD(DebugMarkerSetObjectNameEXT);

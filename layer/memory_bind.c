@@ -190,18 +190,46 @@ static VkResult translate_sparse_binds(suballoc_device *device, scratch_frame *f
     return VK_SUCCESS;
 }
 
-static VkResult translate_sparse_image_binds(suballoc_device *device, scratch_frame *frame,
+/* Bytes a sparse image bind covers: its extent in sparse blocks of the
+ * granularity the driver reports for the bound aspect, each block `alignment`
+ * bytes (the sparse block size). 0 when the driver reports no granularity. */
+static uint64_t sparse_image_bind_bytes(const VkSparseImageMemoryBind *bind, const VkSparseImageMemoryRequirements *all,
+                                        uint32_t count, uint64_t alignment) {
+    for (uint32_t i = 0; i < count; i++) {
+        const VkSparseImageFormatProperties *format = &all[i].formatProperties;
+        if (!(format->aspectMask & bind->subresource.aspectMask)) continue;
+        VkExtent3D g = format->imageGranularity;
+        if (g.width == 0 || g.height == 0 || g.depth == 0) return 0;
+        uint64_t blocks = (uint64_t)((bind->extent.width + g.width - 1) / g.width) *
+                          ((bind->extent.height + g.height - 1) / g.height) *
+                          ((bind->extent.depth + g.depth - 1) / g.depth);
+        return blocks * alignment;
+    }
+    return 0;
+}
+
+static VkResult translate_sparse_image_binds(suballoc_device *device, scratch_frame *frame, VkImage image,
                                              const VkSparseImageMemoryBind **binds, uint32_t count,
-                                             const VkMemoryRequirements *image) {
+                                             const VkMemoryRequirements *requirements) {
     if (!HAS_LAYER_MEMORY(*binds, count, VkSparseImageMemoryBind)) return VK_SUCCESS;
     VkSparseImageMemoryBind *copy = scratch_alloc(frame, count * sizeof *copy, _Alignof(VkSparseImageMemoryBind));
     if (copy == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
     memcpy(copy, *binds, count * sizeof *copy);
+
+    uint32_t sparse_count = 0;
+    device->next.GetImageSparseMemoryRequirements(device->handle, image, &sparse_count, NULL);
+    VkSparseImageMemoryRequirements *sparse =
+        sparse_count > 0 ? scratch_alloc(frame, sparse_count * sizeof *sparse, _Alignof(VkSparseImageMemoryRequirements)) : NULL;
+    if (sparse_count > 0 && sparse == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (sparse_count > 0) device->next.GetImageSparseMemoryRequirements(device->handle, image, &sparse_count, sparse);
+
     for (uint32_t i = 0; i < count; i++) {
         if (copy[i].memory == VK_NULL_HANDLE) continue;
-        VkMemoryRequirements requirements = {image->alignment, image->alignment, image->memoryTypeBits};
-        VkResult result = translate_bind(device, "vkQueueBindSparse", copy[i].memory, copy[i].memoryOffset,
-                                         &requirements, &copy[i].memory, &copy[i].memoryOffset);
+        uint64_t bytes = sparse_image_bind_bytes(&copy[i], sparse, sparse_count, requirements->alignment);
+        VkMemoryRequirements bind = {max_u64(bytes, requirements->alignment), requirements->alignment,
+                                     requirements->memoryTypeBits};
+        VkResult result = translate_bind(device, "vkQueueBindSparse", copy[i].memory, copy[i].memoryOffset, &bind,
+                                         &copy[i].memory, &copy[i].memoryOffset);
         if (result != VK_SUCCESS) return result;
     }
     *binds = copy;
@@ -247,7 +275,7 @@ static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_fram
     for (uint32_t b = 0; b < info->imageBindCount; b++) {
         VkMemoryRequirements r;
         device->next.GetImageMemoryRequirements(device->handle, images[b].image, &r);
-        VkResult result = translate_sparse_image_binds(device, frame, &images[b].pBinds, images[b].bindCount, &r);
+        VkResult result = translate_sparse_image_binds(device, frame, images[b].image, &images[b].pBinds, images[b].bindCount, &r);
         if (result != VK_SUCCESS) return result;
     }
     info->pImageBinds = images;

@@ -782,6 +782,51 @@ static void a_misaligned_sparse_memory_offset_is_refused_before_the_driver(harne
     app_close(&app);
 }
 
+/* A region bind covers extent / granularity sparse blocks: one that runs past
+ * the end of its sub-allocation would land on the neighbours' slices. */
+static void an_image_region_bind_past_the_end_of_its_suballocation_is_refused(harness *outer) {
+    if (!outer->layer) harness_skip("only the layer refuses it; the strict layer alone would stop the run");
+    feature_app app;
+    app_open(outer, &app, (feature_request){.sparse = true});
+    if (!app.sparse_image) {
+        app_close(&app);
+        harness_skip("no sparseResidencyImage2D");
+    }
+    const uint32_t side = 256;
+    VkImage image = sparse_image(&app, side, VK_IMAGE_CREATE_SPARSE_BINDING_BIT | VK_IMAGE_CREATE_SPARSE_RESIDENCY_BIT);
+    VkMemoryRequirements needs;
+    vkGetImageMemoryRequirements(app.h.device, image, &needs);
+    REQUIRE(needs.size >= 4 * needs.alignment, "level 0 spans several sparse blocks");
+    witness neighbour = witness_make(&app, 4096, 121);
+    VkDeviceMemory memory = allocate_for(&app, &needs, 2 * needs.alignment); /* room for two blocks only */
+    witness after = witness_make(&app, 4096, 122);
+    uint64_t binds_before = strict_present(&app) ? harness_strict_counters(&app.h).sparse_binds : 0;
+
+    VkSparseImageMemoryBind bind = {
+        .subresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0},
+        .extent = {side, side, 1},
+        .memory = memory,
+        .memoryOffset = 0,
+    };
+    VkSparseImageMemoryBindInfo region = {image, 1, &bind};
+    VkBindSparseInfo info = {.sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO, .imageBindCount = 1, .pImageBinds = &region};
+    app.layer_errors_expected = true;
+    VkResult result = vkQueueBindSparse(app.h.queue, 1, &info, VK_NULL_HANDLE);
+    app.layer_errors_expected = false;
+    CHECK(result < 0, "a %ux%u region in %" PRIu64 " bytes is refused, not %s", side, side, 2 * needs.alignment,
+          harness_result_name(result));
+    CHECK(app.layer_errors >= 1 && strstr(app.last_layer_error, "vkQueueBindSparse") &&
+              strstr(app.last_layer_error, "do not fit"),
+          "the layer says why: '%s'", app.last_layer_error);
+    if (strict_present(&app))
+        CHECK(harness_strict_counters(&app.h).sparse_binds == binds_before, "nothing reached the strict layer");
+    witness_check_and_destroy(&app, &neighbour, "the allocation before");
+    witness_check_and_destroy(&app, &after, "the allocation after");
+    vkDestroyImage(app.h.device, image, NULL);
+    vkFreeMemory(app.h.device, memory, NULL);
+    app_close(&app);
+}
+
 /* ---------------------------------------------------------------- debug markers and priority */
 
 /* One sub-allocation and one pass-through memory, each with a buffer bound. */
@@ -960,6 +1005,7 @@ static const harness_case feature_cases[] = {
     CASE(an_image_region_bind_at_an_offset_of_a_suballocation_holds_its_data),
     CASE(one_sparse_bind_call_mixes_suballocated_and_passthrough_memory),
     CASE(a_misaligned_sparse_memory_offset_is_refused_before_the_driver),
+    CASE(an_image_region_bind_past_the_end_of_its_suballocation_is_refused),
     CASE(debug_marker_names_stay_with_the_layer_for_suballocations_and_reach_the_driver_for_passthrough),
     CASE(memory_priority_changes_reach_the_driver_only_for_its_own_memory),
 };
