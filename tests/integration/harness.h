@@ -185,6 +185,11 @@ void harness_submit_and_wait(harness *h, VkCommandBuffer commands);
 /* A full barrier: everything before is visible to everything after, host included. */
 void harness_barrier(VkCommandBuffer commands);
 
+/* A buffer for transfers (plus extra_usage), its create info chaining next. */
+VkBuffer harness_buffer_create(harness *h, VkDeviceSize size, VkBufferUsageFlags extra_usage, const void *next);
+/* A transfer-to-transfer layout transition of a one-level colour image. */
+void harness_image_layout(VkCommandBuffer commands, VkImage image, VkImageLayout from, VkImageLayout to);
+
 /* Copies src to dst on the GPU and waits. */
 void harness_copy_buffer(harness *h, VkBuffer src, VkDeviceSize src_offset, VkBuffer dst,
                          VkDeviceSize dst_offset, VkDeviceSize size);

@@ -32,18 +32,6 @@ static uint32_t reported_limit_setting(void) {
     return REPORTED_LIMIT_DEFAULT;
 }
 
-static VkBuffer create_buffer(harness *h, VkDeviceSize size) {
-    VkBufferCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .size = size,
-        .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-    };
-    VkBuffer buffer;
-    VK_REQUIRE(vkCreateBuffer(h->device, &info, NULL, &buffer));
-    return buffer;
-}
-
 /* ---------------------------------------------------------------- reported limit */
 
 static void the_layer_reports_a_raised_allocation_limit(harness *h) {
@@ -136,7 +124,7 @@ static void the_app_holds_more_live_allocations_than_the_driver_allows(harness *
     uint32_t count = how_many(h);
     for (uint32_t i = 0; i < count; i++) {
         small *s = &smalls[i];
-        s->buffer = create_buffer(h, SMALL_BYTES);
+        s->buffer = harness_buffer_create(h, SMALL_BYTES, 0, NULL);
         VkMemoryRequirements requirements;
         vkGetBufferMemoryRequirements(h->device, s->buffer, &requirements);
         uint32_t types[VK_MAX_MEMORY_TYPES];
@@ -177,7 +165,7 @@ static void the_app_holds_more_live_allocations_than_the_driver_allows(harness *
 /* One allocation of size in type, a buffer over all of it, and the GPU writing
  * and reading its first and last pages. */
 static void check_big_allocation(harness *h, VkDeviceSize size, uint32_t type) {
-    VkBuffer buffer = create_buffer(h, size);
+    VkBuffer buffer = harness_buffer_create(h, size, 0, NULL);
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(h->device, buffer, &requirements);
     REQUIRE(requirements.memoryTypeBits & (1u << type), "a buffer may use type %u", type);
@@ -208,7 +196,7 @@ static void check_big_allocation(harness *h, VkDeviceSize size, uint32_t type) {
 
 /* The buffer-capable type whose heap is smallest (or largest). */
 static uint32_t type_by_heap_size(harness *h, bool smallest) {
-    VkBuffer probe = create_buffer(h, 256);
+    VkBuffer probe = harness_buffer_create(h, 256, 0, NULL);
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(h->device, probe, &requirements);
     vkDestroyBuffer(h->device, probe, NULL);

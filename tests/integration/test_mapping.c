@@ -24,25 +24,9 @@ typedef struct mapped_buffer {
     uint8_t *data;     /* while mapped */
 } mapped_buffer;
 
-static VkBufferUsageFlags buffer_usage(void) {
-    return VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
-}
-
-static VkBuffer create_buffer(harness *h, VkDeviceSize size) {
-    VkBufferCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .size = size,
-        .usage = buffer_usage(),
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-    };
-    VkBuffer buffer;
-    VK_REQUIRE(vkCreateBuffer(h->device, &info, NULL, &buffer));
-    return buffer;
-}
-
 /* The host-visible types a buffer may live in. */
 static uint32_t host_visible_types(harness *h, uint32_t *types) {
-    VkBuffer probe = create_buffer(h, 256);
+    VkBuffer probe = harness_buffer_create(h, 256, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, NULL);
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(h->device, probe, &requirements);
     vkDestroyBuffer(h->device, probe, NULL);
@@ -54,7 +38,7 @@ static uint32_t host_visible_types(harness *h, uint32_t *types) {
 /* A buffer of size bytes in its own allocation of type, bound at offset 0. */
 static mapped_buffer make_buffer(harness *h, VkDeviceSize size, uint32_t type) {
     mapped_buffer b = {.size = size, .type = type};
-    b.buffer = create_buffer(h, size);
+    b.buffer = harness_buffer_create(h, size, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, NULL);
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(h->device, b.buffer, &requirements);
     REQUIRE(requirements.memoryTypeBits & (1u << type), "type %u allowed", type);
@@ -371,7 +355,7 @@ static void copies_between_resources_bound_at_offsets_read_back_right(harness *h
         VkMemoryRequirements requirements[3];
         VkDeviceSize offsets[3], end = 0;
         for (uint32_t i = 0; i < 3; i++) {
-            buffers[i] = create_buffer(h, bytes);
+            buffers[i] = harness_buffer_create(h, bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, NULL);
             vkGetBufferMemoryRequirements(h->device, buffers[i], &requirements[i]);
             offsets[i] = harness_align_up(end + 1 + 100 * i, requirements[i].alignment);
             end = offsets[i] + requirements[i].size;

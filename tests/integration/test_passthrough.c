@@ -21,19 +21,6 @@ enum { WINDOW = 64 << 10 }; /* the part of a large buffer a round trip checks, a
 
 /* ---------------------------------------------------------------- helpers */
 
-static VkBuffer create_buffer(harness *h, VkDeviceSize size, VkBufferUsageFlags extra_usage, const void *next) {
-    VkBufferCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .pNext = next,
-        .size = size,
-        .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | extra_usage,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-    };
-    VkBuffer buffer;
-    VK_REQUIRE(vkCreateBuffer(h->device, &info, NULL, &buffer));
-    return buffer;
-}
-
 static VkMemoryRequirements buffer_requirements(harness *h, VkBuffer buffer) {
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(h->device, buffer, &requirements);
@@ -105,7 +92,7 @@ static void *chain_allocate_flags(VkMemoryAllocateFlagsInfo *flags, VkMemoryAllo
  * a driver handle, bound, mapped and copied. */
 static void buffer_round_trip(harness *h, VkDeviceSize size, const void *allocate_next, bool dedicated,
                               const char *what) {
-    VkBuffer buffer = create_buffer(h, size, 0, NULL);
+    VkBuffer buffer = harness_buffer_create(h, size, 0, NULL);
     VkMemoryRequirements requirements = buffer_requirements(h, buffer);
     VkMemoryDedicatedAllocateInfo dedication = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
@@ -237,7 +224,7 @@ static void exported_and_imported_fd_allocations_get_driver_handles(harness *h) 
         .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
         .handleTypes = fd_type,
     };
-    VkBuffer exporter = create_buffer(h, size, 0, &external_info);
+    VkBuffer exporter = harness_buffer_create(h, size, 0, &external_info);
     VkMemoryRequirements requirements = buffer_requirements(h, exporter);
     VkMemoryDedicatedAllocateInfo dedication = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
@@ -272,7 +259,7 @@ static void exported_and_imported_fd_allocations_get_driver_handles(harness *h) 
     VK_REQUIRE(get_fd(h->device, &fd_info, &fd));
     REQUIRE(fd >= 0, "vkGetMemoryFdKHR returns a file descriptor");
 
-    VkBuffer importer = create_buffer(h, size, 0, &external_info);
+    VkBuffer importer = harness_buffer_create(h, size, 0, &external_info);
     VkMemoryDedicatedAllocateInfo import_dedication = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
         .buffer = importer,
@@ -324,7 +311,7 @@ static void imported_host_pointer_gets_a_driver_handle(harness *h) {
         .sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
         .handleTypes = host_type,
     };
-    VkBuffer buffer = create_buffer(h, size, 0, &external_info);
+    VkBuffer buffer = harness_buffer_create(h, size, 0, &external_info);
     VkMemoryRequirements requirements = buffer_requirements(h, buffer);
     uint32_t type = harness_memory_type(h, requirements.memoryTypeBits & pointer.memoryTypeBits, 0);
     REQUIRE(type != UINT32_MAX, "a memory type for the host pointer (buffer 0x%x, pointer 0x%x)",
@@ -462,7 +449,7 @@ static void make_small_allocations(harness *h, small_allocation *list, uint32_t 
         small_allocation *s = &list[i];
         VkMemoryAllocateFlagsInfo scratch;
         const void *next = next_for(i, &scratch, &s->by_address);
-        s->buffer = create_buffer(h, SMALL_SIZE, s->by_address ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+        s->buffer = harness_buffer_create(h, SMALL_SIZE, s->by_address ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                                                                      VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT
                                                                : 0,
                                   NULL);

@@ -16,18 +16,6 @@
 
 #include "harness.h"
 
-static VkBuffer create_buffer(harness *h, VkDeviceSize size, VkBufferUsageFlags extra) {
-    VkBufferCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .size = size,
-        .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | extra,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-    };
-    VkBuffer buffer;
-    VK_REQUIRE(vkCreateBuffer(h->device, &info, NULL, &buffer));
-    return buffer;
-}
-
 static VkImage create_image(harness *h, uint32_t side) {
     VkImageCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
@@ -46,22 +34,6 @@ static VkImage create_image(harness *h, uint32_t side) {
     return image;
 }
 
-static void image_layout(VkCommandBuffer commands, VkImage image, VkImageLayout from, VkImageLayout to) {
-    VkImageMemoryBarrier barrier = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-        .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-        .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-        .oldLayout = from,
-        .newLayout = to,
-        .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-        .image = image,
-        .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1},
-    };
-    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0, NULL,
-                         1, &barrier);
-}
-
 /* A small plain allocation of the first type buffers may use, with a buffer bound. */
 typedef struct bound_memory {
     VkBuffer buffer;
@@ -70,7 +42,7 @@ typedef struct bound_memory {
 
 static bound_memory make_bound_memory(harness *h, const void *allocate_next, VkBufferUsageFlags extra_usage) {
     bound_memory b;
-    b.buffer = create_buffer(h, 4096, extra_usage);
+    b.buffer = harness_buffer_create(h, 4096, extra_usage, NULL);
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(h->device, b.buffer, &requirements);
     VkMemoryAllocateInfo info = {
@@ -113,7 +85,7 @@ static void check_memory_still_works(harness *h, const bound_memory *b, uint32_t
  * each, at non-zero offsets of one allocation, in every type all three allow. */
 static void bind_memory2_binds_resources_at_offsets_of_one_allocation(harness *h) {
     const VkDeviceSize bytes = 16 * 16 * 4;
-    VkBuffer probe = create_buffer(h, bytes, 0);
+    VkBuffer probe = harness_buffer_create(h, bytes, 0, NULL);
     VkImage image_probe = create_image(h, 16);
     VkMemoryRequirements buffer_req, image_req;
     vkGetBufferMemoryRequirements(h->device, probe, &buffer_req);
@@ -126,7 +98,7 @@ static void bind_memory2_binds_resources_at_offsets_of_one_allocation(harness *h
     VkDeviceSize granularity = h->properties.limits.bufferImageGranularity;
 
     for (uint32_t t = 0; t < count; t++) {
-        VkBuffer source = create_buffer(h, bytes, 0), destination = create_buffer(h, bytes, 0);
+        VkBuffer source = harness_buffer_create(h, bytes, 0, NULL), destination = harness_buffer_create(h, bytes, 0, NULL);
         VkImage image = create_image(h, 16);
         VkDeviceSize source_at = buffer_req.alignment;
         VkDeviceSize destination_at = harness_align_up(source_at + buffer_req.size + 1, buffer_req.alignment);
@@ -149,11 +121,11 @@ static void bind_memory2_binds_resources_at_offsets_of_one_allocation(harness *h
         harness_host_buffer_create(h, bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &readback);
         VkCommandBuffer commands = harness_begin(h);
         vkCmdUpdateBuffer(commands, source, 0, bytes, words);
-        image_layout(commands, image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+        harness_image_layout(commands, image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
         harness_barrier(commands);
         VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1}, .imageExtent = {16, 16, 1}};
         vkCmdCopyBufferToImage(commands, source, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-        image_layout(commands, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+        harness_image_layout(commands, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
         vkCmdCopyImageToBuffer(commands, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, destination, 1, &region);
         harness_barrier(commands);
         VkBufferCopy copy = {.size = bytes};
