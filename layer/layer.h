@@ -291,6 +291,9 @@ suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, Vk
  * pinning the slice (aligned as asked) first. Driver handles come back as they are. */
 VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
                           uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
+/* The same for a record already looked up. */
+VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
+                         uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
 /* Whether any of count structs (stride bytes apart, memory member at member_offset)
  * names a layer handle, live or stale: the fast path passes the array on untouched. */
 bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t member_offset);

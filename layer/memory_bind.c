@@ -52,7 +52,7 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, VkDe
         return VK_ERROR_UNKNOWN;
     }
     note_requirements(device, requirements);
-    return memory_translate(device, caller, memory, offset, alignment, out_memory, out_offset);
+    return slice_translate(device, caller, record, offset, alignment, out_memory, out_offset);
 }
 
 static bool is_layer_memory(VkDeviceMemory memory) {
@@ -114,10 +114,10 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage im
 
 /* ---- bind 2: all or nothing, as the driver would ------------------------------------ */
 
-static VkResult bind_buffers(VkDevice handle, const char *caller, uint32_t count, const VkBindBufferMemoryInfo *infos,
-                             PFN_vkBindBufferMemory2 next) {
+static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32_t count,
+                             const VkBindBufferMemoryInfo *infos, PFN_vkBindBufferMemory2 next) {
+    VkDevice handle = device->handle;
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindBufferMemoryInfo)) return next(handle, count, infos);
-    suballoc_device *device = DEVICE_OF(handle);
     scratch_frame frame = scratch_frame_begin();
     VkBindBufferMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindBufferMemoryInfo));
     VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -134,10 +134,10 @@ static VkResult bind_buffers(VkDevice handle, const char *caller, uint32_t count
     return result;
 }
 
-static VkResult bind_images(VkDevice handle, const char *caller, uint32_t count, const VkBindImageMemoryInfo *infos,
+static VkResult bind_images(suballoc_device *device, const char *caller, uint32_t count, const VkBindImageMemoryInfo *infos,
                             PFN_vkBindImageMemory2 next) {
+    VkDevice handle = device->handle;
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindImageMemoryInfo)) return next(handle, count, infos);
-    suballoc_device *device = DEVICE_OF(handle);
     scratch_frame frame = scratch_frame_begin();
     VkBindImageMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindImageMemoryInfo));
     VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -155,19 +155,23 @@ static VkResult bind_images(VkDevice handle, const char *caller, uint32_t count,
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2(VkDevice handle, uint32_t count, const VkBindBufferMemoryInfo *infos) {
-    return bind_buffers(handle, "vkBindBufferMemory2", count, infos, DEVICE_OF(handle)->next.BindBufferMemory2);
+    suballoc_device *device = DEVICE_OF(handle);
+    return bind_buffers(device, "vkBindBufferMemory2", count, infos, device->next.BindBufferMemory2);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2KHR(VkDevice handle, uint32_t count, const VkBindBufferMemoryInfo *infos) {
-    return bind_buffers(handle, "vkBindBufferMemory2KHR", count, infos, DEVICE_OF(handle)->next.BindBufferMemory2KHR);
+    suballoc_device *device = DEVICE_OF(handle);
+    return bind_buffers(device, "vkBindBufferMemory2KHR", count, infos, device->next.BindBufferMemory2KHR);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2(VkDevice handle, uint32_t count, const VkBindImageMemoryInfo *infos) {
-    return bind_images(handle, "vkBindImageMemory2", count, infos, DEVICE_OF(handle)->next.BindImageMemory2);
+    suballoc_device *device = DEVICE_OF(handle);
+    return bind_images(device, "vkBindImageMemory2", count, infos, device->next.BindImageMemory2);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2KHR(VkDevice handle, uint32_t count, const VkBindImageMemoryInfo *infos) {
-    return bind_images(handle, "vkBindImageMemory2KHR", count, infos, DEVICE_OF(handle)->next.BindImageMemory2KHR);
+    suballoc_device *device = DEVICE_OF(handle);
+    return bind_images(device, "vkBindImageMemory2KHR", count, infos, device->next.BindImageMemory2KHR);
 }
 
 /* ---- sparse binding ------------------------------------------------------------------ */

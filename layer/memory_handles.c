@@ -98,6 +98,23 @@ suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, Vk
     return record;
 }
 
+VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
+                         uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
+    VkResult result = slice_fix_placement(record, alignment);
+    if (result != VK_SUCCESS) {
+        LOG_ERROR(device,
+                  "%s: memory 0x%llx sits at block offset %llu, which is not aligned to the %llu bytes this use "
+                  "needs, and it is already bound or mapped so it cannot move; allocate it again after querying "
+                  "this resource's requirements",
+                  caller, (unsigned long long)memory_handle_of(record), (unsigned long long)record->offset,
+                  (unsigned long long)alignment);
+        return result;
+    }
+    *out_memory = record->block->memory;
+    *out_offset = record->offset + offset;
+    return VK_SUCCESS;
+}
+
 VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
                           uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
     bool invalid;
@@ -108,18 +125,7 @@ VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceM
         *out_offset = offset;
         return VK_SUCCESS;
     }
-    VkResult result = slice_fix_placement(record, alignment);
-    if (result != VK_SUCCESS) {
-        LOG_ERROR(device,
-                  "%s: memory 0x%llx sits at block offset %llu, which is not aligned to the %llu bytes this use "
-                  "needs, and it is already bound or mapped so it cannot move; allocate it again after querying "
-                  "this resource's requirements",
-                  caller, (unsigned long long)memory, (unsigned long long)record->offset, (unsigned long long)alignment);
-        return result;
-    }
-    *out_memory = record->block->memory;
-    *out_offset = record->offset + offset;
-    return VK_SUCCESS;
+    return slice_translate(device, caller, record, offset, alignment, out_memory, out_offset);
 }
 
 bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t member_offset) {

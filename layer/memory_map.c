@@ -45,7 +45,7 @@ static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_
     }
     VkDeviceMemory block_memory;
     VkDeviceSize block_offset;
-    VkResult result = memory_translate(device, caller, handle, offset, 1, &block_memory, &block_offset);
+    VkResult result = slice_translate(device, caller, record, offset, 1, &block_memory, &block_offset);
     if (result != VK_SUCCESS) return result;
     uint8_t *base;
     result = block_map(record->block, &base);
@@ -134,11 +134,11 @@ static VkResult translate_range(suballoc_device *device, const char *caller, VkM
     return VK_SUCCESS;
 }
 
-static VkResult sync_ranges(VkDevice handle, const char *caller, uint32_t count, const VkMappedMemoryRange *ranges,
+static VkResult sync_ranges(suballoc_device *device, const char *caller, uint32_t count, const VkMappedMemoryRange *ranges,
                             PFN_vkFlushMappedMemoryRanges next) {
+    VkDevice handle = device->handle;
     if (count == 0 || ranges == NULL || !any_layer_memory(ranges, count, sizeof *ranges, offsetof(VkMappedMemoryRange, memory))) return next(handle, count, ranges);
 
-    suballoc_device *device = DEVICE_OF(handle);
     scratch_frame frame = scratch_frame_begin();
     VkMappedMemoryRange *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkMappedMemoryRange));
     VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -150,11 +150,12 @@ static VkResult sync_ranges(VkDevice handle, const char *caller, uint32_t count,
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_FlushMappedMemoryRanges(VkDevice handle, uint32_t count, const VkMappedMemoryRange *ranges) {
-    return sync_ranges(handle, "vkFlushMappedMemoryRanges", count, ranges, DEVICE_OF(handle)->next.FlushMappedMemoryRanges);
+    suballoc_device *device = DEVICE_OF(handle);
+    return sync_ranges(device, "vkFlushMappedMemoryRanges", count, ranges, device->next.FlushMappedMemoryRanges);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_InvalidateMappedMemoryRanges(VkDevice handle, uint32_t count,
                                                                   const VkMappedMemoryRange *ranges) {
-    return sync_ranges(handle, "vkInvalidateMappedMemoryRanges", count, ranges,
-                       DEVICE_OF(handle)->next.InvalidateMappedMemoryRanges);
+    suballoc_device *device = DEVICE_OF(handle);
+    return sync_ranges(device, "vkInvalidateMappedMemoryRanges", count, ranges, device->next.InvalidateMappedMemoryRanges);
 }

@@ -111,9 +111,9 @@ static struct private_data_entry **find_entry(suballoc_device *device, uint64_t 
     return p;
 }
 
-static VkResult set_private_data(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t data,
+static VkResult set_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t data,
                                  PFN_vkSetPrivateData next) {
-    suballoc_device *device = DEVICE_OF(handle);
+    VkDevice handle = device->handle;
     if (type != VK_OBJECT_TYPE_DEVICE_MEMORY) return next(handle, type, object, slot, data);
     bool invalid;
     suballoc_memory *record = named_layer_memory(device, "vkSetPrivateData", object, &invalid);
@@ -136,9 +136,9 @@ static VkResult set_private_data(VkDevice handle, VkObjectType type, uint64_t ob
     return result;
 }
 
-static void get_private_data(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t *data,
+static void get_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t *data,
                              PFN_vkGetPrivateData next) {
-    suballoc_device *device = DEVICE_OF(handle);
+    VkDevice handle = device->handle;
     bool invalid = false;
     suballoc_memory *record =
         type == VK_OBJECT_TYPE_DEVICE_MEMORY ? named_layer_memory(device, "vkGetPrivateData", object, &invalid) : NULL;
@@ -156,22 +156,26 @@ static void get_private_data(VkDevice handle, VkObjectType type, uint64_t object
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateData(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
                                                      uint64_t data) {
-    return set_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.SetPrivateData);
+    suballoc_device *device = DEVICE_OF(handle);
+    return set_private_data(device, type, object, slot, data, device->next.SetPrivateData);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
                                                         uint64_t data) {
-    return set_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.SetPrivateDataEXT);
+    suballoc_device *device = DEVICE_OF(handle);
+    return set_private_data(device, type, object, slot, data, device->next.SetPrivateDataEXT);
 }
 
 VKAPI_ATTR void VKAPI_CALL layer_GetPrivateData(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
                                                  uint64_t *data) {
-    get_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.GetPrivateData);
+    suballoc_device *device = DEVICE_OF(handle);
+    get_private_data(device, type, object, slot, data, device->next.GetPrivateData);
 }
 
 VKAPI_ATTR void VKAPI_CALL layer_GetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
                                                     uint64_t *data) {
-    get_private_data(handle, type, object, slot, data, DEVICE_OF(handle)->next.GetPrivateDataEXT);
+    suballoc_device *device = DEVICE_OF(handle);
+    get_private_data(device, type, object, slot, data, device->next.GetPrivateDataEXT);
 }
 
 void private_data_release_object(suballoc_device *device, uint64_t object) {
@@ -215,9 +219,9 @@ VKAPI_ATTR void VKAPI_CALL layer_SetDeviceMemoryPriorityEXT(VkDevice handle, VkD
               (unsigned long long)memory, (double)priority);
 }
 
-static uint64_t opaque_capture_address(VkDevice handle, const VkDeviceMemoryOpaqueCaptureAddressInfo *info,
+static uint64_t opaque_capture_address(suballoc_device *device, const VkDeviceMemoryOpaqueCaptureAddressInfo *info,
                                        PFN_vkGetDeviceMemoryOpaqueCaptureAddress next) {
-    suballoc_device *device = DEVICE_OF(handle);
+    VkDevice handle = device->handle;
     VkDeviceMemoryOpaqueCaptureAddressInfo block_info = *info;
     VkDeviceSize offset;
     if (memory_translate(device, "vkGetDeviceMemoryOpaqueCaptureAddress", info->memory, 0, 1, &block_info.memory,
@@ -229,12 +233,14 @@ static uint64_t opaque_capture_address(VkDevice handle, const VkDeviceMemoryOpaq
 
 VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddress(VkDevice handle,
                                                                           const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
-    return opaque_capture_address(handle, info, DEVICE_OF(handle)->next.GetDeviceMemoryOpaqueCaptureAddress);
+    suballoc_device *device = DEVICE_OF(handle);
+    return opaque_capture_address(device, info, device->next.GetDeviceMemoryOpaqueCaptureAddress);
 }
 
 VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddressKHR(VkDevice handle,
                                                                              const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
-    return opaque_capture_address(handle, info, DEVICE_OF(handle)->next.GetDeviceMemoryOpaqueCaptureAddressKHR);
+    suballoc_device *device = DEVICE_OF(handle);
+    return opaque_capture_address(device, info, device->next.GetDeviceMemoryOpaqueCaptureAddressKHR);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_GetMemoryFdKHR(VkDevice handle, const VkMemoryGetFdInfoKHR *info, int *fd) {
