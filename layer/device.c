@@ -17,58 +17,25 @@ static VkLayerDeviceCreateInfo *find_link_info(const VkDeviceCreateInfo *info) {
     return NULL;
 }
 
+/* Every next-layer function of functions.h; NULL where the chain lacks one.
+ * Commands of instance extensions that take a device come from the instance
+ * chain: the next vkGetDeviceProcAddr may not have them (VK_EXT_debug_utils
+ * when the app did not enable it, yet calls it, as libplacebo does). */
 static void load_dispatch(suballoc_device *device, PFN_vkGetDeviceProcAddr gdpa) {
     VkDevice h = device->handle;
     device_dispatch *d = &device->next;
-    d->GetDeviceProcAddr = gdpa;
-#define LOAD(name) d->name = (PFN_vk##name)gdpa(h, "vk" #name)
-#define LOAD_AS(name, type) d->name = (type)gdpa(h, "vk" #name)
-    LOAD(DestroyDevice);
-    LOAD(AllocateMemory);
-    LOAD(FreeMemory);
-    LOAD(MapMemory);
-    LOAD(UnmapMemory);
-    LOAD(MapMemory2KHR);
-    LOAD(UnmapMemory2KHR);
-    LOAD(FlushMappedMemoryRanges);
-    LOAD(InvalidateMappedMemoryRanges);
-    LOAD(GetDeviceMemoryCommitment);
-    LOAD(BindBufferMemory);
-    LOAD(BindImageMemory);
-    LOAD(BindBufferMemory2);
-    LOAD_AS(BindBufferMemory2KHR, PFN_vkBindBufferMemory2);
-    LOAD(BindImageMemory2);
-    LOAD_AS(BindImageMemory2KHR, PFN_vkBindImageMemory2);
-    LOAD(GetBufferMemoryRequirements);
-    LOAD(GetImageMemoryRequirements);
-    LOAD(GetBufferMemoryRequirements2);
-    LOAD_AS(GetBufferMemoryRequirements2KHR, PFN_vkGetBufferMemoryRequirements2);
-    LOAD(GetImageMemoryRequirements2);
-    LOAD_AS(GetImageMemoryRequirements2KHR, PFN_vkGetImageMemoryRequirements2);
-    LOAD(GetDeviceBufferMemoryRequirements);
-    LOAD_AS(GetDeviceBufferMemoryRequirementsKHR, PFN_vkGetDeviceBufferMemoryRequirements);
-    LOAD(GetDeviceImageMemoryRequirements);
-    LOAD_AS(GetDeviceImageMemoryRequirementsKHR, PFN_vkGetDeviceImageMemoryRequirements);
-    LOAD(QueueBindSparse);
-    LOAD(GetImageSparseMemoryRequirements);
-    LOAD(SetDebugUtilsObjectNameEXT);
-    LOAD(SetDebugUtilsObjectTagEXT);
-    LOAD(DebugMarkerSetObjectNameEXT);
-    LOAD(DebugMarkerSetObjectTagEXT);
-    LOAD(SetPrivateData);
-    LOAD_AS(SetPrivateDataEXT, PFN_vkSetPrivateData);
-    LOAD(GetPrivateData);
-    LOAD_AS(GetPrivateDataEXT, PFN_vkGetPrivateData);
-    LOAD(SetDeviceMemoryPriorityEXT);
-    LOAD(GetDeviceMemoryOpaqueCaptureAddress);
-    LOAD_AS(GetDeviceMemoryOpaqueCaptureAddressKHR, PFN_vkGetDeviceMemoryOpaqueCaptureAddress);
-    LOAD(BindVideoSessionMemoryKHR);
-    LOAD(GetVideoSessionMemoryRequirementsKHR);
-    LOAD(BindAccelerationStructureMemoryNV);
-    LOAD(GetAccelerationStructureMemoryRequirementsNV);
-    LOAD(GetMemoryFdKHR);
+    const suballoc_instance *instance = device->instance;
+#define LOAD(name) d->name = (PFN_vk##name)gdpa(h, "vk" #name);
+#define LOAD_FROM_INSTANCE(name)                                                                   \
+    d->name = (PFN_vk##name)instance->next.GetInstanceProcAddr(instance->handle, "vk" #name);     \
+    if (d->name == NULL) LOAD(name)
+    DEVICE_COUNTED(LOAD)
+    DEVICE_FUNCTIONS(LOAD)
+    DEVICE_VIA_INSTANCE(LOAD_FROM_INSTANCE)
+    DEVICE_CALLED(LOAD)
 #undef LOAD
-#undef LOAD_AS
+#undef LOAD_FROM_INSTANCE
+    d->GetDeviceProcAddr = gdpa;
 }
 
 static bool device_supports_extension(suballoc_instance *instance, VkPhysicalDevice physical_device, const char *name) {
@@ -137,10 +104,17 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_devi
     if (next_create == NULL) return VK_ERROR_INITIALIZATION_FAILED;
     link->u.pLayerInfo = link->u.pLayerInfo->pNext;
 
+    /* Everything that can fail happens before the next layer makes its device:
+     * once it exists, the layer must not fail the call. */
     suballoc_device *device = device_new(instance, physical_device);
     if (device == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (!registry_reserve_device()) {
+        device_delete(device);
+        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    }
     VkResult result = next_create(physical_device, info, allocator, out);
     if (result != VK_SUCCESS) {
+        registry_cancel_device();
         device_delete(device);
         return result;
     }
@@ -148,13 +122,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_devi
     device->dispatch_key = dispatch_key_of(*out);
     load_dispatch(device, next_gdpa);
     read_memory_facts(device);
-    if (!registry_add_device(device)) {
-        LOG_ERROR(device, "more than %d live devices; refusing another", SUBALLOC_MAX_OBJECTS);
-        device->next.DestroyDevice(*out, allocator);
-        device_delete(device);
-        *out = VK_NULL_HANDLE;
-        return VK_ERROR_INITIALIZATION_FAILED;
-    }
+    registry_add_device(device);
     LOG_INFO(device, "device \"%s\": %s, %u memory types, granularity %llu, atom %llu, driver allocation limit %u",
              device->name, device->suballocate ? "sub-allocating" : "pass-through mode", device->memory.memoryTypeCount,
              (unsigned long long)device->buffer_image_granularity, (unsigned long long)device->non_coherent_atom_size,

@@ -41,24 +41,19 @@ static uint32_t strip_own_extensions(const VkInstanceCreateInfo *info, const cha
     return count;
 }
 
+/* Every next-layer function of functions.h; NULL where the chain lacks one. */
 static void load_dispatch(suballoc_instance *instance, PFN_vkGetInstanceProcAddr gipa) {
     VkInstance h = instance->handle;
     instance_dispatch *d = &instance->next;
     d->GetInstanceProcAddr = gipa;
-#define LOAD(name) d->name = (PFN_vk##name)gipa(h, "vk" #name)
-    LOAD(DestroyInstance);
-    LOAD(EnumerateDeviceExtensionProperties);
-    LOAD(GetPhysicalDeviceProperties);
-    LOAD(GetPhysicalDeviceProperties2);
-    d->GetPhysicalDeviceProperties2KHR = (PFN_vkGetPhysicalDeviceProperties2)gipa(h, "vkGetPhysicalDeviceProperties2KHR");
-    LOAD(GetPhysicalDeviceMemoryProperties);
-    LOAD(GetPhysicalDeviceMemoryProperties2);
-    if (d->GetPhysicalDeviceMemoryProperties2 == NULL)
-        d->GetPhysicalDeviceMemoryProperties2 =
-            (PFN_vkGetPhysicalDeviceMemoryProperties2)gipa(h, "vkGetPhysicalDeviceMemoryProperties2KHR");
-    LOAD(CreateDebugUtilsMessengerEXT);
-    LOAD(DestroyDebugUtilsMessengerEXT);
+#define LOAD(name) d->name = (PFN_vk##name)gipa(h, "vk" #name);
+    INSTANCE_OWN_FUNCTIONS(LOAD)
+    INSTANCE_FUNCTIONS(LOAD)
+    INSTANCE_CALLED(LOAD)
 #undef LOAD
+    /* The KHR name where the 1.1 one is missing (a 1.0 instance). */
+    if (d->GetPhysicalDeviceMemoryProperties2 == NULL)
+        d->GetPhysicalDeviceMemoryProperties2 = d->GetPhysicalDeviceMemoryProperties2KHR;
 }
 
 static suballoc_instance *instance_new(const VkInstanceCreateInfo *info) {
@@ -102,8 +97,11 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *
         instance->settings.mode = SUBALLOC_MODE_PASSTHROUGH;
     }
 
+    /* Everything that can fail happens before the next layer makes its instance:
+     * once it exists, the loader owns its clean-up, and the layer must not fail. */
     const char **extensions = malloc((info->enabledExtensionCount + 1) * sizeof *extensions);
-    if (extensions == NULL) {
+    if (extensions == NULL || !registry_reserve_instance()) {
+        free(extensions);
         instance_delete(instance);
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
@@ -114,6 +112,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *
     free(extensions);
     instance->creating_info = NULL;
     if (result != VK_SUCCESS) {
+        registry_cancel_instance();
         instance_delete(instance);
         return result;
     }
@@ -121,13 +120,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *
     instance->handle = *out;
     instance->dispatch_key = dispatch_key_of(*out);
     load_dispatch(instance, next_gipa);
-    if (!registry_add_instance(instance)) {
-        LAYER_LOG(instance, SUBALLOC_LOG_ERROR, "more than %d live instances; refusing another", SUBALLOC_MAX_OBJECTS);
-        instance->next.DestroyInstance(*out, allocator);
-        instance_delete(instance);
-        *out = VK_NULL_HANDLE;
-        return VK_ERROR_INITIALIZATION_FAILED;
-    }
+    registry_add_instance(instance);
     return VK_SUCCESS;
 }
 

@@ -36,75 +36,31 @@
 #include <vulkan/vk_layer.h>
 #include <vulkan/vulkan.h>
 
+#include "functions.h"
 #include "offset_allocator.h"
 #include "pool_lock.h"
 #include "settings.h"
 #include "vk_ext_structs.h"
 
 #define SUBALLOC_EXPORT __attribute__((visibility("default")))
-#define SUBALLOC_MAX_OBJECTS 64 /* live instances (and devices) a process may have at once */
 
 /* ---- dispatch: the next layer's functions, fetched once ------------------------- */
 
+/* A member per function of functions.h that the layer calls down the chain. */
+#define DISPATCH_MEMBER(name) PFN_vk##name name;
+
 typedef struct instance_dispatch {
     PFN_vkGetInstanceProcAddr GetInstanceProcAddr;
-    PFN_vkDestroyInstance DestroyInstance;
-    PFN_vkEnumerateDeviceExtensionProperties EnumerateDeviceExtensionProperties;
-    PFN_vkGetPhysicalDeviceProperties GetPhysicalDeviceProperties;
-    PFN_vkGetPhysicalDeviceProperties2 GetPhysicalDeviceProperties2;
-    PFN_vkGetPhysicalDeviceProperties2 GetPhysicalDeviceProperties2KHR;
-    PFN_vkGetPhysicalDeviceMemoryProperties GetPhysicalDeviceMemoryProperties;
-    PFN_vkGetPhysicalDeviceMemoryProperties2 GetPhysicalDeviceMemoryProperties2;
-    PFN_vkCreateDebugUtilsMessengerEXT CreateDebugUtilsMessengerEXT;
-    PFN_vkDestroyDebugUtilsMessengerEXT DestroyDebugUtilsMessengerEXT;
+    INSTANCE_OWN_FUNCTIONS(DISPATCH_MEMBER)
+    INSTANCE_FUNCTIONS(DISPATCH_MEMBER)
+    INSTANCE_CALLED(DISPATCH_MEMBER)
 } instance_dispatch;
 
 typedef struct device_dispatch {
-    PFN_vkGetDeviceProcAddr GetDeviceProcAddr;
-    PFN_vkDestroyDevice DestroyDevice;
-    PFN_vkAllocateMemory AllocateMemory;
-    PFN_vkFreeMemory FreeMemory;
-    PFN_vkMapMemory MapMemory;
-    PFN_vkUnmapMemory UnmapMemory;
-    PFN_vkMapMemory2KHR MapMemory2KHR;
-    PFN_vkUnmapMemory2KHR UnmapMemory2KHR;
-    PFN_vkFlushMappedMemoryRanges FlushMappedMemoryRanges;
-    PFN_vkInvalidateMappedMemoryRanges InvalidateMappedMemoryRanges;
-    PFN_vkGetDeviceMemoryCommitment GetDeviceMemoryCommitment;
-    PFN_vkBindBufferMemory BindBufferMemory;
-    PFN_vkBindImageMemory BindImageMemory;
-    PFN_vkBindBufferMemory2 BindBufferMemory2;
-    PFN_vkBindBufferMemory2 BindBufferMemory2KHR;
-    PFN_vkBindImageMemory2 BindImageMemory2;
-    PFN_vkBindImageMemory2 BindImageMemory2KHR;
-    PFN_vkGetBufferMemoryRequirements GetBufferMemoryRequirements;
-    PFN_vkGetImageMemoryRequirements GetImageMemoryRequirements;
-    PFN_vkGetBufferMemoryRequirements2 GetBufferMemoryRequirements2;
-    PFN_vkGetBufferMemoryRequirements2 GetBufferMemoryRequirements2KHR;
-    PFN_vkGetImageMemoryRequirements2 GetImageMemoryRequirements2;
-    PFN_vkGetImageMemoryRequirements2 GetImageMemoryRequirements2KHR;
-    PFN_vkGetDeviceBufferMemoryRequirements GetDeviceBufferMemoryRequirements;
-    PFN_vkGetDeviceBufferMemoryRequirements GetDeviceBufferMemoryRequirementsKHR;
-    PFN_vkGetDeviceImageMemoryRequirements GetDeviceImageMemoryRequirements;
-    PFN_vkGetDeviceImageMemoryRequirements GetDeviceImageMemoryRequirementsKHR;
-    PFN_vkQueueBindSparse QueueBindSparse;
-    PFN_vkGetImageSparseMemoryRequirements GetImageSparseMemoryRequirements;
-    PFN_vkSetDebugUtilsObjectNameEXT SetDebugUtilsObjectNameEXT;
-    PFN_vkSetDebugUtilsObjectTagEXT SetDebugUtilsObjectTagEXT;
-    PFN_vkDebugMarkerSetObjectNameEXT DebugMarkerSetObjectNameEXT;
-    PFN_vkDebugMarkerSetObjectTagEXT DebugMarkerSetObjectTagEXT;
-    PFN_vkSetPrivateData SetPrivateData;
-    PFN_vkSetPrivateData SetPrivateDataEXT;
-    PFN_vkGetPrivateData GetPrivateData;
-    PFN_vkGetPrivateData GetPrivateDataEXT;
-    PFN_vkSetDeviceMemoryPriorityEXT SetDeviceMemoryPriorityEXT;
-    PFN_vkGetDeviceMemoryOpaqueCaptureAddress GetDeviceMemoryOpaqueCaptureAddress;
-    PFN_vkGetDeviceMemoryOpaqueCaptureAddress GetDeviceMemoryOpaqueCaptureAddressKHR;
-    PFN_vkBindVideoSessionMemoryKHR BindVideoSessionMemoryKHR;
-    PFN_vkGetVideoSessionMemoryRequirementsKHR GetVideoSessionMemoryRequirementsKHR;
-    PFN_vkGetAccelerationStructureMemoryRequirementsNV GetAccelerationStructureMemoryRequirementsNV;
-    PFN_vkBindAccelerationStructureMemoryNV BindAccelerationStructureMemoryNV;
-    PFN_vkGetMemoryFdKHR GetMemoryFdKHR;
+    DEVICE_COUNTED(DISPATCH_MEMBER)
+    DEVICE_FUNCTIONS(DISPATCH_MEMBER)
+    DEVICE_VIA_INSTANCE(DISPATCH_MEMBER)
+    DEVICE_CALLED(DISPATCH_MEMBER)
 } device_dispatch;
 
 /* ---- instance ------------------------------------------------------------------ */
@@ -258,22 +214,27 @@ struct suballoc_device {
     struct private_data_entry *private_data;
 };
 
-/* ---- registries (loader_interface.c) --------------------------------------------- */
+/* ---- registries (registry.c) ------------------------------------------------------ */
 
 static inline void *dispatch_key_of(const void *dispatchable) {
     return *(void *const *)dispatchable;
 }
 
+/* Lock-free lookups; NULL for a handle the layer never saw. */
 suballoc_instance *instance_from_key(void *key);
 suballoc_device *device_from_key(void *key);
-bool registry_add_instance(suballoc_instance *instance);
-void registry_remove_instance(suballoc_instance *instance);
-bool registry_add_device(suballoc_device *device);
-void registry_remove_device(suballoc_device *device);
+#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
 
-/* Name -> the layer's function, or NULL if the layer does not intercept it. */
-PFN_vkVoidFunction layer_instance_function(const char *name);
-PFN_vkVoidFunction layer_device_function(const char *name);
+/* Create calls reserve a slot before calling down the chain, so that adding the
+ * object the next layer made cannot fail; a failed create cancels its reservation. */
+bool registry_reserve_instance(void);
+void registry_cancel_instance(void);
+void registry_add_instance(suballoc_instance *instance);
+void registry_remove_instance(suballoc_instance *instance);
+bool registry_reserve_device(void);
+void registry_cancel_device(void);
+void registry_add_device(suballoc_device *device);
+void registry_remove_device(suballoc_device *device);
 
 /* ---- handles (memory_handles.c) --------------------------------------------------- */
 
@@ -342,73 +303,20 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations);
 void private_data_release_object(suballoc_device *device, uint64_t object);
 void private_data_release_all(suballoc_device *device);
 
-/* ---- entry points, by file ---------------------------------------------------- */
+/* ---- the layer's entry points ------------------------------------------------------ */
 
-/* instance.c */
-VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *, const VkAllocationCallbacks *, VkInstance *);
-VKAPI_ATTR void VKAPI_CALL layer_DestroyInstance(VkInstance, const VkAllocationCallbacks *);
-VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties(VkPhysicalDevice, VkPhysicalDeviceProperties *);
-VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2(VkPhysicalDevice, VkPhysicalDeviceProperties2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2KHR(VkPhysicalDevice, VkPhysicalDeviceProperties2 *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDebugUtilsMessengerEXT(VkInstance, const VkDebugUtilsMessengerCreateInfoEXT *,
-                                                                   const VkAllocationCallbacks *, VkDebugUtilsMessengerEXT *);
-VKAPI_ATTR void VKAPI_CALL layer_DestroyDebugUtilsMessengerEXT(VkInstance, VkDebugUtilsMessengerEXT, const VkAllocationCallbacks *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateInstanceExtensionProperties(const char *, uint32_t *, VkExtensionProperties *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateInstanceLayerProperties(uint32_t *, VkLayerProperties *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateDeviceExtensionProperties(VkPhysicalDevice, const char *, uint32_t *, VkExtensionProperties *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateDeviceLayerProperties(VkPhysicalDevice, uint32_t *, VkLayerProperties *);
-
-/* device.c */
-VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice, const VkDeviceCreateInfo *, const VkAllocationCallbacks *, VkDevice *);
-VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice, const VkAllocationCallbacks *);
-
-/* memory_allocate.c */
-VKAPI_ATTR VkResult VKAPI_CALL layer_AllocateMemory(VkDevice, const VkMemoryAllocateInfo *, const VkAllocationCallbacks *, VkDeviceMemory *);
-VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice, VkDeviceMemory, const VkAllocationCallbacks *);
-VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice, VkBuffer, VkMemoryRequirements *);
-VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements(VkDevice, VkImage, VkMemoryRequirements *);
-VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements2(VkDevice, const VkBufferMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements2KHR(VkDevice, const VkBufferMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements2(VkDevice, const VkImageMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements2KHR(VkDevice, const VkImageMemoryRequirementsInfo2 *, VkMemoryRequirements2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetDeviceBufferMemoryRequirements(VkDevice, const VkDeviceBufferMemoryRequirements *, VkMemoryRequirements2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetDeviceBufferMemoryRequirementsKHR(VkDevice, const VkDeviceBufferMemoryRequirements *, VkMemoryRequirements2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetDeviceImageMemoryRequirements(VkDevice, const VkDeviceImageMemoryRequirements *, VkMemoryRequirements2 *);
-VKAPI_ATTR void VKAPI_CALL layer_GetDeviceImageMemoryRequirementsKHR(VkDevice, const VkDeviceImageMemoryRequirements *, VkMemoryRequirements2 *);
-
-/* memory_map.c */
-VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory(VkDevice, VkDeviceMemory, VkDeviceSize, VkDeviceSize, VkMemoryMapFlags, void **);
-VKAPI_ATTR void VKAPI_CALL layer_UnmapMemory(VkDevice, VkDeviceMemory);
-VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory2KHR(VkDevice, const VkMemoryMapInfoKHR *, void **);
-VKAPI_ATTR VkResult VKAPI_CALL layer_UnmapMemory2KHR(VkDevice, const VkMemoryUnmapInfoKHR *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_FlushMappedMemoryRanges(VkDevice, uint32_t, const VkMappedMemoryRange *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_InvalidateMappedMemoryRanges(VkDevice, uint32_t, const VkMappedMemoryRange *);
-
-/* memory_bind.c */
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice, VkBuffer, VkDeviceMemory, VkDeviceSize);
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice, VkImage, VkDeviceMemory, VkDeviceSize);
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2(VkDevice, uint32_t, const VkBindBufferMemoryInfo *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2KHR(VkDevice, uint32_t, const VkBindBufferMemoryInfo *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2(VkDevice, uint32_t, const VkBindImageMemoryInfo *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2KHR(VkDevice, uint32_t, const VkBindImageMemoryInfo *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_QueueBindSparse(VkQueue, uint32_t, const VkBindSparseInfo *, VkFence);
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice, VkVideoSessionKHR, uint32_t, const VkBindVideoSessionMemoryInfoKHR *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindAccelerationStructureMemoryNV(VkDevice, uint32_t, const VkBindAccelerationStructureMemoryInfoNV *);
-
-/* object_info.c */
-VKAPI_ATTR void VKAPI_CALL layer_GetDeviceMemoryCommitment(VkDevice, VkDeviceMemory, VkDeviceSize *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice, const VkDebugUtilsObjectNameInfoEXT *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice, const VkDebugUtilsObjectTagInfoEXT *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice, const VkDebugMarkerObjectNameInfoEXT *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectTagEXT(VkDevice, const VkDebugMarkerObjectTagInfoEXT *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateData(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t);
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateDataEXT(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t);
-VKAPI_ATTR void VKAPI_CALL layer_GetPrivateData(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t *);
-VKAPI_ATTR void VKAPI_CALL layer_GetPrivateDataEXT(VkDevice, VkObjectType, uint64_t, VkPrivateDataSlot, uint64_t *);
-VKAPI_ATTR void VKAPI_CALL layer_SetDeviceMemoryPriorityEXT(VkDevice, VkDeviceMemory, float);
-VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddress(VkDevice, const VkDeviceMemoryOpaqueCaptureAddressInfo *);
-VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddressKHR(VkDevice, const VkDeviceMemoryOpaqueCaptureAddressInfo *);
-VKAPI_ATTR VkResult VKAPI_CALL layer_GetMemoryFdKHR(VkDevice, const VkMemoryGetFdInfoKHR *, int *);
+/* One declaration per function of functions.h the layer answers with its own,
+ * typed by the Vulkan header's PFN so a definition that strays from the API does
+ * not compile. They live in: instance.c (instance level), device.c (create and
+ * destroy), memory_allocate.c (allocate, free, requirements), memory_map.c,
+ * memory_bind.c, object_info.c (names, tags, private data and the rest). */
+#define DECLARE_LAYER_FUNCTION(name) extern __typeof__(*(PFN_vk##name)0) layer_##name;
+LOADER_FUNCTIONS(DECLARE_LAYER_FUNCTION)
+INSTANCE_OWN_FUNCTIONS(DECLARE_LAYER_FUNCTION)
+INSTANCE_FUNCTIONS(DECLARE_LAYER_FUNCTION)
+DEVICE_COUNTED(DECLARE_LAYER_FUNCTION)
+DEVICE_FUNCTIONS(DECLARE_LAYER_FUNCTION)
+DEVICE_VIA_INSTANCE(DECLARE_LAYER_FUNCTION)
 
 /* ---- small helpers ------------------------------------------------------------- */
 

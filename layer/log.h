@@ -24,6 +24,19 @@ void layer_log(suballoc_instance *instance, suballoc_log_level level, const char
 #define LOG_INFO(device, ...) LAYER_LOG((device)->instance, SUBALLOC_LOG_INFO, __VA_ARGS__)
 #define LOG_DEBUG(device, ...) LAYER_LOG((device)->instance, SUBALLOC_LOG_DEBUG, __VA_ARGS__)
 
+/* The app called a function its device does not have (fetched with
+ * vkGetInstanceProcAddr, for a device that did not enable its extension or
+ * version): the layer never calls a NULL next pointer; it reports the call and
+ * returns `...` (nothing for a void function). */
+#define RETURN_IF_NEXT_MISSING(device, next_function, caller, ...)                                                \
+    do {                                                                                                            \
+        if ((next_function) == NULL) {                                                                              \
+            LOG_ERROR((device), "%s: this device does not have the function (its extension or Vulkan version is "   \
+                                "not enabled); the call does nothing", (caller));                                   \
+            return __VA_ARGS__;                                                                                     \
+        }                                                                                                           \
+    } while (0)
+
 /* Adapter for suballoc_settings_load's report callback (user = the instance). */
 void layer_log_settings_report(void *user, suballoc_log_level level, const char *message);
 

@@ -53,7 +53,6 @@ uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, ui
     return atomic_load_explicit(&type->alignment_floor, memory_order_relaxed);
 }
 
-#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
 
 VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer, VkMemoryRequirements *out) {
     suballoc_device *device = DEVICE_OF(handle);
@@ -71,6 +70,8 @@ VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements(VkDevice handle, VkI
 #define NOTE_REQUIREMENTS_2(name, info_type)                                                                  \
     VKAPI_ATTR void VKAPI_CALL layer_##name(VkDevice handle, const info_type *info, VkMemoryRequirements2 *out) { \
         suballoc_device *device = DEVICE_OF(handle);                                                          \
+        if (device->next.name == NULL) out->memoryRequirements = (VkMemoryRequirements){0};                   \
+        RETURN_IF_NEXT_MISSING(device, device->next.name, "vk" #name);                                        \
         device->next.name(handle, info, out);                                                                 \
         note_requirements(device, &out->memoryRequirements);                                                  \
     }

@@ -18,7 +18,6 @@
 #include "log.h"
 #include "scratch_arena.h"
 
-#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
 #define HAS_LAYER_MEMORY(items, count, type) any_layer_memory((items), (count), sizeof(type), offsetof(type, memory))
 
 /* Checks a bind into memory at offset against the resource's requirements and
@@ -117,6 +116,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage im
 static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32_t count,
                              const VkBindBufferMemoryInfo *infos, PFN_vkBindBufferMemory2 next) {
     VkDevice handle = device->handle;
+    RETURN_IF_NEXT_MISSING(device, next, caller, VK_ERROR_EXTENSION_NOT_PRESENT);
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindBufferMemoryInfo)) return next(handle, count, infos);
     scratch_frame frame = scratch_frame_begin();
     VkBindBufferMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindBufferMemoryInfo));
@@ -137,6 +137,7 @@ static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32
 static VkResult bind_images(suballoc_device *device, const char *caller, uint32_t count, const VkBindImageMemoryInfo *infos,
                             PFN_vkBindImageMemory2 next) {
     VkDevice handle = device->handle;
+    RETURN_IF_NEXT_MISSING(device, next, caller, VK_ERROR_EXTENSION_NOT_PRESENT);
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindImageMemoryInfo)) return next(handle, count, infos);
     scratch_frame frame = scratch_frame_begin();
     VkBindImageMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindImageMemoryInfo));
@@ -337,6 +338,8 @@ static VkResult video_requirements(suballoc_device *device, scratch_frame *frame
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, VkVideoSessionKHR session, uint32_t count,
                                                                 const VkBindVideoSessionMemoryInfoKHR *infos) {
     suballoc_device *device = DEVICE_OF(handle);
+    RETURN_IF_NEXT_MISSING(device, device->next.BindVideoSessionMemoryKHR, "vkBindVideoSessionMemoryKHR",
+                           VK_ERROR_EXTENSION_NOT_PRESENT);
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindVideoSessionMemoryInfoKHR))
         return device->next.BindVideoSessionMemoryKHR(handle, session, count, infos);
 
@@ -363,6 +366,9 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindAccelerationStructureMemoryNV(VkDevice handle, uint32_t count,
                                                                         const VkBindAccelerationStructureMemoryInfoNV *infos) {
     suballoc_device *device = DEVICE_OF(handle);
+    RETURN_IF_NEXT_MISSING(device, device->next.BindAccelerationStructureMemoryNV, "vkBindAccelerationStructureMemoryNV",
+                           VK_ERROR_EXTENSION_NOT_PRESENT);
+    if (device->next.GetAccelerationStructureMemoryRequirementsNV == NULL) return VK_ERROR_EXTENSION_NOT_PRESENT;
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindAccelerationStructureMemoryInfoNV))
         return device->next.BindAccelerationStructureMemoryNV(handle, count, infos);
 

@@ -19,7 +19,6 @@
 #include "log.h"
 #include "scratch_arena.h"
 
-#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
 
 static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
                           VkDeviceSize size, void **data) {
@@ -88,7 +87,10 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory2KHR(VkDevice handle, const VkMemo
     bool invalid;
     suballoc_memory *record = layer_memory_of(device, "vkMapMemory2KHR", info->memory, &invalid);
     if (invalid) return VK_ERROR_MEMORY_MAP_FAILED;
-    if (record == NULL) return device->next.MapMemory2KHR(handle, info, data);
+    if (record == NULL) {
+        RETURN_IF_NEXT_MISSING(device, device->next.MapMemory2KHR, "vkMapMemory2KHR", VK_ERROR_EXTENSION_NOT_PRESENT);
+        return device->next.MapMemory2KHR(handle, info, data);
+    }
     if (info->pNext != NULL) {
         /* e.g. a placed mapping: a slice of a shared block cannot be mapped at a chosen address */
         LOG_ERROR(device, "vkMapMemory2KHR: pNext structures (sType %d) are not supported on sub-allocated memory",
@@ -103,7 +105,10 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_UnmapMemory2KHR(VkDevice handle, const VkMe
     bool invalid;
     suballoc_memory *record = layer_memory_of(device, "vkUnmapMemory2KHR", info->memory, &invalid);
     if (invalid) return VK_ERROR_MEMORY_MAP_FAILED;
-    if (record == NULL) return device->next.UnmapMemory2KHR(handle, info);
+    if (record == NULL) {
+        RETURN_IF_NEXT_MISSING(device, device->next.UnmapMemory2KHR, "vkUnmapMemory2KHR", VK_ERROR_EXTENSION_NOT_PRESENT);
+        return device->next.UnmapMemory2KHR(handle, info);
+    }
     unmap_slice(device, "vkUnmapMemory2KHR", record);
     return VK_SUCCESS;
 }

@@ -13,7 +13,6 @@
 
 #include "log.h"
 
-#define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
 
 struct private_data_entry {
     uint64_t object;
@@ -73,6 +72,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice handle,
     if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY &&
         keep_name_or_tag(device, "vkSetDebugUtilsObjectNameEXT", info->objectHandle, true, info->pObjectName, &result))
         return result;
+    RETURN_IF_NEXT_MISSING(device, device->next.SetDebugUtilsObjectNameEXT, "vkSetDebugUtilsObjectNameEXT", VK_SUCCESS);
     return device->next.SetDebugUtilsObjectNameEXT(handle, info);
 }
 
@@ -82,6 +82,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice handle, 
     if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY &&
         keep_name_or_tag(device, "vkSetDebugUtilsObjectTagEXT", info->objectHandle, false, NULL, &result))
         return result;
+    RETURN_IF_NEXT_MISSING(device, device->next.SetDebugUtilsObjectTagEXT, "vkSetDebugUtilsObjectTagEXT", VK_SUCCESS);
     return device->next.SetDebugUtilsObjectTagEXT(handle, info);
 }
 
@@ -91,6 +92,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice handle
     if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT &&
         keep_name_or_tag(device, "vkDebugMarkerSetObjectNameEXT", info->object, true, info->pObjectName, &result))
         return result;
+    RETURN_IF_NEXT_MISSING(device, device->next.DebugMarkerSetObjectNameEXT, "vkDebugMarkerSetObjectNameEXT",
+                           VK_ERROR_EXTENSION_NOT_PRESENT);
     return device->next.DebugMarkerSetObjectNameEXT(handle, info);
 }
 
@@ -100,6 +103,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectTagEXT(VkDevice handle,
     if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT &&
         keep_name_or_tag(device, "vkDebugMarkerSetObjectTagEXT", info->object, false, NULL, &result))
         return result;
+    RETURN_IF_NEXT_MISSING(device, device->next.DebugMarkerSetObjectTagEXT, "vkDebugMarkerSetObjectTagEXT",
+                           VK_ERROR_EXTENSION_NOT_PRESENT);
     return device->next.DebugMarkerSetObjectTagEXT(handle, info);
 }
 
@@ -114,6 +119,7 @@ static struct private_data_entry **find_entry(suballoc_device *device, uint64_t 
 static VkResult set_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t data,
                                  PFN_vkSetPrivateData next) {
     VkDevice handle = device->handle;
+    RETURN_IF_NEXT_MISSING(device, next, "vkSetPrivateData", VK_ERROR_EXTENSION_NOT_PRESENT);
     if (type != VK_OBJECT_TYPE_DEVICE_MEMORY) return next(handle, type, object, slot, data);
     bool invalid;
     suballoc_memory *record = named_layer_memory(device, "vkSetPrivateData", object, &invalid);
@@ -139,6 +145,8 @@ static VkResult set_private_data(suballoc_device *device, VkObjectType type, uin
 static void get_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t *data,
                              PFN_vkGetPrivateData next) {
     VkDevice handle = device->handle;
+    if (next == NULL) *data = 0;
+    RETURN_IF_NEXT_MISSING(device, next, "vkGetPrivateData");
     bool invalid = false;
     suballoc_memory *record =
         type == VK_OBJECT_TYPE_DEVICE_MEMORY ? named_layer_memory(device, "vkGetPrivateData", object, &invalid) : NULL;
@@ -211,6 +219,7 @@ VKAPI_ATTR void VKAPI_CALL layer_SetDeviceMemoryPriorityEXT(VkDevice handle, VkD
     suballoc_memory *record = layer_memory_of(device, "vkSetDeviceMemoryPriorityEXT", memory, &invalid);
     if (invalid) return;
     if (record == NULL) {
+        RETURN_IF_NEXT_MISSING(device, device->next.SetDeviceMemoryPriorityEXT, "vkSetDeviceMemoryPriorityEXT");
         device->next.SetDeviceMemoryPriorityEXT(handle, memory, priority);
         return;
     }
@@ -222,6 +231,7 @@ VKAPI_ATTR void VKAPI_CALL layer_SetDeviceMemoryPriorityEXT(VkDevice handle, VkD
 static uint64_t opaque_capture_address(suballoc_device *device, const VkDeviceMemoryOpaqueCaptureAddressInfo *info,
                                        PFN_vkGetDeviceMemoryOpaqueCaptureAddress next) {
     VkDevice handle = device->handle;
+    RETURN_IF_NEXT_MISSING(device, next, "vkGetDeviceMemoryOpaqueCaptureAddress", 0);
     VkDeviceMemoryOpaqueCaptureAddressInfo block_info = *info;
     VkDeviceSize offset;
     if (memory_translate(device, "vkGetDeviceMemoryOpaqueCaptureAddress", info->memory, 0, 1, &block_info.memory,
@@ -247,7 +257,10 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_GetMemoryFdKHR(VkDevice handle, const VkMem
     suballoc_device *device = DEVICE_OF(handle);
     bool invalid;
     suballoc_memory *record = layer_memory_of(device, "vkGetMemoryFdKHR", info->memory, &invalid);
-    if (record == NULL && !invalid) return device->next.GetMemoryFdKHR(handle, info, fd);
+    if (record == NULL && !invalid) {
+        RETURN_IF_NEXT_MISSING(device, device->next.GetMemoryFdKHR, "vkGetMemoryFdKHR", VK_ERROR_EXTENSION_NOT_PRESENT);
+        return device->next.GetMemoryFdKHR(handle, info, fd);
+    }
     if (record != NULL)
         LOG_ERROR(device, "vkGetMemoryFdKHR: memory 0x%llx was not allocated for export (no VkExportMemoryAllocateInfo)",
                   (unsigned long long)info->memory);
