@@ -122,6 +122,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_devi
     device->dispatch_key = dispatch_key_of(*out);
     load_dispatch(device, next_gdpa);
     read_memory_facts(device);
+    if (device->suballocate) placement_probe_alignments(device, info);
     registry_add_device(device);
     LOG_INFO(device, "device \"%s\": %s, %u memory types, granularity %llu, atom %llu, driver allocation limit %u",
              device->name, device->suballocate ? "sub-allocating" : "pass-through mode", device->memory.memoryTypeCount,

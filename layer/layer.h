@@ -110,7 +110,8 @@ typedef struct suballoc_memory {
     bool has_private_data;  /* private data was set on its handle */
     _Atomic bool placement_fixed; /* bound or mapped once: it may not move any more */
     uint32_t memory_type;
-    suballoc_block *block;
+    suballoc_pool *pool;    /* set at allocation, never changes: the lock that guards the fields below */
+    suballoc_block *block;  /* block, allocation and offset change only while the slice moves (pool locked) */
     offset_allocation_id allocation;
     uint64_t offset;        /* byte offset of the slice inside the block */
     uint64_t size;          /* the app's allocationSize */
@@ -159,9 +160,10 @@ typedef struct memory_type_info {
     uint64_t preferred_block_size;
     uint64_t base_alignment;    /* map alignment and min_alignment: every slice starts on it */
     uint64_t dedicated_threshold;
-    /* Largest alignment the driver has reported for any resource that may live in
-     * this type: a slice starts aligned to it (and to the granules below). */
-    _Atomic uint64_t alignment_floor;
+    /* Largest alignment any resource that may live in this type needs: probed at
+     * vkCreateDevice, raised by every larger one the driver reports later. It caps
+     * a slice's natural alignment (placement.c). */
+    _Atomic uint64_t max_alignment;
     _Atomic(suballoc_pool *) pools; /* the first is the default pool once made */
 } memory_type_info;
 
@@ -236,17 +238,27 @@ void registry_cancel_device(void);
 void registry_add_device(suballoc_device *device);
 void registry_remove_device(suballoc_device *device);
 
-/* ---- handles (memory_handles.c) --------------------------------------------------- */
+/* ---- records and handles (memory_handles.c) ------------------------------------------ */
+
+/* A layer handle is a record's address with a generation in the low bits. */
+#define MEMORY_HANDLE_GENERATION_MASK 63u
 
 bool memory_records_init(void);
 suballoc_memory *memory_record_alloc(void);
 void memory_record_free(suballoc_memory *record);
-VkDeviceMemory memory_handle_of(const suballoc_memory *record);
+static inline VkDeviceMemory memory_handle_of(const suballoc_memory *record) {
+    return (VkDeviceMemory)((uint64_t)(uintptr_t)record | (record->generation & MEMORY_HANDLE_GENERATION_MASK));
+}
 /* The record behind a layer handle; NULL for a driver handle. *stale is set when
  * the value is a layer handle that is not live (freed, double free). */
 suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale);
-/* The same for a call on device: a stale handle, or one of another device, is
- * logged (naming caller) and sets *invalid. */
+
+/* ---- translation (translate.c): entry points ask here, and only here ------------------- */
+
+/* Whether memory is a layer handle, live or stale. */
+bool is_layer_memory(VkDeviceMemory memory);
+/* The record behind a layer handle for a call on device: a stale handle, or one of
+ * another device, is logged (naming caller) and sets *invalid. NULL for a driver handle. */
 suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool *invalid);
 /* Where a layer handle's bytes really are: (block memory, slice offset + offset),
  * pinning the slice (aligned as asked) first. Driver handles come back as they are. */
@@ -258,6 +270,8 @@ VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_m
 /* Whether any of count structs (stride bytes apart, memory member at member_offset)
  * names a layer handle, live or stale: the fast path passes the array on untouched. */
 bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t member_offset);
+
+/* ---- pass-through allocations (passthrough_set.c) ------------------------------------ */
 
 bool passthrough_set_init(passthrough_set *set);
 void passthrough_set_destroy(passthrough_set *set);
@@ -286,11 +300,14 @@ uint64_t device_release_pools(suballoc_device *device);
 VkResult driver_allocate(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *memory);
 void driver_free(suballoc_device *device, VkDeviceMemory memory);
 
-/* ---- placement rules (memory_allocate.c) ----------------------------------------- */
+/* ---- placement rules (placement.c) ------------------------------------------------ */
 
-/* The start alignment a new slice of this type needs. */
+/* Learns, with short-lived probe resources, the largest alignment any resource may
+ * need in each memory type of a new device (enabled features from info). */
+void placement_probe_alignments(suballoc_device *device, const VkDeviceCreateInfo *info);
+/* The start alignment a new slice of this type and size gets. */
 uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size);
-/* Records an alignment the driver reported for resources that may use these types. */
+/* Records requirements the driver reported for resources that may use these types. */
 void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements);
 
 /* ---- statistics (stats.c) ------------------------------------------------------- */

@@ -1,5 +1,5 @@
 /*
- * memory_allocate.c: vkAllocateMemory / vkFreeMemory, and the placement rules.
+ * memory_allocate.c: vkAllocateMemory / vkFreeMemory, and the requirements queries.
  *
  * Only a "plain" allocation is sub-allocated: a memory type that is neither
  * lazily allocated nor protected, a size under the dedicated threshold, and a
@@ -7,52 +7,14 @@
  * priority. Anything else (dedicated, export, import, opaque capture address,
  * a structure the layer does not know) goes to the driver as it is.
  *
- * Alignment is not known when memory is allocated, only when a resource is bound.
- * The layer watches the requirements the driver reports: the usual app asks for
- * a resource's requirements and then allocates exactly its size, so the last
- * query on the calling thread gives the alignment; otherwise a slice is aligned
- * to the largest alignment seen for that memory type. A slice that still turns
- * out misaligned at its first bind is moved, since nobody has seen its bytes.
+ * Where a slice starts is placement.c's business; this file watches the
+ * requirements queries for it.
  */
 #include <math.h>
 
 #include "log.h"
 
-/* ---- requirements the driver reported -------------------------------------------- */
-
-typedef struct last_requirements {
-    const suballoc_device *device;
-    uint32_t memory_type_bits;
-    uint64_t size;
-    uint64_t alignment;
-} last_requirements;
-
-/* Initial-exec: the allocation path reads it on every call, and the general
- * TLS model would cost a __tls_get_addr call in a shared library. */
-static __thread last_requirements last_query __attribute__((tls_model("initial-exec")));
-
-static void atomic_raise(_Atomic uint64_t *value, uint64_t to) {
-    uint64_t seen = atomic_load_explicit(value, memory_order_relaxed);
-    while (seen < to && !atomic_compare_exchange_weak_explicit(value, &seen, to, memory_order_relaxed, memory_order_relaxed)) {
-    }
-}
-
-void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements) {
-    uint64_t alignment = pow2_at_least(requirements->alignment);
-    uint32_t bits = requirements->memoryTypeBits;
-    for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++)
-        if (bits & (1u << t)) atomic_raise(&device->types[t].alignment_floor, alignment);
-    last_query = (last_requirements){device, bits, requirements->size, alignment};
-}
-
-uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size) {
-    const memory_type_info *type = &device->types[memory_type];
-    const last_requirements *last = &last_query;
-    if (last->device == device && last->size == size && (last->memory_type_bits & (1u << memory_type)))
-        return max_u64(type->base_alignment, last->alignment);
-    return atomic_load_explicit(&type->alignment_floor, memory_order_relaxed);
-}
-
+/* ---- requirements queries: passed on, and noted for placement ----------------------- */
 
 VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer, VkMemoryRequirements *out) {
     suballoc_device *device = DEVICE_OF(handle);

@@ -54,11 +54,6 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, VkDe
     return slice_translate(device, caller, record, offset, alignment, out_memory, out_offset);
 }
 
-static bool is_layer_memory(VkDeviceMemory memory) {
-    bool stale;
-    return memory_record_of(memory, &stale) != NULL || stale;
-}
-
 /* ---- requirements of the resource being bound ----------------------------------- */
 
 static void buffer_requirements(suballoc_device *device, VkBuffer buffer, VkMemoryRequirements *out) {

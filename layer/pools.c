@@ -74,7 +74,7 @@ void device_init_memory_types(suballoc_device *device) {
         if (vk->propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
             base = max_u64(base, pow2_at_least(device->min_memory_map_alignment));
         type->base_alignment = base;
-        atomic_init(&type->alignment_floor, base);
+        atomic_init(&type->max_alignment, base);
         atomic_init(&type->pools, NULL);
     }
 }
@@ -296,14 +296,16 @@ static void attach_locked(suballoc_pool *pool, suballoc_memory *record, suballoc
     block->live = record;
 }
 
-/* Returns the block to destroy (outside the lock) when the policy says so. */
-static suballoc_block *detach_locked(suballoc_pool *pool, suballoc_memory *record) {
-    suballoc_block *block = record->block;
-    offset_allocator_free(block->allocator, record->allocation);
+static void unlink_record_locked(suballoc_block *block, suballoc_memory *record) {
     if (record->prev_in_block != NULL) record->prev_in_block->next_in_block = record->next_in_block;
     else block->live = record->next_in_block;
     if (record->next_in_block != NULL) record->next_in_block->prev_in_block = record->prev_in_block;
-    record->block = NULL;
+}
+
+/* Gives a slice's range back to its block. Returns the block to destroy
+ * (outside the lock) when it is now empty and the policy says so. */
+static suballoc_block *release_range_locked(suballoc_pool *pool, suballoc_block *block, offset_allocation_id range) {
+    offset_allocator_free(block->allocator, range);
     if (--block->live_count != 0) return NULL;
 
     pool->empty_blocks++;
@@ -317,8 +319,14 @@ static suballoc_block *detach_locked(suballoc_pool *pool, suballoc_memory *recor
     return block;
 }
 
+static suballoc_block *detach_locked(suballoc_pool *pool, suballoc_memory *record) {
+    unlink_record_locked(record->block, record);
+    return release_range_locked(pool, record->block, record->allocation);
+}
+
 VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t size, uint64_t alignment) {
     uint64_t reserved = align_up(size, pool->unit);
+    record->pool = pool;
     suballoc_block *block;
     offset_allocation a;
     pool_lock_acquire(&pool->lock);
@@ -336,7 +344,7 @@ VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t si
 }
 
 void pool_free(suballoc_memory *record) {
-    suballoc_pool *pool = record->block->pool;
+    suballoc_pool *pool = record->pool;
     pool_lock_acquire(&pool->lock);
     suballoc_block *release = detach_locked(pool, record);
     pool->counters.live--;
@@ -350,19 +358,26 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     if (atomic_load_explicit(&record->placement_fixed, memory_order_acquire))
         return record->offset % alignment == 0 ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
 
-    suballoc_pool *pool = record->block->pool;
+    /* record->pool never changes, so this lock covers a concurrent move: a
+     * second thread binding into the same allocation waits here and then sees
+     * the slice where the first one left it. */
+    suballoc_pool *pool = record->pool;
     suballoc_block *release = NULL;
     VkResult result = VK_SUCCESS;
     pool_lock_acquire(&pool->lock);
     if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) && record->offset % alignment != 0) {
         /* Nobody has seen this slice's bytes yet, so it can move to where the
-         * resource's alignment holds: carve the new slice, then drop the old. */
+         * resource's alignment holds: carve the new slice and attach to it before
+         * the old range goes back, so that a block holding both never looks empty. */
         suballoc_block *block;
         offset_allocation a;
         result = carve_locked(pool, record->reserved, alignment, &block, &a);
         if (result == VK_SUCCESS) {
-            release = detach_locked(pool, record);
+            suballoc_block *old_block = record->block;
+            offset_allocation_id old_range = record->allocation;
+            unlink_record_locked(old_block, record);
             attach_locked(pool, record, block, &a);
+            release = release_range_locked(pool, old_block, old_range);
         }
     }
     if (result == VK_SUCCESS && record->offset % alignment != 0) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;

@@ -26,6 +26,8 @@ typedef struct item {
     uint32_t side;     /* images are side x side RGBA8 */
     VkDeviceSize bytes;
     VkDeviceMemory memory;
+    VkDeviceSize offset;  /* where it is bound in memory */
+    bool shares_memory;   /* bound into a slab the case frees itself */
     uint32_t seed;
     VkDeviceSize staging_offset;
 } item;
@@ -85,8 +87,8 @@ static uint32_t shared_types(harness *h, uint32_t *types) {
 /* ---------------------------------------------------------------- items */
 
 static void bind_item(harness *h, item *it) {
-    if (it->is_image) VK_REQUIRE(vkBindImageMemory(h->device, it->image, it->memory, 0));
-    else VK_REQUIRE(vkBindBufferMemory(h->device, it->buffer, it->memory, 0));
+    if (it->is_image) VK_REQUIRE(vkBindImageMemory(h->device, it->image, it->memory, it->offset));
+    else VK_REQUIRE(vkBindBufferMemory(h->device, it->buffer, it->memory, it->offset));
 }
 
 /* An item in its own allocation of type, created and bound the usual way. */
@@ -115,7 +117,7 @@ static void destroy_items(harness *h, item *items, uint32_t count) {
     for (uint32_t i = 0; i < count; i++) {
         vkDestroyImage(h->device, items[i].image, NULL);
         vkDestroyBuffer(h->device, items[i].buffer, NULL);
-        vkFreeMemory(h->device, items[i].memory, NULL);
+        if (!items[i].shares_memory) vkFreeMemory(h->device, items[i].memory, NULL);
     }
 }
 
@@ -281,12 +283,67 @@ static void memory_allocated_before_any_image_exists_takes_an_image(harness *h) 
     for (uint32_t t = 0; t < count; t++) vkFreeMemory(h->device, neighbours[t], NULL);
 }
 
+/* VMA's pattern (zink's and many ports' too): a slab allocated before any image
+ * was queried, a buffer bound at 0, then optimal images each at the next offset
+ * that meets its own alignment, on a granularity page of its own. Valid, so the
+ * layer must take every bind: the slab cannot move once the buffer is bound. */
+static void a_slab_takes_a_buffer_at_zero_then_images_at_their_own_alignment(harness *h) {
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    uint32_t count = harness_memory_types(h, ~0u, 0, types);
+    const VkDeviceSize slab_size = 2u << 20;
+    const VkDeviceSize granularity = h->properties.limits.bufferImageGranularity;
+    for (uint32_t t = 0; t < count; t++) {
+        VkDeviceMemory neighbour, slab; /* a neighbour first, so the slab is not simply a block's start */
+        VK_REQUIRE(harness_allocate_simple(h, 100, types[t], &neighbour));
+        VK_REQUIRE(harness_allocate_simple(h, slab_size, types[t], &slab));
+        item items[8];
+        uint32_t used = 0;
+        VkDeviceSize end = 0;
+        for (uint32_t i = 0; i < 8; i++) {
+            item *it = &items[used];
+            memset(it, 0, sizeof *it);
+            it->is_image = i > 0;
+            it->seed = 4000 + 10 * t + i;
+            it->memory = slab;
+            it->shares_memory = true;
+            VkMemoryRequirements requirements;
+            if (it->is_image) {
+                it->side = 16 << (i % 4); /* 16..128: alignments differ on real drivers */
+                it->bytes = (VkDeviceSize)it->side * it->side * 4;
+                VkImageCreateInfo info = image_info(it->side);
+                VK_REQUIRE(vkCreateImage(h->device, &info, NULL, &it->image));
+                vkGetImageMemoryRequirements(h->device, it->image, &requirements);
+            } else {
+                it->bytes = 1000;
+                VkBufferCreateInfo info = buffer_info(it->bytes);
+                VK_REQUIRE(vkCreateBuffer(h->device, &info, NULL, &it->buffer));
+                vkGetBufferMemoryRequirements(h->device, it->buffer, &requirements);
+            }
+            VkDeviceSize offset = harness_align_up(harness_align_up(end, granularity), requirements.alignment);
+            if (!(requirements.memoryTypeBits & (1u << types[t])) || offset + requirements.size > slab_size) {
+                vkDestroyImage(h->device, it->image, NULL);
+                vkDestroyBuffer(h->device, it->buffer, NULL);
+                continue;
+            }
+            it->offset = offset;
+            bind_item(h, it);
+            end = offset + requirements.size;
+            used++;
+        }
+        if (used > 0) check_items_on_gpu(h, items, used, "a buffer and images placed in one slab");
+        destroy_items(h, items, used);
+        vkFreeMemory(h->device, slab, NULL);
+        vkFreeMemory(h->device, neighbour, NULL);
+    }
+}
+
 int main(int argc, char **argv) {
 #define CASE(name) {#name, name}
     static const harness_case cases[] = {
         CASE(images_and_buffers_alternating_keep_alignment_and_granularity),
         CASE(requirements_from_the_device_queries_alone_are_enough),
         CASE(memory_allocated_before_any_image_exists_takes_an_image),
+        CASE(a_slab_takes_a_buffer_at_zero_then_images_at_their_own_alignment),
     };
 #undef CASE
     harness_device_request request = {0};
