@@ -354,6 +354,15 @@ offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, u
     return OFFSET_ALLOCATOR_OK;
 }
 
+uint64_t offset_allocator_span_for(uint64_t size, uint64_t unit_bytes) {
+    if (unit_bytes == 0 || (unit_bytes & (unit_bytes - 1u)) != 0 || size == 0) return 0;
+    uint64_t units = (size + unit_bytes - 1u) / unit_bytes;
+    if (units > UINT32_MAX) return 0;
+    uint64_t span_units = offset_allocator_bin_to_units(offset_allocator_bin_round_up((uint32_t)units));
+    if (span_units > UINT32_MAX) return 0;
+    return span_units * unit_bytes;
+}
+
 /* ---- free ---------------------------------------------------------------------- */
 
 /* Folds a free neighbour into `index` and gives the neighbour's node back. */

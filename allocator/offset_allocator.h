@@ -60,6 +60,12 @@ void offset_allocator_destroy(offset_allocator *allocator);
 offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, uint64_t size,
                                                   uint64_t alignment, offset_allocation *out);
 
+/* The smallest span (bytes, a whole number of units) whose fresh allocator
+ * surely serves one request of size bytes at any alignment: a fresh span is one
+ * free region at offset 0, found when its bin is at or above the request's
+ * rounded-up bin. 0 when no 32-bit unit count can promise it. */
+uint64_t offset_allocator_span_for(uint64_t size, uint64_t unit_bytes);
+
 /* Returns a region, merging it with free neighbours on both sides.
  * A foreign or already freed id is detected and refused (the id carries a
  * generation, so a stale id stays refused after its record is reused, up to

@@ -69,6 +69,23 @@ static void read_memory_facts(suballoc_device *device) {
     device_init_memory_types(device);
 }
 
+static void read_enabled_features(const VkDeviceCreateInfo *info, device_features *out) {
+    const VkPhysicalDeviceFeatures *core = info->pEnabledFeatures;
+    for (const VkBaseInStructure *s = info->pNext; s != NULL; s = s->pNext) {
+        if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
+            core = &((const VkPhysicalDeviceFeatures2 *)s)->features;
+        else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BUFFER_DEVICE_ADDRESS_FEATURES)
+            out->buffer_device_address |= ((const VkPhysicalDeviceBufferDeviceAddressFeatures *)s)->bufferDeviceAddress;
+        else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES)
+            out->buffer_device_address |= ((const VkPhysicalDeviceVulkan12Features *)s)->bufferDeviceAddress;
+    }
+    if (core != NULL) {
+        out->sparse_binding = core->sparseBinding;
+        out->sparse_residency_buffer = core->sparseResidencyBuffer;
+        out->sparse_residency_image_2d = core->sparseResidencyImage2D;
+    }
+}
+
 static suballoc_device *device_new(suballoc_instance *instance, VkPhysicalDevice physical_device) {
     suballoc_device *device = calloc(1, sizeof *device);
     if (device == NULL) return NULL;
@@ -122,7 +139,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_devi
     device->dispatch_key = dispatch_key_of(*out);
     load_dispatch(device, next_gdpa);
     read_memory_facts(device);
-    if (device->suballocate) placement_probe_alignments(device, info);
+    read_enabled_features(info, &device->features);
+    if (device->suballocate) placement_probe_alignments(device);
     registry_add_device(device);
     LOG_INFO(device, "device \"%s\": %s, %u memory types, granularity %llu, atom %llu, driver allocation limit %u",
              device->name, device->suballocate ? "sub-allocating" : "pass-through mode", device->memory.memoryTypeCount,
@@ -131,8 +149,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_devi
     return VK_SUCCESS;
 }
 
-static void free_leaked_passthrough(void *user, VkDeviceMemory memory) {
-    driver_free(user, memory);
+static void free_leaked_passthrough(void *user, VkDeviceMemory memory, uint64_t size) {
+    driver_free(user, memory, size);
 }
 
 static uint64_t count_live_suballocations(suballoc_device *device) {

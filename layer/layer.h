@@ -91,12 +91,15 @@ typedef struct suballoc_device suballoc_device;
 typedef struct suballoc_pool suballoc_pool;
 typedef struct suballoc_block suballoc_block;
 
-/* Everything that makes two allocations unable to share a driver allocation. */
+/* Everything that makes two allocations unable to share a driver allocation.
+ * Only what really cannot share splits a pool: a priority is a hint, so it has
+ * two classes; the device-address flag splits nothing once the device has the
+ * feature (every block then has the flag). */
 typedef struct pool_key {
     uint32_t memory_type;
-    VkMemoryAllocateFlags flags; /* DEVICE_MASK and DEVICE_ADDRESS bits only */
+    VkMemoryAllocateFlags flags; /* DEVICE_MASK, and DEVICE_ADDRESS without the feature */
     uint32_t device_mask;        /* 0 unless flags has DEVICE_MASK */
-    float priority;              /* 0.5 (the spec's default) unless the app chose one */
+    float priority;              /* 0.5 for priorities up to the default, 1.0 above it */
 } pool_key;
 
 /* The app's VkDeviceMemory for a sub-allocation. Records are 64-byte aligned
@@ -145,7 +148,8 @@ struct suballoc_pool {
     suballoc_device *device;
     pool_lock lock;
     uint64_t unit;              /* offset allocator unit: the end granule of every slice */
-    uint64_t next_block_size;   /* grows from small to the preferred size */
+    uint64_t block_bytes;       /* the size of its blocks together: the next block is an eighth of it */
+    uint64_t block_size_cap;    /* the preferred size, lower while the heap refuses blocks */
     suballoc_block *blocks;     /* most recently useful first */
     uint32_t block_count;
     uint32_t empty_blocks;
@@ -184,11 +188,21 @@ typedef struct device_counters {
     _Atomic uint64_t driver_allocations;    /* vkAllocateMemory calls that succeeded */
     _Atomic uint64_t driver_live;
     _Atomic uint64_t driver_live_peak;
+    _Atomic uint64_t driver_bytes;          /* live, blocks and pass-through alike */
+    _Atomic uint64_t driver_bytes_peak;
     _Atomic uint64_t blocks_live;
     _Atomic uint64_t blocks_peak;
     _Atomic uint64_t block_bytes;           /* live */
     _Atomic uint64_t block_bytes_peak;
 } device_counters;
+
+/* Features the app enabled that change what the layer may do. */
+typedef struct device_features {
+    bool sparse_binding;
+    bool sparse_residency_buffer;
+    bool sparse_residency_image_2d;
+    bool buffer_device_address;
+} device_features;
 
 struct suballoc_device {
     VkDevice handle;
@@ -199,6 +213,7 @@ struct suballoc_device {
     const suballoc_settings *settings;  /* the instance's */
     bool suballocate;                    /* settings mode, decided once */
     bool has_memory_budget;
+    device_features features;
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
 
     VkPhysicalDeviceMemoryProperties memory;
@@ -278,7 +293,7 @@ void passthrough_set_destroy(passthrough_set *set);
 bool passthrough_set_insert(passthrough_set *set, VkDeviceMemory memory, uint64_t size);
 bool passthrough_set_remove(passthrough_set *set, VkDeviceMemory memory, uint64_t *size);
 /* Calls fn for each member and empties the set. */
-void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory), void *user);
+void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size), void *user);
 
 /* ---- pools and blocks (pools.c) ------------------------------------------------- */
 
@@ -298,13 +313,13 @@ VkResult block_map(suballoc_block *block, uint8_t **base);
 uint64_t device_release_pools(suballoc_device *device);
 /* Driver allocation bookkeeping shared by blocks and pass-through. */
 VkResult driver_allocate(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *memory);
-void driver_free(suballoc_device *device, VkDeviceMemory memory);
+void driver_free(suballoc_device *device, VkDeviceMemory memory, uint64_t size);
 
 /* ---- placement rules (placement.c) ------------------------------------------------ */
 
 /* Learns, with short-lived probe resources, the largest alignment any resource may
- * need in each memory type of a new device (enabled features from info). */
-void placement_probe_alignments(suballoc_device *device, const VkDeviceCreateInfo *info);
+ * need in each memory type of a new device. */
+void placement_probe_alignments(suballoc_device *device);
 /* The start alignment a new slice of this type and size gets. */
 uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size);
 /* Records requirements the driver reported for resources that may use these types. */

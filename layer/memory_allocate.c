@@ -10,8 +10,6 @@
  * Where a slice starts is placement.c's business; this file watches the
  * requirements queries for it.
  */
-#include <math.h>
-
 #include "log.h"
 
 /* ---- requirements queries: passed on, and noted for placement ----------------------- */
@@ -60,12 +58,16 @@ static bool plan_suballocation(const suballoc_device *device, const VkMemoryAllo
             if (flags->flags & VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT) return false;
             key->flags = flags->flags & (VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT | VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT);
             key->device_mask = (flags->flags & VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT) ? flags->deviceMask : 0;
+            /* With bufferDeviceAddress enabled every block has the flag (pools.c),
+             * so allocations with and without it share blocks. */
+            if (device->features.buffer_device_address) key->flags &= ~VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT;
         } else if (s->sType == VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT) {
             float priority = ((const VkMemoryPriorityAllocateInfoEXT *)s)->priority;
             if (!(priority >= 0.0f && priority <= 1.0f)) return false; /* NaN or out of range: the driver's call */
-            /* A priority is a residency hint: nine levels keep a pool per level
-             * without one pool (and its spare block) per distinct float. */
-            key->priority = nearbyintf(priority * 8.0f) / 8.0f;
+            /* A priority is a residency hint, and every pool costs a partly used
+             * block: two classes, each block at the top of its class, so that no
+             * allocation lies in memory of lower priority than it asked for. */
+            key->priority = priority > 0.5f ? 1.0f : 0.5f;
         } else {
             return false; /* dedicated, export, import, capture address, or unknown */
         }
@@ -98,7 +100,7 @@ static VkResult allocate_passthrough(suballoc_device *device, const VkMemoryAllo
     VkResult result = driver_allocate(device, info, out);
     if (result != VK_SUCCESS) return result;
     if (!passthrough_set_insert(&device->passthrough, *out, info->allocationSize)) {
-        driver_free(device, *out);
+        driver_free(device, *out, info->allocationSize);
         *out = VK_NULL_HANDLE;
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
@@ -180,7 +182,7 @@ VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice handle, VkDeviceMemory memo
                   (unsigned long long)memory);
         return;
     }
-    driver_free(device, memory);
+    driver_free(device, memory, size);
     device_counters *c = &device->counters;
     atomic_fetch_sub(&c->passthrough_live, 1);
     atomic_fetch_sub(&c->passthrough_bytes, size);

@@ -98,11 +98,11 @@ bool passthrough_set_remove(passthrough_set *set, VkDeviceMemory memory, uint64_
     return found;
 }
 
-void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory), void *user) {
+void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size), void *user) {
     pthread_mutex_lock(&set->lock);
     for (uint32_t i = 0; i < set->capacity; i++) {
         if (set->slots[i] == SLOT_EMPTY || set->slots[i] == SLOT_DELETED) continue;
-        fn(user, set->slots[i]);
+        fn(user, set->slots[i], set->sizes[i]);
         set->slots[i] = SLOT_DELETED;
     }
     set->count = 0;

@@ -73,39 +73,14 @@ static uint64_t floor_pow2(uint64_t value) {
 
 uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size) {
     const memory_type_info *type = &device->types[memory_type];
-    uint64_t cap = atomic_load_explicit(&type->max_alignment, memory_order_relaxed);
-    uint64_t alignment = max_u64(type->base_alignment, min_u64(floor_pow2(size), cap));
     const last_requirements *last = &last_query;
     if (last->device == device && last->size == size && (last->memory_type_bits & (1u << memory_type)))
-        alignment = max_u64(alignment, last->alignment);
-    return alignment;
+        return max_u64(type->base_alignment, last->alignment);
+    uint64_t cap = atomic_load_explicit(&type->max_alignment, memory_order_relaxed);
+    return max_u64(type->base_alignment, min_u64(floor_pow2(size), cap));
 }
 
 /* ---- probing the largest alignment at vkCreateDevice ------------------------------- */
-
-typedef struct enabled_features {
-    bool sparse_binding;
-    bool sparse_residency_buffer;
-    bool sparse_residency_image_2d;
-    bool buffer_device_address;
-} enabled_features;
-
-static void read_enabled_features(const VkDeviceCreateInfo *info, enabled_features *out) {
-    const VkPhysicalDeviceFeatures *core = info->pEnabledFeatures;
-    for (const VkBaseInStructure *s = info->pNext; s != NULL; s = s->pNext) {
-        if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
-            core = &((const VkPhysicalDeviceFeatures2 *)s)->features;
-        else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_BUFFER_DEVICE_ADDRESS_FEATURES)
-            out->buffer_device_address |= ((const VkPhysicalDeviceBufferDeviceAddressFeatures *)s)->bufferDeviceAddress;
-        else if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES)
-            out->buffer_device_address |= ((const VkPhysicalDeviceVulkan12Features *)s)->bufferDeviceAddress;
-    }
-    if (core != NULL) {
-        out->sparse_binding = core->sparseBinding;
-        out->sparse_residency_buffer = core->sparseResidencyBuffer;
-        out->sparse_residency_image_2d = core->sparseResidencyImage2D;
-    }
-}
 
 static void probe_buffer(suballoc_device *device, VkDeviceSize size, VkBufferUsageFlags usage, VkBufferCreateFlags flags) {
     VkBufferCreateInfo info = {
@@ -199,7 +174,7 @@ static const VkFormat depth_formats[] = {
 #define TEXTURE_USAGE (VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT)
 #define DEPTH_USAGE (VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT)
 
-static void probe_images(suballoc_device *device, const enabled_features *features) {
+static void probe_images(suballoc_device *device, const device_features *features) {
     for (size_t f = 0; f < sizeof colour_formats / sizeof colour_formats[0]; f++) {
         VkFormat format = colour_formats[f];
         const uint32_t sizes[] = {64, 1024, 8192}; /* some drivers align large images more */
@@ -224,7 +199,7 @@ static void probe_images(suballoc_device *device, const enabled_features *featur
     }
 }
 
-static void probe_buffers(suballoc_device *device, const enabled_features *features) {
+static void probe_buffers(suballoc_device *device, const device_features *features) {
     VkBufferUsageFlags every_core_usage =
         VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
         VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
@@ -241,14 +216,12 @@ static void probe_buffers(suballoc_device *device, const enabled_features *featu
     }
 }
 
-void placement_probe_alignments(suballoc_device *device, const VkDeviceCreateInfo *info) {
+void placement_probe_alignments(suballoc_device *device) {
     if (device->next.CreateBuffer == NULL || device->next.CreateImage == NULL || device->next.DestroyBuffer == NULL ||
         device->next.DestroyImage == NULL || device->instance->next.GetPhysicalDeviceImageFormatProperties == NULL)
         return; /* the caps stay at the base; the last-query and move rules still apply */
-    enabled_features features = {0};
-    read_enabled_features(info, &features);
-    probe_buffers(device, &features);
-    probe_images(device, &features);
+    probe_buffers(device, &device->features);
+    probe_images(device, &device->features);
     for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++)
         LOG_DEBUG(device, "memory type %u: resources need at most %llu-byte alignment", t,
                   (unsigned long long)atomic_load(&device->types[t].max_alignment));

@@ -47,6 +47,13 @@ static inline void pool_lock_acquire(pool_lock *lock) {
     }
 }
 
+/* For a thread that already holds another pool's lock: never waits, so two such
+ * threads cannot deadlock. */
+static inline bool pool_lock_try(pool_lock *lock) {
+    return !atomic_load_explicit(&lock->held, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&lock->held, true, memory_order_acquire);
+}
+
 static inline void pool_lock_release(pool_lock *lock) { atomic_store_explicit(&lock->held, false, memory_order_release); }
 
 #endif

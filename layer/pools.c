@@ -1,13 +1,27 @@
 /*
  * pools.c: blocks of driver memory and the slices carved from them.
  *
- * A pool holds the blocks of one memory type and one set of allocate flags. Its
- * block size starts at an eighth of the preferred size and doubles up to it, so a
- * small app never pays for a huge block. The preferred size follows the heap: a
- * small heap (a 256 MiB BAR heap, say) gets blocks of an eighth of its size.
- * When the driver refuses a block, the pool halves the size and tries again;
- * the caller falls back to a plain driver allocation of the exact size after
- * that, so the layer never refuses what the driver alone would have given.
+ * A pool holds the blocks of one pool key (layer.h). Driver memory should stay
+ * close to what the app uses, so a pool grows in proportion to itself: its first
+ * block is 1 MiB, the next ones as large as the pool so far up to 4 MiB
+ * (1, 1, 2, 4, 4, ...), and from 32 MiB on an eighth of what the pool holds, up
+ * to the preferred size, which follows the heap (an eighth of a heap up to
+ * 1 GiB, else 256 MiB). The part of the last block the app does not use yet is
+ * then at most 4 MiB or an eighth of the pool, and 30,000 allocations still
+ * need only a few dozen blocks. A block_size the user sets is every block's.
+ *
+ * Never worse than no layer, near a full heap too, because:
+ *   - allocations of an eighth of the preferred block size or more go to the
+ *     driver as they are (memory_allocate.c), so a big slice never strands the
+ *     tail of a block;
+ *   - when the heap's budget (VK_EXT_memory_budget, where the driver has it)
+ *     has less room than two preferred blocks, new blocks are just big enough
+ *     for the request, so no block tail holds memory the app could use;
+ *   - when the driver refuses a block, the pool halves it down to the smallest
+ *     that holds the request; then every empty block of the same heap goes back
+ *     to the driver and the smallest is tried once more;
+ *   - only then does the caller ask the driver for the exact size, which is what
+ *     the app would have asked without the layer.
  *
  * Every slice starts on the pool's unit, which covers bufferImageGranularity and
  * nonCoherentAtomSize, and ends on it too, so neighbouring app allocations never
@@ -22,7 +36,12 @@
 #define SMALL_HEAP_SIZE (1 * GIB)            /* heaps up to this get heap/8 blocks */
 #define LARGE_HEAP_BLOCK_SIZE (256 * MIB)
 #define MIN_BLOCK_SIZE (1 * MIB)
-#define FIRST_BLOCK_FRACTION 8               /* first block = preferred / 8 */
+#define GROWTH_FRACTION 8                    /* a new block = the pool's bytes / 8, */
+#define EARLY_GROWTH_LIMIT (8 * MIB)         /* or, while that is small, up to the pool's bytes and 8 MiB */
+#define DEDICATED_FRACTION 8                 /* dedicated threshold = preferred / 8 */
+#define STRIDE_FIT_FRACTION 16               /* a block holds whole slices of a request of 1/16 of it or more */
+#define TIGHT_HEAP_BLOCKS 2                  /* a heap with less room than 2 preferred blocks is tight */
+#define KEPT_BLOCK_FRACTION 16               /* keep_one keeps a spare of at most the pool's bytes / 16 */
 #define MIN_UNIT 64ull
 
 /* ---- driver allocations, counted against the real limit ------------------------ */
@@ -41,12 +60,15 @@ VkResult driver_allocate(suballoc_device *device, const VkMemoryAllocateInfo *in
     }
     atomic_fetch_add(&c->driver_allocations, 1);
     stats_raise_peak(&c->driver_live_peak, live);
+    uint64_t bytes = info->allocationSize;
+    stats_raise_peak(&c->driver_bytes_peak, atomic_fetch_add(&c->driver_bytes, bytes) + bytes);
     return VK_SUCCESS;
 }
 
-void driver_free(suballoc_device *device, VkDeviceMemory memory) {
+void driver_free(suballoc_device *device, VkDeviceMemory memory, uint64_t size) {
     device->next.FreeMemory(device->handle, memory, NULL);
     atomic_fetch_sub(&device->counters.driver_live, 1);
+    atomic_fetch_sub(&device->counters.driver_bytes, size);
 }
 
 /* ---- per-type policy ------------------------------------------------------------ */
@@ -68,8 +90,9 @@ void device_init_memory_types(suballoc_device *device) {
         type->suballocatable =
             !(vk->propertyFlags & (VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT | VK_MEMORY_PROPERTY_PROTECTED_BIT));
         type->preferred_block_size = preferred_block_size(device, vk->heapIndex);
-        type->dedicated_threshold = device->settings->dedicated_threshold != 0 ? device->settings->dedicated_threshold
-                                                                               : type->preferred_block_size / 2;
+        type->dedicated_threshold = device->settings->dedicated_threshold != 0
+                                        ? device->settings->dedicated_threshold
+                                        : type->preferred_block_size / DEDICATED_FRACTION;
         uint64_t base = max_u64(MIN_UNIT, pow2_at_least(device->settings->min_alignment));
         if (vk->propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
             base = max_u64(base, pow2_at_least(device->min_memory_map_alignment));
@@ -112,8 +135,7 @@ static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
     pool->device = device;
     pool_lock_init(&pool->lock);
     pool->unit = pool_unit(device, key->memory_type);
-    uint64_t preferred = device->types[key->memory_type].preferred_block_size;
-    pool->next_block_size = max_u64(MIN_BLOCK_SIZE, preferred / FIRST_BLOCK_FRACTION);
+    pool->block_size_cap = device->types[key->memory_type].preferred_block_size;
     atomic_init(&pool->next_in_type, NULL);
     return pool;
 }
@@ -159,18 +181,17 @@ static uint64_t heap_room(const suballoc_device *device, uint32_t heap) {
     return limit > used ? limit - used : 0;
 }
 
-static uint64_t floor_pow2(uint64_t value) {
-    return value == 0 ? 0 : 1ull << (63 - __builtin_clzll(value));
-}
-
 static VkResult allocate_block_memory(suballoc_pool *pool, uint64_t size, VkDeviceMemory *memory) {
     VkMemoryPriorityAllocateInfoEXT priority = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT,
         .priority = pool->key.priority,
     };
+    /* With bufferDeviceAddress enabled, every block can hold address buffers. */
+    VkMemoryAllocateFlags device_address =
+        pool->device->features.buffer_device_address ? VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT : 0;
     VkMemoryAllocateFlagsInfo flags = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
-        .flags = pool->key.flags,
+        .flags = pool->key.flags | device_address,
         .deviceMask = pool->key.device_mask,
     };
     const void *chain = NULL;
@@ -178,7 +199,7 @@ static VkResult allocate_block_memory(suballoc_pool *pool, uint64_t size, VkDevi
         priority.pNext = chain;
         chain = &priority;
     }
-    if (pool->key.flags != 0) {
+    if (flags.flags != 0) {
         flags.pNext = chain;
         chain = &flags;
     }
@@ -191,43 +212,79 @@ static VkResult allocate_block_memory(suballoc_pool *pool, uint64_t size, VkDevi
     return driver_allocate(pool->device, &info, memory);
 }
 
-/* A block big enough that its one free region surely serves `needed` bytes
- * (request plus alignment slack): the offset allocator promises a fit for a
- * region of the request rounded up to its bin. */
-static uint64_t block_size_for(const suballoc_pool *pool, uint64_t needed) {
-    uint64_t units = (needed + pool->unit - 1) / pool->unit;
-    if (units < UINT32_MAX) units = offset_allocator_bin_to_units(offset_allocator_bin_round_up((uint32_t)units));
-    return align_up(units * pool->unit, MIN_BLOCK_SIZE);
+/* The smallest block whose fresh allocator surely serves a slice of `reserved`
+ * bytes: a fresh block's one free region starts at 0, aligned for anything. */
+static uint64_t block_size_for(const suballoc_pool *pool, uint64_t reserved) {
+    uint64_t span = offset_allocator_span_for(reserved, pool->unit);
+    return align_up(span != 0 ? span : reserved, MIN_BLOCK_SIZE);
 }
 
-/* A new block big enough for one slice of `needed` bytes, linked at the front.
- * Called with the pool locked. */
-static VkResult pool_grow(suballoc_pool *pool, uint64_t needed, suballoc_block **out) {
-    suballoc_device *device = pool->device;
-    const memory_type_info *type = &device->types[pool->key.memory_type];
-    uint64_t smallest = block_size_for(pool, needed);
-    uint64_t size = max_u64(pool->next_block_size, smallest);
-    uint64_t room = heap_room(device, type->heap);
-    if (size > room) size = max_u64(smallest, floor_pow2(room));
-
-    VkDeviceMemory memory;
-    VkResult result;
-    for (;;) {
-        result = allocate_block_memory(pool, size, &memory);
-        if (result == VK_SUCCESS) break;
-        bool out_of_memory = result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY;
-        if (!out_of_memory || size / 2 < smallest) return result;
-        size /= 2;
-        pool->next_block_size = max_u64(MIN_BLOCK_SIZE, size); /* shrink: the heap is tight */
-        LOG_DEBUG(device, "memory type %u: block refused by the driver, trying %llu bytes", pool->key.memory_type,
-                  (unsigned long long)size);
+/* The size the pool's next block gets: an eighth of the pool so far (a power of
+ * two, at least 1 MiB), at most the preferred size or what the heap allows. */
+static uint64_t growth_size(const suballoc_pool *pool, uint64_t smallest, uint64_t stride) {
+    const memory_type_info *type = &pool->device->types[pool->key.memory_type];
+    /* A block_size the user chose is the size of every block. */
+    uint64_t size = pool->device->settings->block_size;
+    if (size == 0) {
+        size = max_u64(pool->block_bytes / GROWTH_FRACTION, min_u64(pool->block_bytes, EARLY_GROWTH_LIMIT));
+        size = max_u64(MIN_BLOCK_SIZE, align_up(size, MIN_BLOCK_SIZE));
     }
+    size = min_u64(size, pool->block_size_cap);
+    size = max_u64(size, smallest);
+    /* Near a full heap, a block's unused tail is memory the app could have had
+     * without the layer: blocks are then made just big enough. */
+    uint64_t room = heap_room(pool->device, type->heap);
+    if (room < TIGHT_HEAP_BLOCKS * type->preferred_block_size) size = smallest;
+    /* A whole number of slices like the one asking: apps that fill a heap with
+     * equal allocations leave no tail too small for the next one. */
+    if (size > smallest && stride * STRIDE_FIT_FRACTION >= size) size = max_u64(smallest, size - size % stride);
+    return size;
+}
+
+/* Gives every empty block of the heap back to the driver, in every pool of the
+ * device; the calling pool is locked, the others are locked here in turn. */
+static void release_empty_blocks_of_heap(suballoc_pool *caller, uint32_t heap);
+
+static bool is_out_of_memory(VkResult result) {
+    return result == VK_ERROR_OUT_OF_DEVICE_MEMORY || result == VK_ERROR_OUT_OF_HOST_MEMORY;
+}
+
+/* Driver memory for a new block: the growth size, halved while the driver
+ * refuses, then once more at the smallest size after the heap's empty blocks
+ * went back. Pool locked. */
+static VkResult allocate_growth(suballoc_pool *pool, uint64_t smallest, uint64_t stride, uint64_t *size,
+                                VkDeviceMemory *memory) {
+    suballoc_device *device = pool->device;
+    *size = growth_size(pool, smallest, stride);
+    for (;;) {
+        VkResult result = allocate_block_memory(pool, *size, memory);
+        if (result == VK_SUCCESS || !is_out_of_memory(result)) return result;
+        if (*size / 2 < smallest) break;
+        *size /= 2;
+        pool->block_size_cap = max_u64(MIN_BLOCK_SIZE, *size); /* the heap is tight: stay small until a block goes */
+        LOG_DEBUG(device, "memory type %u: block refused by the driver, trying %llu bytes", pool->key.memory_type,
+                  (unsigned long long)*size);
+    }
+    release_empty_blocks_of_heap(pool, device->types[pool->key.memory_type].heap);
+    *size = smallest;
+    return allocate_block_memory(pool, *size, memory);
+}
+
+/* A new block big enough for one slice of `reserved` bytes, linked at the front.
+ * Called with the pool locked. */
+static VkResult pool_grow(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, suballoc_block **out) {
+    suballoc_device *device = pool->device;
+    uint64_t size;
+    VkDeviceMemory memory;
+    VkResult result =
+        allocate_growth(pool, block_size_for(pool, reserved), align_up(reserved, max_u64(alignment, 1)), &size, &memory);
+    if (result != VK_SUCCESS) return result;
 
     suballoc_block *block = calloc(1, sizeof *block);
     offset_allocator *allocator = block != NULL ? offset_allocator_create(size, pool->unit) : NULL;
     if (allocator == NULL) {
         free(block);
-        driver_free(device, memory);
+        driver_free(device, memory, size);
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
     block->memory = memory;
@@ -238,20 +295,29 @@ static VkResult pool_grow(suballoc_pool *pool, uint64_t needed, suballoc_block *
     block_link_front(pool, block);
     pool->block_count++;
     pool->empty_blocks++;
-    if (size >= pool->next_block_size) pool->next_block_size = min_u64(size * 2, type->preferred_block_size);
-    pool->next_block_size = max_u64(pool->next_block_size, MIN_BLOCK_SIZE);
+    pool->block_bytes += size;
 
     device_counters *c = &device->counters;
     stats_raise_peak(&c->blocks_peak, atomic_fetch_add(&c->blocks_live, 1) + 1);
     stats_raise_peak(&c->block_bytes_peak, atomic_fetch_add(&c->block_bytes, size) + size);
-    LOG_DEBUG(device, "memory type %u: new block of %llu bytes (%u blocks)", pool->key.memory_type,
-              (unsigned long long)size, pool->block_count);
+    LOG_DEBUG(device, "memory type %u: new block of %llu bytes (%u blocks, %llu bytes, %llu requested by the app)",
+              pool->key.memory_type, (unsigned long long)size, pool->block_count, (unsigned long long)pool->block_bytes,
+              (unsigned long long)pool->counters.requested_bytes);
     *out = block;
     return VK_SUCCESS;
 }
 
+/* Takes an empty block out of its pool; the caller destroys it outside the lock. */
+static void block_remove_empty_locked(suballoc_pool *pool, suballoc_block *block) {
+    block_unlink(pool, block);
+    pool->block_count--;
+    pool->empty_blocks--;
+    pool->block_bytes -= block->size;
+    pool->block_size_cap = pool->device->types[pool->key.memory_type].preferred_block_size;
+}
+
 static void block_destroy(suballoc_device *device, suballoc_block *block) {
-    driver_free(device, block->memory); /* unmaps it too */
+    driver_free(device, block->memory, block->size); /* unmaps it too */
     offset_allocator_destroy(block->allocator);
     atomic_fetch_sub(&device->counters.blocks_live, 1);
     atomic_fetch_sub(&device->counters.block_bytes, block->size);
@@ -276,7 +342,7 @@ static VkResult carve_locked(suballoc_pool *pool, uint64_t reserved, uint64_t al
         if (r == OFFSET_ALLOCATOR_OUT_OF_MEMORY) return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
     suballoc_block *block;
-    VkResult result = pool_grow(pool, reserved + alignment, &block);
+    VkResult result = pool_grow(pool, reserved, alignment, &block);
     if (result != VK_SUCCESS) return result;
     if (offset_allocator_allocate(block->allocator, reserved, alignment, out) != OFFSET_ALLOCATOR_OK)
         return VK_ERROR_OUT_OF_HOST_MEMORY; /* node metadata; the empty block stays for later */
@@ -310,13 +376,40 @@ static suballoc_block *release_range_locked(suballoc_pool *pool, suballoc_block 
 
     pool->empty_blocks++;
     suballoc_empty_block_policy policy = pool->device->settings->empty_block_policy;
+    /* keep_one keeps a spare so that an app freeing and allocating at a block's
+     * edge does not call the driver each time; a big spare is idle memory, so it
+     * is kept only while small beside what the pool holds. */
+    bool spare_is_small = block->size * KEPT_BLOCK_FRACTION <= pool->block_bytes || pool->block_count == 1;
     bool release = policy == SUBALLOC_EMPTY_BLOCKS_RELEASE ||
-                   (policy == SUBALLOC_EMPTY_BLOCKS_KEEP_ONE && pool->empty_blocks > 1);
+                   (policy == SUBALLOC_EMPTY_BLOCKS_KEEP_ONE && (pool->empty_blocks > 1 || !spare_is_small));
     if (!release) return NULL;
-    block_unlink(pool, block);
-    pool->block_count--;
-    pool->empty_blocks--;
+    block_remove_empty_locked(pool, block);
     return block;
+}
+
+static void release_empty_blocks_locked(suballoc_pool *pool) {
+    suballoc_block *block = pool->blocks;
+    while (block != NULL && pool->empty_blocks > 0) {
+        suballoc_block *next = block->next;
+        if (block->live_count == 0) {
+            block_remove_empty_locked(pool, block);
+            block_destroy(pool->device, block);
+        }
+        block = next;
+    }
+}
+
+static void release_empty_blocks_of_heap(suballoc_pool *caller, uint32_t heap) {
+    suballoc_device *device = caller->device;
+    for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++) {
+        if (device->types[t].heap != heap) continue;
+        for (suballoc_pool *p = atomic_load_explicit(&device->types[t].pools, memory_order_acquire); p != NULL;
+             p = atomic_load_explicit(&p->next_in_type, memory_order_acquire)) {
+            if (p != caller && !pool_lock_try(&p->lock)) continue; /* busy: it is not idle memory then */
+            release_empty_blocks_locked(p);
+            if (p != caller) pool_lock_release(&p->lock);
+        }
+    }
 }
 
 static suballoc_block *detach_locked(suballoc_pool *pool, suballoc_memory *record) {

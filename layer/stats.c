@@ -9,8 +9,10 @@
  * The stats_file setting receives one line per device, appended:
  *   suballoc_stats device="..." mode=... app_allocations=N app_live_peak=N app_leaked=N
  *   suballocated=N passthrough=N driver_allocations=N driver_live_peak=N blocks_peak=N
- *   bytes_requested_peak=N bytes_in_blocks_peak=N
- * bytes_requested_peak counts sub-allocated bytes only, the ones blocks hold.
+ *   bytes_requested_peak=N bytes_in_blocks_peak=N driver_bytes_peak=N
+ * bytes_requested_peak counts sub-allocated bytes only, the ones blocks hold;
+ * driver_bytes_peak counts every driver allocation the layer made, blocks and
+ * pass-through alike (what the device's heaps really held).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,14 +55,14 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
     snprintf(line, sizeof line,
              "suballoc_stats device=\"%s\" mode=%s app_allocations=%llu app_live_peak=%llu app_leaked=%llu "
              "suballocated=%llu passthrough=%llu driver_allocations=%llu driver_live_peak=%llu blocks_peak=%llu "
-             "bytes_requested_peak=%llu bytes_in_blocks_peak=%llu",
+             "bytes_requested_peak=%llu bytes_in_blocks_peak=%llu driver_bytes_peak=%llu",
              device->name, device->suballocate ? "suballocate" : "passthrough",
              (unsigned long long)pools.allocations + passthrough,
              (unsigned long long)(pools.live_peak + atomic_load(&c->passthrough_live_peak)),
              (unsigned long long)leaked_allocations, (unsigned long long)pools.allocations, passthrough,
              driver_allocations, driver_live_peak,
              (unsigned long long)atomic_load(&c->blocks_peak), (unsigned long long)pools.requested_bytes_peak,
-             (unsigned long long)atomic_load(&c->block_bytes_peak));
+             (unsigned long long)atomic_load(&c->block_bytes_peak), (unsigned long long)atomic_load(&c->driver_bytes_peak));
     LOG_INFO(device, "%s", line);
 
     const char *path = device->settings->stats_file;
