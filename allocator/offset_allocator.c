@@ -44,6 +44,8 @@
  */
 #include "offset_allocator.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -450,4 +452,96 @@ void offset_allocator_get_bin_report(const offset_allocator *allocator, offset_a
             out->free_regions[bin]++;
         }
     }
+}
+
+/* ---- validation ---------------------------------------------------------------- */
+
+static bool broken(char *why, size_t why_size, const char *format, ...) {
+    if (why != NULL && why_size > 0) {
+        va_list args;
+        va_start(args, format);
+        vsnprintf(why, why_size, format, args);
+        va_end(args);
+    }
+    return false;
+}
+
+/* The regions in address order: they start at 0, follow each other without a
+ * gap, link both ways, end at the span's end, and never leave two free ones
+ * side by side. Counts what it walks. */
+static bool address_order_holds(const offset_allocator *a, uint32_t *free_count, uint64_t *free_units,
+                                uint32_t *used_count, char *why, size_t why_size) {
+    uint32_t first = NO_NODE;
+    for (uint32_t i = 0; i < a->nodes_touched && first == NO_NODE; i++)
+        if (a->nodes[i].state != NODE_SPARE && a->nodes[i].addr_prev == NO_NODE) first = i;
+    if (first == NO_NODE) return broken(why, why_size, "no region starts the span");
+    uint64_t expected_offset = 0;
+    uint32_t prev = NO_NODE, walked = 0;
+    for (uint32_t i = first; i != NO_NODE; prev = i, i = a->nodes[i].addr_next) {
+        const node *n = &a->nodes[i];
+        if (++walked > a->nodes_touched) return broken(why, why_size, "the address list loops");
+        if (n->state == NODE_SPARE) return broken(why, why_size, "spare node %u is in the address list", i);
+        if (n->addr_prev != prev) return broken(why, why_size, "node %u links back to %u, not %u", i, n->addr_prev, prev);
+        if (n->offset != expected_offset) return broken(why, why_size, "node %u starts at unit %u, not %llu", i,
+                                                        n->offset, (unsigned long long)expected_offset);
+        if (n->size == 0) return broken(why, why_size, "node %u is empty", i);
+        if (n->state == NODE_FREE && prev != NO_NODE && a->nodes[prev].state == NODE_FREE)
+            return broken(why, why_size, "free nodes %u and %u touch and were not merged", prev, i);
+        if (n->state == NODE_FREE) {
+            (*free_count)++;
+            *free_units += n->size;
+        } else {
+            (*used_count)++;
+        }
+        expected_offset += n->size;
+    }
+    if (expected_offset != a->span_units)
+        return broken(why, why_size, "the regions cover %llu units of %u", (unsigned long long)expected_offset,
+                      a->span_units);
+    return true;
+}
+
+/* Every bin's list holds free nodes of that bin, linked both ways; the masks
+ * mark exactly the bins with a list. Counts the nodes filed. */
+static bool bins_hold(const offset_allocator *a, uint32_t *filed, char *why, size_t why_size) {
+    for (uint32_t bin = 0; bin < OFFSET_ALLOCATOR_BIN_COUNT; bin++) {
+        bool leaf_bit = (a->leaf_masks[bin >> 3] >> (bin & 7u)) & 1u;
+        bool top_bit = (a->top_mask >> (bin >> 3)) & 1u;
+        uint32_t head = a->bin_heads[bin];
+        if (leaf_bit != (head != NO_NODE)) return broken(why, why_size, "bin %u: leaf bit %d, list %s", bin, leaf_bit,
+                                                         head != NO_NODE ? "non-empty" : "empty");
+        if (leaf_bit && !top_bit) return broken(why, why_size, "bin %u is filled but its group bit is clear", bin);
+        uint32_t prev = NO_NODE;
+        for (uint32_t i = head; i != NO_NODE; prev = i, i = a->nodes[i].bin_next) {
+            const node *n = &a->nodes[i];
+            if (++*filed > a->nodes_touched) return broken(why, why_size, "bin %u's list loops", bin);
+            if (n->state != NODE_FREE) return broken(why, why_size, "bin %u holds node %u, which is not free", bin, i);
+            if (n->bin_prev != prev) return broken(why, why_size, "bin %u: node %u links back wrongly", bin, i);
+            if (offset_allocator_bin_round_down(n->size) != bin)
+                return broken(why, why_size, "node %u of %u units is filed in bin %u", i, n->size, bin);
+        }
+    }
+    for (uint32_t group = 0; group < BIN_GROUPS; group++)
+        if (((a->top_mask >> group) & 1u) != (a->leaf_masks[group] != 0))
+            return broken(why, why_size, "group %u's bit does not match its bins", group);
+    return true;
+}
+
+bool offset_allocator_validate(const offset_allocator *allocator, char *why, size_t why_size) {
+    const offset_allocator *a = allocator;
+    if (a == NULL) return broken(why, why_size, "no allocator");
+    uint32_t free_count = 0, used_count = 0, filed = 0;
+    uint64_t free_units = 0;
+    if (!address_order_holds(a, &free_count, &free_units, &used_count, why, why_size)) return false;
+    if (!bins_hold(a, &filed, why, why_size)) return false;
+    if (filed != free_count) return broken(why, why_size, "%u free regions, %u filed in bins", free_count, filed);
+    if (free_count != a->free_regions) return broken(why, why_size, "free_regions says %u, %u found", a->free_regions, free_count);
+    if (free_units != a->free_units)
+        return broken(why, why_size, "free_units says %u, %llu found", a->free_units, (unsigned long long)free_units);
+    if (used_count != a->live_allocations)
+        return broken(why, why_size, "live_allocations says %u, %u found", a->live_allocations, used_count);
+    if (free_count + used_count + a->spare_count != a->nodes_touched)
+        return broken(why, why_size, "%u free + %u used + %u spare nodes, %u touched", free_count, used_count,
+                      a->spare_count, a->nodes_touched);
+    return true;
 }

@@ -21,6 +21,7 @@
 #define SUBALLOC_OFFSET_ALLOCATOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define OFFSET_ALLOCATOR_BIN_COUNT 256u
@@ -74,6 +75,14 @@ offset_allocator_result offset_allocator_free(offset_allocator *allocator, offse
 
 /* Size in bytes reserved for a live allocation (0 for an id that is not live). */
 uint64_t offset_allocator_allocation_size(const offset_allocator *allocator, offset_allocation_id id);
+
+/* Checks every invariant (VMA's Validate(), mimalloc's expensive asserts): the
+ * regions tile the span in address order with links both ways, no two free
+ * regions touch, each free region sits in its bin's list and only there, the
+ * bitmasks say which bins hold regions, and the counters match. O(regions).
+ * Returns true when all hold; otherwise writes the first broken rule to why
+ * (if not NULL) and returns false. */
+bool offset_allocator_validate(const offset_allocator *allocator, char *why, size_t why_size);
 
 typedef struct offset_allocator_report {
     uint64_t span_bytes;

@@ -169,6 +169,11 @@ VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice handle, const VkAllocati
     suballoc_device *device = device_from_key(dispatch_key_of(handle));
     if (device == NULL) return;
 
+#ifdef SUBALLOC_EXPENSIVE_CHECKS
+    for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++)
+        for (suballoc_pool *p = atomic_load(&device->types[t].pools); p != NULL; p = atomic_load(&p->next_in_type))
+            pool_check_or_abort(p, "the app's last call before vkDestroyDevice");
+#endif
     uint64_t leaked = count_live_suballocations(device) + atomic_load(&device->counters.passthrough_live);
     stats_write(device, leaked);
     if (leaked > 0)

@@ -295,6 +295,18 @@ bool passthrough_set_remove(passthrough_set *set, VkDeviceMemory memory, uint64_
 /* Calls fn for each member and empties the set. */
 void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size), void *user);
 
+/* ---- invariants (pool_validate.c) ------------------------------------------------ */
+
+/* Whether a pool's bookkeeping holds; why says what broke. */
+bool pool_validate(suballoc_pool *pool, char *why, size_t why_size);
+/* Logs what broke and aborts: the sanitizer build's check after every free. */
+void pool_check_or_abort(suballoc_pool *pool, const char *after);
+#ifdef SUBALLOC_EXPENSIVE_CHECKS
+#define EXPENSIVE_CHECK_POOL(pool, after) pool_check_or_abort((pool), (after))
+#else
+#define EXPENSIVE_CHECK_POOL(pool, after) ((void)0)
+#endif
+
 /* ---- pools and blocks (pools.c) ------------------------------------------------- */
 
 void device_init_memory_types(suballoc_device *device);

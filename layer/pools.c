@@ -444,6 +444,7 @@ void pool_free(suballoc_memory *record) {
     pool->counters.requested_bytes -= record->size;
     pool_lock_release(&pool->lock);
     if (release != NULL) block_destroy(pool->device, release);
+    EXPENSIVE_CHECK_POOL(pool, "vkFreeMemory");
 }
 
 VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the input is a span and a sequence of allocate / free /
  * bogus-free operations; every answer of the offset allocator is checked
- * against the reference model (tests/unit/offset_allocator_reference.h).
+ * against the reference model (tests/unit/offset_allocator_reference.h), and
+ * offset_allocator_validate() runs after every operation.
  *
  * Input layout: [unit shift][span: 3 bytes][span width] then operations, each
  * an opcode byte followed by its operands; a short read ends the sequence.
@@ -80,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                     operation);
             break;
         }
+        require(offset_checker_validate(checker), operation);
         if (operation % 32 == 0) require(offset_checker_compare_reports(checker), operation);
     }
     require(offset_checker_compare_reports(checker), operation);

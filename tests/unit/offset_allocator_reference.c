@@ -290,6 +290,13 @@ static const char *compare_bins(offset_checker *c, const offset_allocator_report
     return NULL;
 }
 
+const char *offset_checker_validate(offset_checker *c) {
+    char why[192];
+    if (offset_allocator_validate(c->allocator, why, sizeof why)) return NULL;
+    snprintf(c->message, sizeof c->message, "offset_allocator_validate: %s", why);
+    return c->message;
+}
+
 const char *offset_checker_compare_reports(offset_checker *c) {
     offset_allocator_report report;
     offset_allocator_get_report(c->allocator, &report);

@@ -70,6 +70,8 @@ const char *offset_checker_free(offset_checker *checker, size_t live_index);
 const char *offset_checker_free_invalid(offset_checker *checker, offset_allocation_id id);
 /* Compares the allocator's report and bin report with the model. */
 const char *offset_checker_compare_reports(offset_checker *checker);
+/* The allocator's own invariant check (offset_allocator_validate). */
+const char *offset_checker_validate(offset_checker *checker);
 /* Frees everything, then requires one free region of the full span, which a
  * whole-span allocation must get. */
 const char *offset_checker_release_all(offset_checker *checker);

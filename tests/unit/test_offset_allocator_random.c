@@ -77,9 +77,12 @@ START_TEST(test_random_operations_agree_with_the_reference_model_and_freeing_all
             CHECK(offset_checker_free_invalid(checker, (offset_allocation_id)next_random(&r)));
         }
         if (operation % 1009 == 0) CHECK(offset_checker_compare_reports(checker));
+        if (operation % 1009 == 0) CHECK(offset_checker_validate(checker));
     }
     CHECK(offset_checker_compare_reports(checker));
+    CHECK(offset_checker_validate(checker));
     CHECK(offset_checker_release_all(checker));
+    CHECK(offset_checker_validate(checker));
     ck_assert_msg(checker->no_space_results > 0, "seed %llu never filled the span: NO_SPACE went untested",
                   (unsigned long long)seed);
     offset_checker_destroy(checker);
