@@ -40,13 +40,16 @@ reset_stats() {
 
 # start_xvfb <work dir>: a private X server on a display Xvfb picks itself (no
 # races between tests running at once); sets $display and $xvfb_pid. The
-# caller's EXIT trap calls stop_xvfb.
+# caller's EXIT trap calls stop_xvfb. Xvfb itself runs without the test's
+# Vulkan layers, OpenGL driver choice and preload: its own GLX would otherwise
+# load zink, hence Vulkan and the layer (and a sanitized layer aborts it).
 xvfb_pid=""
 display=""
 start_xvfb() {
   require_program Xvfb xvfb
   mkfifo "$1/display" || fail "cannot make a fifo in $1"
-  Xvfb -displayfd 3 -screen 0 "${XVFB_SCREEN:-640x480x24}" -nolisten tcp 3>"$1/display" 2>"$1/xvfb.log" &
+  env -u VK_INSTANCE_LAYERS -u VK_LOADER_DEBUG -u LIBGL_ALWAYS_SOFTWARE -u GALLIUM_DRIVER -u LD_PRELOAD \
+    Xvfb -displayfd 3 -screen 0 "${XVFB_SCREEN:-640x480x24}" -nolisten tcp 3>"$1/display" 2>"$1/xvfb.log" &
   xvfb_pid=$!
   read -r -t 20 display <"$1/display" || true
   [ -n "$display" ] || { cat "$1/xvfb.log" >&2; fail "Xvfb did not start"; }
