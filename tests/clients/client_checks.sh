@@ -1,5 +1,6 @@
 # client_checks.sh: what the client tests check about a program nobody here
 # wrote. Sourced by the run_*.sh scripts; they define fail() and $chain first.
+# shellcheck shell=bash disable=SC2154 # $chain comes from the sourcing script
 #
 # Each script runs its client once in the test's chain (set up by
 # suballoc_add_vulkan_test and proven by run_in_chain.sh). Where the client's
@@ -152,13 +153,16 @@ check_messages() {
   } | sort -u)
   new=$(comm -23 <(echo "$seen") <(echo "$tolerated"))
   [ -z "$new" ] && return 0
+  local listed
+  listed=$(tr '\n' ' ' <<<"$new")
+  listed=${listed% }
   while IFS= read -r id; do
     grep -m 1 -n -F -- "$id" "$out" >&2 || grep -m 1 -n -E 'Validation ' "$out" >&2
   done <<<"$new"
   if [ -n "$reference" ]; then
-    fail "$what: validation reported $(echo $new) with the layer, not seen without it ($(reference_name)): first of each above"
+    fail "$what: validation reported $listed with the layer, not seen without it ($(reference_name)): first of each above"
   fi
-  fail "$what: validation reported $(echo $new) (expected none): first of each above"
+  fail "$what: validation reported $listed (expected none): first of each above"
 }
 
 # check_quiet <output file> <what>: no validation message at all, no message of

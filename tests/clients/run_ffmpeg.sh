@@ -32,19 +32,19 @@ to_yuv="hwdownload,format=yuv420p"
 case "$case_name" in
   vulkan_filters)
     graph="[0:v]format=yuv420p,split=6[a][b][c][d][e][m];"
-    graph+="[a]hwupload,scale_vulkan=w=96:h=72,$to_yuv[o0];"
-    graph+="[b]hwupload,avgblur_vulkan=sizeX=3:sizeY=3,$to_yuv[o1];"
-    graph+="[c]hwupload,chromaber_vulkan=dist_x=2:dist_y=2,$to_yuv[o2];"
-    graph+="[d]hwupload,gblur_vulkan=sigma=1.5,$to_yuv[o3];"
-    graph+="[e]hwupload,transpose_vulkan,$to_yuv[o4];"
+    graph+="[a]hwupload,scale_vulkan=w=96:h=72,${to_yuv}[o0];"
+    graph+="[b]hwupload,avgblur_vulkan=sizeX=3:sizeY=3,${to_yuv}[o1];"
+    graph+="[c]hwupload,chromaber_vulkan=dist_x=2:dist_y=2,${to_yuv}[o2];"
+    graph+="[d]hwupload,gblur_vulkan=sigma=1.5,${to_yuv}[o3];"
+    graph+="[e]hwupload,transpose_vulkan,${to_yuv}[o4];"
     graph+="[m]split[main][small];[small]scale=32:24,hwupload[over];"
-    graph+="[main]hwupload[under];[under][over]overlay_vulkan=x=8:y=8,$to_yuv[o5]"
+    graph+="[main]hwupload[under];[under][over]overlay_vulkan=x=8:y=8,${to_yuv}[o5]"
     streams=6
     inexact_stream=5 # overlay_vulkan
     ;;
   libplacebo)
     graph="[0:v]format=yuv420p,hwupload,libplacebo=w=96:h=72,split[p][q];"
-    graph+="[p]$to_yuv[o0];"
+    graph+="[p]${to_yuv}[o0];"
     graph+="[q]libplacebo=w=160:h=120:upscaler=ewa_lanczos:format=yuv444p,hwdownload,format=yuv444p[o1]"
     streams=2
     inexact_stream=""
