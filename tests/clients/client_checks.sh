@@ -112,12 +112,12 @@ reference_name() {
 }
 
 # validation_ids <output file>: the message IDs of the validation layer's
-# messages, one a line, sorted, unique; a message whose ID cannot be read counts
-# as "unreadable-validation-message".
+# messages, one a line, sorted, unique; a message (or any line naming a VUID)
+# whose ID cannot be read counts as "unreadable-validation-message".
 validation_ids() {
   {
     sed -n 's/.*Validation \(Error\|Warning\|Information\|Performance Warning\): \[ \([^] ]*\) \].*/\2/p' "$1"
-    grep -E 'Validation (Error|Warning|Information|Performance Warning)' "$1" |
+    grep -E 'VUID-|Validation (Error|Warning|Information|Performance Warning)' "$1" |
       grep -v -q -E 'Validation [A-Za-z ]+: \[ [^] ]+ \]' && echo unreadable-validation-message
   } | sort -u
 }
@@ -157,7 +157,7 @@ check_messages() {
   listed=$(tr '\n' ' ' <<<"$new")
   listed=${listed% }
   while IFS= read -r id; do
-    grep -m 1 -n -F -- "$id" "$out" >&2 || grep -m 1 -n -E 'Validation ' "$out" >&2
+    grep -m 1 -n -F -- "$id" "$out" >&2 || grep -m 1 -n -E 'VUID-|Validation ' "$out" >&2
   done <<<"$new"
   if [ -n "$reference" ]; then
     fail "$what: validation reported $listed with the layer, not seen without it ($(reference_name)): first of each above"
