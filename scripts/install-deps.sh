@@ -9,6 +9,9 @@ packages=(
   glslang-tools spirv-tools                # compute shaders -> SPIR-V at build time
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools xvfb  # lavapipe, validation, vulkaninfo/vkcube
   python3                                  # manifest checks in the tests
+  # real clients in the test suite (tests/clients): mpv and ffmpeg (both on
+  # libplacebo), OpenGL on zink (glxinfo, glxgears; zink is in libgl1-mesa-dri)
+  mpv ffmpeg libplacebo208 mesa-utils libgl1-mesa-dri
 )
 
 missing=()

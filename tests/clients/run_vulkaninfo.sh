@@ -18,11 +18,13 @@ out=$(mktemp "${TMPDIR:-/tmp}/run_vulkaninfo.XXXXXX")
 trap 'rm -f "$out"' EXIT
 reset_stats
 
-run_client "$out" vulkaninfo --summary || { cat "$out"; fail "vulkaninfo --summary exited with status $?"; }
+require_program vulkaninfo vulkan-tools
+run_client "$out" vulkaninfo --summary ||
+  { status=$?; cat "$out"; fail "vulkaninfo --summary exited with status $status (expected 0)"; }
 check_quiet "$out" "vulkaninfo --summary"
 grep -q "deviceName" "$out" || fail "vulkaninfo --summary lists no device"
 
-run_client "$out" vulkaninfo || { cat "$out"; fail "vulkaninfo exited with status $?"; }
+run_client "$out" vulkaninfo || { status=$?; cat "$out"; fail "vulkaninfo exited with status $status (expected 0)"; }
 check_quiet "$out" "vulkaninfo"
 limit=$(sed -n 's/^[[:space:]]*maxMemoryAllocationCount[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' "$out" | head -n 1)
 [ -n "$limit" ] || fail "the full output shows no maxMemoryAllocationCount"
