@@ -33,22 +33,63 @@
  * images, and sparse ones where sparse binding is enabled. Any larger alignment
  * the driver reports later raises it for the slices that follow.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
 /* ---- requirements the driver reported -------------------------------------------- */
 
-typedef struct last_requirements {
+/* What a thread's recent requirements queries said, by size: apps query, then
+ * allocate exactly that size, often all the queries of a scene first and then
+ * all the allocations. A direct-mapped table per thread; a query of a size
+ * already there keeps the largest alignment and every memory type seen. */
+typedef struct queried_size {
     const suballoc_device *device;
-    uint32_t memory_type_bits;
     uint64_t size;
     uint64_t alignment;
-} last_requirements;
+    uint32_t memory_type_bits;
+} queried_size;
+
+#define QUERIED_SIZES 256u
 
 /* Initial-exec: the allocation path reads it on every call, and the general
- * TLS model would cost a __tls_get_addr call in a shared library. */
-static __thread last_requirements last_query __attribute__((tls_model("initial-exec")));
+ * TLS model would cost a __tls_get_addr call in a shared library. The table
+ * itself is on the heap, made on a thread's first query, freed at its exit. */
+static __thread queried_size *queried_sizes __attribute__((tls_model("initial-exec")));
+static pthread_key_t queried_sizes_key;
+static pthread_once_t queried_sizes_once = PTHREAD_ONCE_INIT;
+
+static void make_queried_sizes_key(void) { pthread_key_create(&queried_sizes_key, free); }
+
+static uint32_t queried_slot(uint64_t size) {
+    return (uint32_t)((size * 0x9E3779B97F4A7C15ull) >> 56) & (QUERIED_SIZES - 1);
+}
+
+static void remember_query(const suballoc_device *device, uint64_t size, uint64_t alignment, uint32_t bits) {
+    if (queried_sizes == NULL) {
+        pthread_once(&queried_sizes_once, make_queried_sizes_key);
+        queried_sizes = calloc(QUERIED_SIZES, sizeof *queried_sizes);
+        if (queried_sizes == NULL) return; /* placement falls back to natural alignment */
+        pthread_setspecific(queried_sizes_key, queried_sizes);
+    }
+    queried_size *slot = &queried_sizes[queried_slot(size)];
+    if (slot->device == device && slot->size == size) {
+        slot->alignment = max_u64(slot->alignment, alignment);
+        slot->memory_type_bits |= bits;
+        return;
+    }
+    *slot = (queried_size){device, size, alignment, bits};
+}
+
+/* The alignment the calling thread's queries reported for a resource of exactly
+ * this size in this type, or 0 when none did. */
+static uint64_t queried_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size) {
+    if (queried_sizes == NULL) return 0;
+    const queried_size *slot = &queried_sizes[queried_slot(size)];
+    if (slot->device != device || slot->size != size || !(slot->memory_type_bits & (1u << memory_type))) return 0;
+    return slot->alignment;
+}
 
 static void atomic_raise(_Atomic uint64_t *value, uint64_t to) {
     uint64_t seen = atomic_load_explicit(value, memory_order_relaxed);
@@ -64,7 +105,7 @@ static void raise_max_alignment(suballoc_device *device, uint32_t memory_type_bi
 void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements) {
     uint64_t alignment = pow2_at_least(requirements->alignment);
     raise_max_alignment(device, requirements->memoryTypeBits, alignment);
-    last_query = (last_requirements){device, requirements->memoryTypeBits, requirements->size, alignment};
+    remember_query(device, requirements->size, alignment, requirements->memoryTypeBits);
 }
 
 static uint64_t floor_pow2(uint64_t value) {
@@ -73,9 +114,8 @@ static uint64_t floor_pow2(uint64_t value) {
 
 uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size) {
     const memory_type_info *type = &device->types[memory_type];
-    const last_requirements *last = &last_query;
-    if (last->device == device && last->size == size && (last->memory_type_bits & (1u << memory_type)))
-        return max_u64(type->base_alignment, last->alignment);
+    uint64_t queried = queried_alignment(device, memory_type, size);
+    if (queried != 0) return max_u64(type->base_alignment, queried);
     uint64_t cap = atomic_load_explicit(&type->max_alignment, memory_order_relaxed);
     return max_u64(type->base_alignment, min_u64(floor_pow2(size), cap));
 }

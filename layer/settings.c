@@ -88,7 +88,7 @@ static const setting_spec specs[] = {
      .accepts = "0 (automatic, heap-aware) or 1M to 16G bytes" SIZE_SUFFIXES,
      .get = get_block_size, .set = set_block_size},
     {.name = "dedicated_threshold", .kind = VALUE_SIZE, .min = 1, .max = 16 * GIB, .zero_allowed = true,
-     .accepts = "0 (automatic: half a block) or 1 to 16G bytes" SIZE_SUFFIXES,
+     .accepts = "0 (automatic: an eighth of a block) or 1 to 16G bytes" SIZE_SUFFIXES,
      .get = get_dedicated_threshold, .set = set_dedicated_threshold},
     {.name = "min_alignment", .kind = VALUE_SIZE, .min = 1, .max = 16 * MIB, .zero_allowed = true,
      .power_of_two = true, .accepts = "0 (none) or a power of two from 1 to 16M bytes" SIZE_SUFFIXES,

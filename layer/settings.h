@@ -48,8 +48,8 @@ typedef enum suballoc_empty_block_policy {
 
 typedef struct suballoc_settings {
     suballoc_mode mode;                        /* mode, default suballocate */
-    uint64_t block_size;                       /* block_size, bytes; 0 = heap-aware automatic */
-    uint64_t dedicated_threshold;              /* dedicated_threshold, bytes; 0 = automatic (half a block) */
+    uint64_t block_size;                       /* block_size, bytes; 0 = heap-aware, growing */
+    uint64_t dedicated_threshold;              /* dedicated_threshold, bytes; 0 = automatic (an eighth of a block) */
     uint64_t min_alignment;                    /* min_alignment, bytes, power of two; default 0 (none) */
     uint32_t reported_allocation_limit;        /* reported_allocation_limit, default 4294967295; 0 = the driver's value */
     suballoc_empty_block_policy empty_block_policy; /* empty_block_policy, default keep_one */
