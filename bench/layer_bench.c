@@ -10,6 +10,9 @@
  * about 30 ns. Device functions come from vkGetDeviceProcAddr, as engines
  * (and volk) call them.
  *
+ * A second table has T threads (1, 2, 4, 8) on one device each replace one of
+ * their 256 live allocations per step (layer_bench_threads.c).
+ *
  * Usage: layer_bench [--rounds N] [--batch N] [--check]
  * The layer is found through VK_LAYER_PATH, or else in <this program>/../json/explicit
  * (the build tree's manifest folder).
@@ -25,22 +28,10 @@
 #include <unistd.h>
 #include <vulkan/vulkan.h>
 
-#define LAYER_NAME "VK_LAYER_TRANSPARENT_suballoc"
-#define SIDE_COUNT 3
-#define TARGET_NS 50.0 /* the goal for a pair served from an existing block */
+#include "layer_bench.h"
 
-typedef struct side {
-    const char *label;
-    const char *mode; /* the layer's mode setting, NULL = no layer */
-    VkInstance instance;
-    VkDevice device;
-    uint32_t memory_type; /* host-visible, so map can be measured too */
-    PFN_vkAllocateMemory allocate;
-    PFN_vkFreeMemory free;
-    PFN_vkMapMemory map;
-    PFN_vkUnmapMemory unmap;
-    PFN_vkBindBufferMemory bind;
-} side;
+#define LAYER_NAME "VK_LAYER_TRANSPARENT_suballoc"
+#define TARGET_NS 50.0 /* the goal for a pair served from an existing block */
 
 typedef struct bench_config {
     uint32_t rounds;
@@ -48,7 +39,7 @@ typedef struct bench_config {
     bool check;
 } bench_config;
 
-static _Noreturn void fail(const char *what, VkResult result)
+_Noreturn void fail(const char *what, VkResult result)
 {
     fprintf(stderr, "layer_bench: %s failed (VkResult %d)\n", what, (int)result);
     exit(1);
@@ -61,7 +52,7 @@ static _Noreturn void fail(const char *what, VkResult result)
             fail(#call, check_result_);  \
     } while (0)
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -501,6 +492,8 @@ int main(int argc, char **argv)
     void *no_args[SIDE_COUNT] = {NULL, NULL, NULL};
     print_row("vkBindBufferMemory", run_row(sides, &cfg, round_bind, no_args));
     print_row("vkMapMemory+vkUnmapMemory", map_row(sides, &cfg));
+    printf("\n");
+    print_threads_table(sides, cfg.rounds);
 
     printf("\nlayer_bench: target: a layer alloc+free pair served from an existing block <= %.0f ns median: %s\n",
            TARGET_NS, target_met ? "met" : "NOT met");

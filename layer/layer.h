@@ -100,6 +100,7 @@ typedef struct pool_key {
     VkMemoryAllocateFlags flags; /* DEVICE_MASK, and DEVICE_ADDRESS without the feature */
     uint32_t device_mask;        /* 0 unless flags has DEVICE_MASK */
     float priority;              /* 0.5 for priorities up to the default, 1.0 above it */
+    uint32_t shard;              /* which of the key's pools: threads that collide spread out (pools.c) */
 } pool_key;
 
 /* The app's VkDeviceMemory for a sub-allocation. Records are 64-byte aligned
@@ -310,10 +311,11 @@ void pool_check_or_abort(suballoc_pool *pool, const char *after);
 /* ---- pools and blocks (pools.c) ------------------------------------------------- */
 
 void device_init_memory_types(suballoc_device *device);
-suballoc_pool *pool_find_or_create(suballoc_device *device, const pool_key *key);
-/* Carves a slice for record (size/alignment in bytes). VK_SUCCESS, or the error of
- * the last driver call when no block could be had. */
-VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t size, uint64_t alignment);
+/* Carves a slice for record (size/alignment in bytes) from the calling thread's
+ * pool of key (key->shard is ignored). VK_SUCCESS, or the error of the last
+ * driver call when no block could be had. */
+VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_memory *record, uint64_t size,
+                       uint64_t alignment);
 void pool_free(suballoc_memory *record);
 /* Pins a slice where it is, first moving it to a stronger alignment if nobody has
  * bound or mapped it yet. VK_ERROR_OUT_OF_DEVICE_MEMORY when it is pinned already

@@ -79,15 +79,10 @@ static VkResult suballocate(suballoc_device *device, const VkMemoryAllocateInfo 
                             VkDeviceMemory *out) {
     suballoc_memory *record = memory_record_alloc();
     if (record == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
-    suballoc_pool *pool = pool_find_or_create(device, key);
-    if (pool == NULL) {
-        memory_record_free(record);
-        return VK_ERROR_OUT_OF_HOST_MEMORY;
-    }
     record->memory_type = info->memoryTypeIndex;
     record->size = info->allocationSize;
     uint64_t alignment = slice_alignment(device, info->memoryTypeIndex, info->allocationSize);
-    VkResult result = pool_allocate(pool, record, info->allocationSize, alignment);
+    VkResult result = pool_allocate(device, key, record, info->allocationSize, alignment);
     if (result != VK_SUCCESS) {
         memory_record_free(record);
         return result;

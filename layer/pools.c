@@ -28,6 +28,8 @@
  * share a granularity page or a non-coherent atom.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -43,6 +45,7 @@
 #define TIGHT_HEAP_BLOCKS 2                  /* a heap with less room than 2 preferred blocks is tight */
 #define KEPT_BLOCK_FRACTION 16               /* keep_one keeps a spare of at most the pool's bytes / 16 */
 #define MIN_UNIT 64ull
+#define CACHE_LINE 64u
 
 /* ---- driver allocations, counted against the real limit ------------------------ */
 
@@ -114,7 +117,7 @@ static uint64_t pool_unit(const suballoc_device *device, uint32_t memory_type) {
 
 static bool same_key(const pool_key *a, const pool_key *b) {
     return a->memory_type == b->memory_type && a->flags == b->flags && a->device_mask == b->device_mask &&
-           a->priority == b->priority;
+           a->priority == b->priority && a->shard == b->shard;
 }
 
 static suballoc_pool *find_pool(memory_type_info *type, const pool_key *key, _Atomic(suballoc_pool *) **tail) {
@@ -129,8 +132,12 @@ static suballoc_pool *find_pool(memory_type_info *type, const pool_key *key, _At
 }
 
 static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
-    suballoc_pool *pool = calloc(1, sizeof *pool);
+    /* Cache-line aligned and sized: shards of one key are used by different
+     * cores, and must not share a line. */
+    size_t bytes = align_up(sizeof(suballoc_pool), CACHE_LINE);
+    suballoc_pool *pool = aligned_alloc(CACHE_LINE, bytes);
     if (pool == NULL) return NULL;
+    memset(pool, 0, bytes);
     pool->key = *key;
     pool->device = device;
     pool_lock_init(&pool->lock);
@@ -140,7 +147,7 @@ static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
     return pool;
 }
 
-suballoc_pool *pool_find_or_create(suballoc_device *device, const pool_key *key) {
+static suballoc_pool *pool_find_or_create(suballoc_device *device, const pool_key *key) {
     memory_type_info *type = &device->types[key->memory_type];
     suballoc_pool *pool = find_pool(type, key, NULL);
     if (pool != NULL) return pool;
@@ -378,8 +385,9 @@ static suballoc_block *release_range_locked(suballoc_pool *pool, suballoc_block 
     suballoc_empty_block_policy policy = pool->device->settings->empty_block_policy;
     /* keep_one keeps a spare so that an app freeing and allocating at a block's
      * edge does not call the driver each time; a big spare is idle memory, so it
-     * is kept only while small beside what the pool holds. */
-    bool spare_is_small = block->size * KEPT_BLOCK_FRACTION <= pool->block_bytes || pool->block_count == 1;
+     * is kept only while small: one of the first blocks, or small beside what
+     * the pool holds. */
+    bool spare_is_small = block->size <= EARLY_GROWTH_LIMIT || block->size * KEPT_BLOCK_FRACTION <= pool->block_bytes;
     bool release = policy == SUBALLOC_EMPTY_BLOCKS_RELEASE ||
                    (policy == SUBALLOC_EMPTY_BLOCKS_KEEP_ONE && (pool->empty_blocks > 1 || !spare_is_small));
     if (!release) return NULL;
@@ -417,12 +425,62 @@ static suballoc_block *detach_locked(suballoc_pool *pool, suballoc_memory *recor
     return release_range_locked(pool, record->block, record->allocation);
 }
 
-VkResult pool_allocate(suballoc_pool *pool, suballoc_memory *record, uint64_t size, uint64_t alignment) {
+/* ---- shards ------------------------------------------------------------------------ */
+
+/* Threads that allocate at once would queue on one pool lock and bounce its
+ * cache lines between cores (a second thread made allocation 3.7x slower). So a
+ * key has up to one pool per core, its shards. Every thread starts on shard 0,
+ * so a single-threaded app never pays for a second pool's partly used block; a
+ * thread that finds its pool locked by another moves, for good, to a shard of
+ * its own (round robin once every core has one). A slice is freed into the
+ * shard it came from, whichever thread frees it. */
+#define MAX_SHARDS 16u
+
+static __thread uint32_t thread_shard __attribute__((tls_model("initial-exec")));
+static __thread bool thread_shard_chosen __attribute__((tls_model("initial-exec")));
+static _Atomic uint32_t shards_handed_out;
+static uint32_t shard_count;
+static pthread_once_t shard_count_once = PTHREAD_ONCE_INIT;
+
+static void count_shards(void) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    shard_count = cores < 1 ? 1u : cores > (long)MAX_SHARDS ? MAX_SHARDS : (uint32_t)cores;
+}
+
+/* The shard a thread moves to after its first collision (it stays there). */
+static uint32_t shard_after_collision(void) {
+    pthread_once(&shard_count_once, count_shards);
+    if (thread_shard_chosen || shard_count < 2) return thread_shard;
+    thread_shard_chosen = true;
+    /* The first thread to collide gets shard 1, the next stays on 0, ...: the
+     * shards fill in turn, 0 included. */
+    thread_shard = (1 + atomic_fetch_add_explicit(&shards_handed_out, 1, memory_order_relaxed)) % shard_count;
+    return thread_shard;
+}
+
+/* The calling thread's pool of key, locked. NULL when host memory runs out. */
+static suballoc_pool *lock_thread_pool(suballoc_device *device, const pool_key *base_key) {
+    pool_key key = *base_key;
+    key.shard = thread_shard;
+    suballoc_pool *pool = pool_find_or_create(device, &key);
+    if (pool == NULL || pool_lock_try(&pool->lock)) return pool;
+    key.shard = shard_after_collision();
+    if (key.shard != pool->key.shard) {
+        suballoc_pool *own = pool_find_or_create(device, &key);
+        if (own != NULL) pool = own;
+    }
+    pool_lock_acquire(&pool->lock);
+    return pool;
+}
+
+VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_memory *record, uint64_t size,
+                       uint64_t alignment) {
+    suballoc_pool *pool = lock_thread_pool(device, key);
+    if (pool == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
     uint64_t reserved = align_up(size, pool->unit);
     record->pool = pool;
     suballoc_block *block;
     offset_allocation a;
-    pool_lock_acquire(&pool->lock);
     VkResult result = carve_locked(pool, reserved, alignment, &block, &a);
     if (result == VK_SUCCESS) {
         attach_locked(pool, record, block, &a);

@@ -1,0 +1,33 @@
+/*
+ * layer_bench.h: what the parts of layer_bench share: one "side" is an
+ * instance and device, without the layer or with it in one mode.
+ */
+#ifndef SUBALLOC_LAYER_BENCH_H
+#define SUBALLOC_LAYER_BENCH_H
+
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+#define SIDE_COUNT 3
+
+typedef struct side {
+    const char *label;
+    const char *mode; /* the layer's mode setting, NULL = no layer */
+    VkInstance instance;
+    VkDevice device;
+    uint32_t memory_type; /* host-visible, so map can be measured too */
+    PFN_vkAllocateMemory allocate;
+    PFN_vkFreeMemory free;
+    PFN_vkMapMemory map;
+    PFN_vkUnmapMemory unmap;
+    PFN_vkBindBufferMemory bind;
+} side;
+
+
+_Noreturn void fail(const char *what, VkResult result);
+uint64_t now_ns(void);
+
+/* The threads table: pairs per second at 1, 2, 4 and 8 threads, every side. */
+void print_threads_table(side sides[SIDE_COUNT], uint32_t rounds);
+
+#endif
