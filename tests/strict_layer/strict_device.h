@@ -113,10 +113,13 @@ typedef enum StrictDeviceViolation {
     STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT = 0,      /* bind-alignment: offset % reported alignment */
     STRICT_DEVICE_VIOLATION_BIND_RANGE,              /* bind-range: offset + size past the allocation */
     STRICT_DEVICE_VIOLATION_BIND_MEMORY_TYPE,        /* bind-memory-type: type not in memoryTypeBits */
-    STRICT_DEVICE_VIOLATION_GRANULARITY,             /* buffer-image-granularity: linear and optimal
-                                                        resources share a 1024-byte page */
-    STRICT_DEVICE_VIOLATION_OVERLAP,                 /* overlap: live bound resources overlap
-                                                        (off with STRICT_DEVICE_ALLOW_ALIASING=1) */
+    STRICT_DEVICE_VIOLATION_GRANULARITY,             /* buffer-image-granularity: a linear and an
+                                                        optimal resource that do not overlap are
+                                                        neighbours on one 1024-byte page of the
+                                                        same memory (overlapping ones alias: legal) */
+    STRICT_DEVICE_VIOLATION_OVERLAP,                 /* overlap: live bound resources overlap; only
+                                                        with STRICT_DEVICE_FORBID_ALIASING=1, set by
+                                                        programs that never alias on purpose */
     STRICT_DEVICE_VIOLATION_MAPPED_RANGE_ALIGNMENT,  /* mapped-range-alignment: flush/invalidate
                                                         range not on nonCoherentAtomSize */
     STRICT_DEVICE_VIOLATION_MAPPED_RANGE_OUTSIDE,    /* mapped-range-outside-allocation */

@@ -175,7 +175,8 @@ typedef struct StrictDevice {
 
     /* Read once at vkCreateDevice from the environment. */
     bool count_violations;
-    bool allow_aliasing;
+    bool forbid_aliasing; /* STRICT_DEVICE_FORBID_ALIASING=1: report overlaps */
+    bool stale_reads;     /* STRICT_DEVICE_STALE_READS=1: see strict_host_cache.c */
     bool check_leaks;
     uint32_t enabled_extensions; /* StrictEmulatedExtension bits the caller enabled */
 
