@@ -4,8 +4,10 @@
  * Loaded BELOW the sub-allocation layer and above lavapipe, it makes the lenient
  * CPU driver look and behave like real GPU hardware, so that alignment,
  * granularity, non-coherent-atom and allocation-count bugs fail a test instead
- * of passing silently:
+ * of passing silently, while every valid program gets the results it gets on
+ * the driver alone:
  *
+ *   device  a discrete GPU named STRICT_DEVICE_NAME_PREFIX + the driver's name
  *   heaps   0: DEVICE_LOCAL, 2 GiB ("VRAM")
  *           1: host, 4 GiB
  *           2: DEVICE_LOCAL, 256 MiB (a small "BAR" heap)
@@ -41,7 +43,15 @@
  *   Their extension names, feature structures and allocation structures are
  *   taken out of what the driver sees.
  *
- * Every fake type is backed by the driver's single type. A violation of the rules
+ * Every fake type is backed by the driver's single type. Type 2 is really
+ * non-coherent: a mapping of it is a host cache over device memory; flush
+ * writes back the atoms the host wrote, invalidate reloads its range, and
+ * device writes reach the atoms the host has not written once the host has
+ * waited for the device (fence, semaphore, event, idle), as on the hardware
+ * that has such memory (strict_host_cache.c). STRICT_DEVICE_STALE_READS=1
+ * makes device writes reach the host only through invalidate.
+ *
+ * A violation of the rules
  * it enforces prints "strict_device: VIOLATION: ..." on stderr and aborts, unless
  * STRICT_DEVICE_VIOLATIONS=count is set, in which case it is only counted (for the
  * strict layer's own tests).
