@@ -68,6 +68,10 @@
 
 #define STRICT_DEVICE_LAYER_NAME "VK_LAYER_TEST_strict_device"
 
+/* The device reports itself as a discrete GPU named this prefix followed by
+ * the driver's own name, e.g. "Strict GPU on llvmpipe (LLVM 15.0.6, 256 bits)". */
+#define STRICT_DEVICE_NAME_PREFIX "Strict GPU on "
+
 #define STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL 0u
 #define STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT 1u
 #define STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT 2u
