@@ -9,6 +9,7 @@ packages=(
   glslang-tools spirv-tools                # compute shaders -> SPIR-V at build time
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools xvfb  # lavapipe, validation, vulkaninfo/vkcube
   python3                                  # manifest checks in the tests
+  piglit mesa-utils libgl1-mesa-dri        # piglit's GL tests on zink (OpenGL on Vulkan), glxinfo
 )
 
 missing=()
