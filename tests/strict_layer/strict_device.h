@@ -133,7 +133,9 @@ typedef enum StrictDeviceViolation {
                                                         same memory (overlapping ones alias: legal) */
     STRICT_DEVICE_VIOLATION_OVERLAP,                 /* overlap: live bound resources overlap; only
                                                         with STRICT_DEVICE_FORBID_ALIASING=1, set by
-                                                        programs that never alias on purpose */
+                                                        programs that never alias on purpose (the
+                                                        old STRICT_DEVICE_ALLOW_ALIASING=1 is no
+                                                        longer needed, nor read) */
     STRICT_DEVICE_VIOLATION_MAPPED_RANGE_ALIGNMENT,  /* mapped-range-alignment: flush/invalidate
                                                         range not on nonCoherentAtomSize */
     STRICT_DEVICE_VIOLATION_MAPPED_RANGE_OUTSIDE,    /* mapped-range-outside-allocation */
