@@ -22,6 +22,11 @@ static StrictResource *new_resource(uint64_t handle, StrictResourceShape shape)
     return resource;
 }
 
+static VkDeviceSize end_of(const StrictResource *resource)
+{
+    return resource->offset + resource->requirements.size;
+}
+
 static void detach(StrictResource *resource)
 {
     StrictMemory *memory = resource->memory;
@@ -140,6 +145,8 @@ static void forget_resource(StrictDevice *device, StrictHandleMap *map, uint64_t
 {
     pthread_mutex_lock(&device->lock);
     StrictResource *resource = strict_handle_map_remove(map, handle);
+    if (resource && resource->memory)
+        strict_host_cache_resource_gone(device, resource->memory, resource->offset, end_of(resource));
     if (resource)
         free_resource(resource, NULL);
     strict_markers_forget(device, handle);
@@ -180,11 +187,6 @@ typedef struct BindRequest {
     VkMemoryRequirements requirements;
     bool track;                 /* whole-resource binds are tracked for overlap */
 } BindRequest;
-
-static VkDeviceSize end_of(const StrictResource *resource)
-{
-    return resource->offset + resource->requirements.size;
-}
 
 static bool is_linear(StrictResourceShape shape)
 {
@@ -315,10 +317,16 @@ static bool check_bind(StrictDevice *device, const BindRequest *bind)
 
 static void record_bind(const BindRequest *bind)
 {
-    if (bind->skip || !bind->track || !bind->resource || !bind->memory)
+    if (bind->skip || !bind->memory)
         return;
-    if (!attach(bind->resource, bind->memory, bind->offset))
+    if (!bind->track || !bind->resource) {
+        bind->memory->untracked_binds = true;
+        return;
+    }
+    if (!attach(bind->resource, bind->memory, bind->offset)) {
+        bind->memory->untracked_binds = true;
         strict_layer_error("out of host memory: 0x%" PRIx64 " is bound but not tracked", bind->resource_handle);
+    }
 }
 
 void strict_track_whole_bind(StrictDevice *device, const char *function, uint32_t index, StrictResource *resource,

@@ -136,7 +136,9 @@ typedef struct StrictMemory {
     void *shadow_block;
     uint8_t *snapshot;
     uint8_t *driver_base;
-    /* Resources bound to it, unordered. */
+    /* Resources bound to it, unordered; untracked_binds when one was bound
+     * without a record here (a plane, a resource made before this layer). */
+    bool untracked_binds;
     StrictResource **bound;
     uint32_t bound_count;
     uint32_t bound_capacity;
@@ -317,6 +319,10 @@ void strict_host_cache_flush(StrictDevice *device, StrictMemory *memory, VkDevic
 void strict_host_cache_invalidate(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin, VkDeviceSize end);
 /* The host has waited for the device: device writes reach clean lines. */
 void strict_host_cache_after_wait(StrictDevice *device);
+/* A resource bound at [begin, end) goes away, so the work that wrote it is
+ * over: the same for its bytes, which the next wait would no longer look at. */
+void strict_host_cache_resource_gone(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin,
+                                     VkDeviceSize end);
 
 /* strict_instance.c */
 bool strict_driver_has_device_extension(VkPhysicalDevice physical_device, const char *name);
