@@ -18,7 +18,8 @@
 #
 # Environment: SUBALLOC_TEST_CHAIN (chain name, see tests/CMakeLists.txt);
 # PIGLIT_BIN_DIR (default: the Debian package's); PIGLIT_JOBS (default 2);
-# PIGLIT_TIMEOUT seconds per test (default 120).
+# PIGLIT_TIMEOUT seconds per test (default 120); SUBALLOC_CLIENT_PRELOAD, a
+# sanitizer runtime the tests need to load a sanitized layer.
 set -u
 chain="${SUBALLOC_TEST_CHAIN:-none}"
 fail() {
@@ -45,6 +46,10 @@ if [ -z "$bin_dir" ] || [ ! -d "$bin_dir" ]; then fail "piglit is not installed 
 command -v Xvfb >/dev/null || fail "Xvfb is not installed (Debian package xvfb)"
 command -v glxinfo >/dev/null || fail "glxinfo is not installed (Debian package mesa-utils)"
 jobs_max="${PIGLIT_JOBS:-2}"
+# A sanitized layer loads only into a program that has the sanitizer's runtime
+# first: preloaded into the tests and glxinfo, never into Xvfb.
+preload="${SUBALLOC_CLIENT_PRELOAD:-${LD_PRELOAD:-}}"
+unset LD_PRELOAD
 per_test_timeout="${PIGLIT_TIMEOUT:-120}"
 
 # zink picks its Vulkan device by type: with LIBGL_ALWAYS_SOFTWARE=1 only a CPU
@@ -69,8 +74,11 @@ trap cleanup EXIT
 reset_stats
 
 # Xvfb picks a free display itself and writes its number: no races between tests.
+# Its own GLX would load zink and the test's layers (or fail to, sanitized):
+# it runs without the test's Vulkan and OpenGL choices.
 mkfifo "$work/display"
-Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
+env -u VK_INSTANCE_LAYERS -u VK_LOADER_DEBUG -u GALLIUM_DRIVER -u LIBGL_ALWAYS_SOFTWARE \
+  Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
 xvfb_pid=$!
 display=""
 read -r -t 20 display <"$work/display" || true
@@ -82,7 +90,7 @@ export DISPLAY=":$display"
 # glxinfo is only this probe: it keeps no stats line, because zink destroys its
 # device with one allocation still live (the strict device alone sees it too,
 # with STRICT_DEVICE_CHECK_LEAKS=1), which is no layer's leak.
-VK_TRANSPARENT_SUBALLOC_STATS_FILE="" glxinfo -B >"$work/glxinfo" 2>"$work/glxinfo.err"
+VK_TRANSPARENT_SUBALLOC_STATS_FILE="" LD_PRELOAD="$preload" glxinfo -B >"$work/glxinfo" 2>"$work/glxinfo.err"
 grep -E 'LAYER:|\[Loader Message\]' "$work/glxinfo.err" >&2
 grep -q 'OpenGL renderer string: zink' "$work/glxinfo" || {
   cat "$work/glxinfo" "$work/glxinfo.err" | grep -v -E 'LAYER:|\[Loader Message\]' | head -n 20 >&2
@@ -100,7 +108,7 @@ run_one() {
     # Each test's stats lines apart, to tell which one leaked.
     rm -f "$out.stats"
     # shellcheck disable=SC2086 # the command's words are its arguments
-    (cd "$bin_dir/.." && VK_TRANSPARENT_SUBALLOC_STATS_FILE="$out.stats" \
+    (cd "$bin_dir/.." && VK_TRANSPARENT_SUBALLOC_STATS_FILE="$out.stats" LD_PRELOAD="$preload" \
        timeout "$per_test_timeout" "$bin_dir"/$command) >"$out.out" 2>"$out.err" </dev/null
     status=$?
     grep -q 'XOpenDisplay failed' "$out.err" || break
