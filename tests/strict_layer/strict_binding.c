@@ -3,9 +3,11 @@
  *
  * Each bind is checked against what the fake device told the caller about that
  * resource: memory type, alignment, range, and against the resources already
- * bound to the same VkDeviceMemory: overlap and bufferImageGranularity. Sparse
+ * bound to the same VkDeviceMemory: bufferImageGranularity between neighbours
+ * (aliasing is legal), and overlap only for programs that forbid it. Sparse
  * resources are made plain for the driver and bound by vkQueueBindSparse only
- * (strict_sparse_binding.c), which tracks whole binds here too.
+ * (strict_sparse_binding.c), which tracks whole binds here too. What is bound
+ * where also tells the host cache which bytes the device may have written.
  */
 #include <inttypes.h>
 #include <stdlib.h>
