@@ -12,6 +12,7 @@ packages=(
   # real clients in the test suite (tests/clients): mpv and ffmpeg (both on
   # libplacebo), OpenGL on zink (glxinfo, glxgears; zink is in libgl1-mesa-dri)
   mpv ffmpeg libplacebo208 mesa-utils libgl1-mesa-dri
+  piglit                                   # piglit's GL tests on zink (tests/piglit)
 )
 
 missing=()

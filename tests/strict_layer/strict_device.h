@@ -4,8 +4,10 @@
  * Loaded BELOW the sub-allocation layer and above lavapipe, it makes the lenient
  * CPU driver look and behave like real GPU hardware, so that alignment,
  * granularity, non-coherent-atom and allocation-count bugs fail a test instead
- * of passing silently:
+ * of passing silently, while every valid program gets the results it gets on
+ * the driver alone:
  *
+ *   device  a discrete GPU named STRICT_DEVICE_NAME_PREFIX + the driver's name
  *   heaps   0: DEVICE_LOCAL, 2 GiB ("VRAM")
  *           1: host, 4 GiB
  *           2: DEVICE_LOCAL, 256 MiB (a small "BAR" heap)
@@ -41,7 +43,15 @@
  *   Their extension names, feature structures and allocation structures are
  *   taken out of what the driver sees.
  *
- * Every fake type is backed by the driver's single type. A violation of the rules
+ * Every fake type is backed by the driver's single type. Type 2 is really
+ * non-coherent: a mapping of it is a host cache over device memory; flush
+ * writes back the atoms the host wrote, invalidate reloads its range, and
+ * device writes reach the atoms the host has not written once the host has
+ * waited for the device (fence, semaphore, event, idle), as on the hardware
+ * that has such memory (strict_host_cache.c). STRICT_DEVICE_STALE_READS=1
+ * makes device writes reach the host only through invalidate.
+ *
+ * A violation of the rules
  * it enforces prints "strict_device: VIOLATION: ..." on stderr and aborts, unless
  * STRICT_DEVICE_VIOLATIONS=count is set, in which case it is only counted (for the
  * strict layer's own tests).
@@ -57,6 +67,10 @@
 #include <vulkan/vulkan.h>
 
 #define STRICT_DEVICE_LAYER_NAME "VK_LAYER_TEST_strict_device"
+
+/* The device reports itself as a discrete GPU named this prefix followed by
+ * the driver's own name, e.g. "Strict GPU on llvmpipe (LLVM 15.0.6, 256 bits)". */
+#define STRICT_DEVICE_NAME_PREFIX "Strict GPU on "
 
 #define STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL 0u
 #define STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT 1u
@@ -113,10 +127,15 @@ typedef enum StrictDeviceViolation {
     STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT = 0,      /* bind-alignment: offset % reported alignment */
     STRICT_DEVICE_VIOLATION_BIND_RANGE,              /* bind-range: offset + size past the allocation */
     STRICT_DEVICE_VIOLATION_BIND_MEMORY_TYPE,        /* bind-memory-type: type not in memoryTypeBits */
-    STRICT_DEVICE_VIOLATION_GRANULARITY,             /* buffer-image-granularity: linear and optimal
-                                                        resources share a 1024-byte page */
-    STRICT_DEVICE_VIOLATION_OVERLAP,                 /* overlap: live bound resources overlap
-                                                        (off with STRICT_DEVICE_ALLOW_ALIASING=1) */
+    STRICT_DEVICE_VIOLATION_GRANULARITY,             /* buffer-image-granularity: a linear and an
+                                                        optimal resource that do not overlap are
+                                                        neighbours on one 1024-byte page of the
+                                                        same memory (overlapping ones alias: legal) */
+    STRICT_DEVICE_VIOLATION_OVERLAP,                 /* overlap: live bound resources overlap; only
+                                                        with STRICT_DEVICE_FORBID_ALIASING=1, set by
+                                                        programs that never alias on purpose (the
+                                                        old STRICT_DEVICE_ALLOW_ALIASING=1 is no
+                                                        longer needed, nor read) */
     STRICT_DEVICE_VIOLATION_MAPPED_RANGE_ALIGNMENT,  /* mapped-range-alignment: flush/invalidate
                                                         range not on nonCoherentAtomSize */
     STRICT_DEVICE_VIOLATION_MAPPED_RANGE_OUTSIDE,    /* mapped-range-outside-allocation */

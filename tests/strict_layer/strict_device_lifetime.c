@@ -42,7 +42,8 @@ static StrictDevice *new_device(VkDevice handle, StrictInstance *instance, Stric
     device->atom_size = limits.nonCoherentAtomSize;
     device->granularity = limits.bufferImageGranularity;
     device->count_violations = env_is("STRICT_DEVICE_VIOLATIONS", "count");
-    device->allow_aliasing = env_is("STRICT_DEVICE_ALLOW_ALIASING", "1");
+    device->forbid_aliasing = env_is("STRICT_DEVICE_FORBID_ALIASING", "1");
+    device->stale_reads = env_is("STRICT_DEVICE_STALE_READS", "1");
     device->check_leaks = env_is("STRICT_DEVICE_CHECK_LEAKS", "1");
     pthread_mutex_init(&device->lock, NULL);
     strict_handle_map_init(&device->memories);

@@ -1,4 +1,6 @@
-/* strict_fake_hardware.c: the fake heaps, types, limits and alignments. */
+/* strict_fake_hardware.c: the fake identity, heaps, types, limits and alignments. */
+#include <string.h>
+
 #include "strict_fake_hardware.h"
 
 #define MiB (1024ull * 1024ull)
@@ -57,6 +59,30 @@ void strict_fake_memory_properties(VkPhysicalDeviceMemoryProperties *properties)
     properties->memoryHeapCount = STRICT_FAKE_HEAP_COUNT;
     for (uint32_t h = 0; h < STRICT_FAKE_HEAP_COUNT; h++)
         properties->memoryHeaps[h] = fake_heaps[h];
+}
+
+void strict_fake_identity(VkPhysicalDeviceProperties *properties)
+{
+    /* A discrete GPU, because that is what the memory above pretends to be:
+     * programs pick their paths by device type (zink, libplacebo and others
+     * treat a CPU device as a software rasterizer, and zink takes a CPU device
+     * only under LIBGL_ALWAYS_SOFTWARE). A name of its own, which keeps the
+     * driver's after a prefix, so that a log or a device chosen by name says
+     * which one it is. The driver's vendor, device and driver IDs stay: they
+     * describe the compiler and its quirks, which are still the driver's. */
+    properties->deviceType = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+    char driver_name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
+    memcpy(driver_name, properties->deviceName, sizeof(driver_name));
+    driver_name[sizeof(driver_name) - 1] = '\0';
+    if (strncmp(driver_name, STRICT_DEVICE_NAME_PREFIX, strlen(STRICT_DEVICE_NAME_PREFIX)) == 0)
+        return; /* already ours: a second strict layer, or a query through this one twice */
+    /* The driver's name is cut short where prefix and name together would not fit. */
+    size_t prefix = strlen(STRICT_DEVICE_NAME_PREFIX);
+    size_t room = sizeof(properties->deviceName) - prefix - 1;
+    size_t kept = strnlen(driver_name, room);
+    memcpy(properties->deviceName, STRICT_DEVICE_NAME_PREFIX, prefix);
+    memcpy(properties->deviceName + prefix, driver_name, kept);
+    properties->deviceName[prefix + kept] = '\0';
 }
 
 static VkDeviceSize max_size(VkDeviceSize a, VkDeviceSize b)

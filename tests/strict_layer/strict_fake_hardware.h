@@ -42,6 +42,8 @@ typedef struct StrictTypeBacking {
  * where the fake type is). False when the driver has no host-visible type. */
 bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, StrictTypeBacking *backing);
 
+/* Device type and name: a discrete GPU named STRICT_DEVICE_NAME_PREFIX + the driver's name. */
+void strict_fake_identity(VkPhysicalDeviceProperties *properties);
 void strict_fake_memory_properties(VkPhysicalDeviceMemoryProperties *properties);
 void strict_fake_raise_limits(VkPhysicalDeviceLimits *limits);
 

@@ -103,6 +103,13 @@ typedef struct StrictDeviceDispatch {
     PFN_vkSetPrivateData SetPrivateData;
     PFN_vkGetPrivateData GetPrivateData;
     PFN_vkQueueSubmit QueueSubmit;
+    PFN_vkWaitForFences WaitForFences;
+    PFN_vkGetFenceStatus GetFenceStatus;
+    PFN_vkQueueWaitIdle QueueWaitIdle;
+    PFN_vkDeviceWaitIdle DeviceWaitIdle;
+    PFN_vkWaitSemaphores WaitSemaphores;
+    PFN_vkGetSemaphoreCounterValue GetSemaphoreCounterValue;
+    PFN_vkGetEventStatus GetEventStatus;
     PFN_vkDebugMarkerSetObjectNameEXT DebugMarkerSetObjectNameEXT;
     PFN_vkDebugMarkerSetObjectTagEXT DebugMarkerSetObjectTagEXT;
     PFN_vkCmdDebugMarkerBeginEXT CmdDebugMarkerBeginEXT;
@@ -123,9 +130,15 @@ typedef struct StrictMemory {
     VkDeviceSize map_offset;
     VkDeviceSize map_size;
     void *app_pointer;   /* what vkMapMemory returned to the caller */
-    void *shadow_block;  /* non-coherent type only: the host-side copy */
-    uint8_t *driver_base; /* non-coherent type only: driver mapping of offset 0 */
-    /* Resources bound to it, unordered. */
+    /* Non-coherent type only (strict_host_cache.c): the host's cache of the
+     * mapped range, what it and the device last agreed on, and the driver's
+     * mapping of offset 0. */
+    void *shadow_block;
+    uint8_t *snapshot;
+    uint8_t *driver_base;
+    /* Resources bound to it, unordered; untracked_binds when one was bound
+     * without a record here (a plane, a resource made before this layer). */
+    bool untracked_binds;
     StrictResource **bound;
     uint32_t bound_count;
     uint32_t bound_capacity;
@@ -175,7 +188,8 @@ typedef struct StrictDevice {
 
     /* Read once at vkCreateDevice from the environment. */
     bool count_violations;
-    bool allow_aliasing;
+    bool forbid_aliasing; /* STRICT_DEVICE_FORBID_ALIASING=1: report overlaps */
+    bool stale_reads;     /* STRICT_DEVICE_STALE_READS=1: see strict_host_cache.c */
     bool check_leaks;
     uint32_t enabled_extensions; /* StrictEmulatedExtension bits the caller enabled */
 
@@ -295,6 +309,20 @@ StrictMemory *strict_find_memory(StrictDevice *device, VkDeviceMemory memory);
 
 /* strict_mapping.c */
 void strict_memory_drop_mapping(StrictDevice *device, StrictMemory *memory);
+
+/* strict_host_cache.c: the host's view of a non-coherent mapping. Lock held,
+ * except for strict_host_cache_after_wait, which takes it. Offsets are the
+ * memory's; [begin, end) is clipped to the mapped range. */
+bool strict_host_cache_open(StrictMemory *memory, uint8_t *driver_base, VkDeviceSize offset, VkDeviceSize size);
+void strict_host_cache_close(StrictMemory *memory);
+void strict_host_cache_flush(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin, VkDeviceSize end);
+void strict_host_cache_invalidate(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin, VkDeviceSize end);
+/* The host has waited for the device: device writes reach clean lines. */
+void strict_host_cache_after_wait(StrictDevice *device);
+/* A resource bound at [begin, end) goes away, so the work that wrote it is
+ * over: the same for its bytes, which the next wait would no longer look at. */
+void strict_host_cache_resource_gone(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin,
+                                     VkDeviceSize end);
 
 /* strict_instance.c */
 bool strict_driver_has_device_extension(VkPhysicalDevice physical_device, const char *name);
@@ -437,6 +465,18 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_SetPrivateData(VkDevice device, VkObjectTy
                                                      VkPrivateDataSlot slot, uint64_t data);
 VKAPI_ATTR void VKAPI_CALL strict_GetPrivateData(VkDevice device, VkObjectType type, uint64_t object,
                                                  VkPrivateDataSlot slot, uint64_t *data);
+
+/* strict_host_waits.c: the calls that return once device work is done. */
+VKAPI_ATTR VkResult VKAPI_CALL strict_WaitForFences(VkDevice device, uint32_t count, const VkFence *fences,
+                                                    VkBool32 wait_all, uint64_t timeout);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetFenceStatus(VkDevice device, VkFence fence);
+VKAPI_ATTR VkResult VKAPI_CALL strict_QueueWaitIdle(VkQueue queue);
+VKAPI_ATTR VkResult VKAPI_CALL strict_DeviceWaitIdle(VkDevice device);
+VKAPI_ATTR VkResult VKAPI_CALL strict_WaitSemaphores(VkDevice device, const VkSemaphoreWaitInfo *info,
+                                                     uint64_t timeout);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetSemaphoreCounterValue(VkDevice device, VkSemaphore semaphore,
+                                                               uint64_t *value);
+VKAPI_ATTR VkResult VKAPI_CALL strict_GetEventStatus(VkDevice device, VkEvent event);
 
 /* strict_control.c: the TEST functions of strict_device.h. */
 VKAPI_ATTR void VKAPI_CALL strict_GetCountersTEST(VkDevice device, StrictDeviceCounters *counters);

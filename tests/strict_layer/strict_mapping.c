@@ -2,9 +2,9 @@
  * strict_mapping.c: vkMapMemory, vkUnmapMemory, flush and invalidate.
  *
  * The host-cached type is really non-coherent here: the caller gets a shadow
- * copy, host writes reach device memory only through a flush of their range
- * and device writes reach the shadow only through an invalidate. A layer above
- * that translates ranges wrongly loses data, and a test can see it.
+ * of the range, and flush, invalidate and the host's waits move bytes between
+ * it and device memory as strict_host_cache.c describes. A layer above that
+ * translates ranges wrongly loses data, and a test can see it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -89,19 +89,10 @@ static VkResult map_shadow(StrictDevice *device, StrictMemory *record, VkDeviceS
     VkResult result = device->next.MapMemory(device->handle, record->handle, 0, VK_WHOLE_SIZE, flags, &driver_base);
     if (result != VK_SUCCESS)
         return result;
-    /* The shadow starts as many bytes into an aligned block as offset is past
-     * an alignment boundary, so (pointer - offset) is aligned as the spec says. */
-    VkDeviceSize lead = offset % MAP_ALIGNMENT;
-    VkDeviceSize block_size = (lead + size + MAP_ALIGNMENT - 1) / MAP_ALIGNMENT * MAP_ALIGNMENT;
-    void *block = block_size <= SIZE_MAX ? aligned_alloc(MAP_ALIGNMENT, (size_t)block_size) : NULL;
-    if (!block) {
+    if (!strict_host_cache_open(record, driver_base, offset, size)) {
         device->next.UnmapMemory(device->handle, record->handle);
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
-    record->driver_base = driver_base;
-    record->shadow_block = block;
-    record->app_pointer = (uint8_t *)block + lead;
-    memcpy(record->app_pointer, record->driver_base + offset, (size_t)size);
     return VK_SUCCESS;
 }
 
@@ -135,10 +126,8 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_MapMemory(VkDevice handle, VkDeviceMemory 
 
 void strict_memory_drop_mapping(StrictDevice *device, StrictMemory *memory)
 {
-    /* Unflushed shadow writes are lost here, as they may be on hardware. */
-    free(memory->shadow_block);
-    memory->shadow_block = NULL;
-    memory->driver_base = NULL;
+    /* Unflushed host writes are lost here, as they may be on hardware. */
+    strict_host_cache_close(memory);
     memory->app_pointer = NULL;
     memory->mapped = false;
     device->counters.live_mappings--;
@@ -209,20 +198,18 @@ static bool range_is_valid(StrictDevice *device, const char *function, uint32_t 
 
 typedef enum SyncDirection { SYNC_FLUSH, SYNC_INVALIDATE } SyncDirection;
 
-/* Moves the range's bytes between the shadow and device memory. */
-static void sync_shadow(const StrictMemory *record, const VkMappedMemoryRange *range, SyncDirection direction)
+/* Moves the range's bytes between the host's cache and device memory. */
+static void sync_shadow(StrictDevice *device, StrictMemory *record, const VkMappedMemoryRange *range,
+                        SyncDirection direction)
 {
     if (!record->shadow_block)
         return;
-    VkDeviceSize map_end = record->map_offset + record->map_size;
-    VkDeviceSize end = range->size == VK_WHOLE_SIZE ? map_end : range->offset + range->size;
-    uint8_t *shadow = (uint8_t *)record->app_pointer + (range->offset - record->map_offset);
-    uint8_t *device_bytes = record->driver_base + range->offset;
-    size_t length = (size_t)(end - range->offset);
+    VkDeviceSize end = range->size == VK_WHOLE_SIZE ? record->map_offset + record->map_size
+                                                    : range->offset + range->size;
     if (direction == SYNC_FLUSH)
-        memcpy(device_bytes, shadow, length);
+        strict_host_cache_flush(device, record, range->offset, end);
     else
-        memcpy(shadow, device_bytes, length);
+        strict_host_cache_invalidate(device, record, range->offset, end);
 }
 
 static VkResult sync_ranges(VkDevice handle, uint32_t count, const VkMappedMemoryRange *ranges,
@@ -247,14 +234,14 @@ static VkResult sync_ranges(VkDevice handle, uint32_t count, const VkMappedMemor
     VkResult result = VK_SUCCESS;
     if (direction == SYNC_FLUSH) {
         for (uint32_t i = 0; i < valid_count; i++)
-            sync_shadow(strict_find_memory(device, valid[i].memory), &valid[i], SYNC_FLUSH);
+            sync_shadow(device, strict_find_memory(device, valid[i].memory), &valid[i], SYNC_FLUSH);
         if (valid_count)
             result = device->next.FlushMappedMemoryRanges(handle, valid_count, valid);
     } else {
         if (valid_count)
             result = device->next.InvalidateMappedMemoryRanges(handle, valid_count, valid);
         for (uint32_t i = 0; result == VK_SUCCESS && i < valid_count; i++)
-            sync_shadow(strict_find_memory(device, valid[i].memory), &valid[i], SYNC_INVALIDATE);
+            sync_shadow(device, strict_find_memory(device, valid[i].memory), &valid[i], SYNC_INVALIDATE);
     }
     pthread_mutex_unlock(&device->lock);
     free(valid);

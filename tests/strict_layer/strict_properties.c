@@ -1,6 +1,6 @@
-/* strict_properties.c: what the fake device says about itself: limits and
- * sparse properties, memory heaps and types (with VK_EXT_memory_budget), and
- * memory requirements. */
+/* strict_properties.c: what the fake device says about itself: type, name,
+ * limits and sparse properties, memory heaps and types (with
+ * VK_EXT_memory_budget), and memory requirements. */
 #include <string.h>
 
 #include "strict_layer_internal.h"
@@ -12,6 +12,7 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties(VkPhysicalDevice p
     if (!instance)
         return;
     instance->next.GetPhysicalDeviceProperties(physical_device, properties);
+    strict_fake_identity(properties);
     strict_fake_raise_limits(&properties->limits);
     strict_fake_sparse_properties(&properties->sparseProperties);
 }
@@ -26,6 +27,7 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties2(VkPhysicalDevice 
         instance->next.GetPhysicalDeviceProperties2(physical_device, properties);
     else
         instance->next.GetPhysicalDeviceProperties(physical_device, &properties->properties);
+    strict_fake_identity(&properties->properties);
     strict_fake_raise_limits(&properties->properties.limits);
     strict_fake_sparse_properties(&properties->properties.sparseProperties);
 }

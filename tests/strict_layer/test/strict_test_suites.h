@@ -9,6 +9,7 @@
 
 Suite *strict_properties_suite(void);
 Suite *strict_violations_suite(void);
+Suite *strict_aliasing_suite(void);
 Suite *strict_mapping_suite(void);
 Suite *strict_faults_suite(void);
 Suite *strict_counters_suite(void);

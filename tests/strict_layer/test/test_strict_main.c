@@ -9,6 +9,7 @@ int main(void)
 {
     SRunner *runner = srunner_create(strict_properties_suite());
     srunner_add_suite(runner, strict_violations_suite());
+    srunner_add_suite(runner, strict_aliasing_suite());
     srunner_add_suite(runner, strict_mapping_suite());
     srunner_add_suite(runner, strict_faults_suite());
     srunner_add_suite(runner, strict_counters_suite());

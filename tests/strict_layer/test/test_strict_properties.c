@@ -1,5 +1,5 @@
-/* What the strict device reports: the limits, heaps, types and memory
- * requirements that strict_device.h promises, in every query form. */
+/* What the strict device reports: the identity, limits, heaps, types and
+ * memory requirements that strict_device.h promises, in every query form. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +39,29 @@ START_TEST(limits_are_those_of_strict_hardware_in_both_query_forms)
     VkPhysicalDeviceProperties2 properties2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
     vkGetPhysicalDeviceProperties2(context.physical_device, &properties2);
     assert_hardware_limits(&properties2.properties.limits);
+}
+END_TEST
+
+static void assert_strict_identity(const VkPhysicalDeviceProperties *properties)
+{
+    ck_assert_int_eq(properties->deviceType, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU);
+    size_t prefix = strlen(STRICT_DEVICE_NAME_PREFIX);
+    ck_assert_int_eq(strncmp(properties->deviceName, STRICT_DEVICE_NAME_PREFIX, prefix), 0);
+    /* The driver's own name follows, once. */
+    ck_assert_uint_gt(strlen(properties->deviceName), prefix);
+    ck_assert_ptr_null(strstr(properties->deviceName + prefix, STRICT_DEVICE_NAME_PREFIX));
+}
+
+START_TEST(the_device_is_a_discrete_gpu_with_a_name_of_its_own_in_both_query_forms)
+{
+    VkPhysicalDeviceProperties properties;
+    vkGetPhysicalDeviceProperties(context.physical_device, &properties);
+    assert_strict_identity(&properties);
+
+    VkPhysicalDeviceProperties2 properties2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    vkGetPhysicalDeviceProperties2(context.physical_device, &properties2);
+    assert_strict_identity(&properties2.properties);
+    ck_assert_str_eq(properties.deviceName, properties2.properties.deviceName);
 }
 END_TEST
 
@@ -367,6 +390,7 @@ Suite *strict_properties_suite(void)
     tcase_set_timeout(tc, STRICT_TEST_TIMEOUT_SECONDS);
     tcase_add_checked_fixture(tc, open_plain, close_context);
     tcase_add_test(tc, limits_are_those_of_strict_hardware_in_both_query_forms);
+    tcase_add_test(tc, the_device_is_a_discrete_gpu_with_a_name_of_its_own_in_both_query_forms);
     tcase_add_test(tc, memory_heaps_and_types_are_the_headers_layout_in_both_query_forms);
     tcase_add_test(tc, buffers_align_to_256_and_may_use_every_type_but_the_lazy_one);
     tcase_add_test(tc, optimal_images_align_to_64_KiB);
