@@ -530,6 +530,9 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
             unlink_record_locked(old_block, record);
             attach_locked(pool, record, block, &a);
             release = release_range_locked(pool, old_block, old_range);
+            LOG_DEBUG(pool->device, "memory 0x%llx moved to block offset %llu for a %llu-byte alignment",
+                      (unsigned long long)memory_handle_of(record), (unsigned long long)record->offset,
+                      (unsigned long long)alignment);
         }
     }
     if (result == VK_SUCCESS && record->offset % alignment != 0) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;

@@ -193,13 +193,21 @@ stats_total() {
     awk '{ total += $1 } END { print total + 0 }'
 }
 
+# chain_has_strict_device: whether the chain ends in the strict device (a
+# discrete GPU with a name of its own, not lavapipe's CPU device).
+chain_has_strict_device() {
+  case ":${VK_INSTANCE_LAYERS:-}:" in *:VK_LAYER_TEST_strict_device:*) return 0 ;; esac
+  return 1
+}
+
 # device_name: the name of the Vulkan device the tests run on (the ICD is pinned
-# by the test's environment), asked of vulkaninfo without any layer. Its loader
-# log goes nowhere near run_in_chain.
+# by the test's environment), asked of vulkaninfo with no layer but the strict
+# device where the chain has it. Its loader log goes nowhere near run_in_chain.
 device_name() {
   require_program vulkaninfo vulkan-tools
-  local name
-  name=$(env -u VK_LOADER_DEBUG VK_INSTANCE_LAYERS="" vulkaninfo --summary 2>/dev/null |
+  local name layers=""
+  chain_has_strict_device && layers=VK_LAYER_TEST_strict_device
+  name=$(env -u VK_LOADER_DEBUG VK_INSTANCE_LAYERS="$layers" vulkaninfo --summary 2>/dev/null |
     sed -n 's/^[[:space:]]*deviceName[[:space:]]*=[[:space:]]*//p' | head -n 1)
   [ -n "$name" ] || fail "vulkaninfo --summary names no device"
   printf '%s' "$name"

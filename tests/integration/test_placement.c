@@ -337,6 +337,35 @@ static void a_slab_takes_a_buffer_at_zero_then_images_at_their_own_alignment(har
     }
 }
 
+/* After an image's requirements were queried, memory of exactly that size takes
+ * a buffer at 0 first and then the image over the same bytes (aliasing). */
+static void a_buffer_and_an_image_alias_memory_sized_for_the_image(harness *h) {
+    VkImageCreateInfo image_create = image_info(64);
+    VkImage image;
+    VK_REQUIRE(vkCreateImage(h->device, &image_create, NULL, &image));
+    VkMemoryRequirements requirements;
+    vkGetImageMemoryRequirements(h->device, image, &requirements);
+    uint32_t type = harness_memory_type(h, requirements.memoryTypeBits & buffer_requirements(h, 256).memoryTypeBits, 0);
+    if (type == UINT32_MAX) {
+        vkDestroyImage(h->device, image, NULL);
+        harness_skip("no memory type takes both buffers and optimal images");
+    }
+    VkDeviceMemory memory;
+    VK_REQUIRE(harness_allocate_simple(h, requirements.size, type, &memory));
+    item buffer = {.is_image = false, .bytes = requirements.size, .memory = memory, .shares_memory = true, .seed = 5000};
+    VkBufferCreateInfo buffer_create = buffer_info(requirements.size);
+    VK_REQUIRE(vkCreateBuffer(h->device, &buffer_create, NULL, &buffer.buffer));
+    bind_item(h, &buffer);
+    check_items_on_gpu(h, &buffer, 1, "the buffer before the image joins it");
+    item aliased = {.is_image = true, .image = image, .side = 64, .bytes = 64 * 64 * 4, .memory = memory,
+                    .shares_memory = true, .seed = 5001};
+    bind_item(h, &aliased);
+    check_items_on_gpu(h, &aliased, 1, "the image aliasing the buffer");
+    destroy_items(h, &buffer, 1);
+    destroy_items(h, &aliased, 1);
+    vkFreeMemory(h->device, memory, NULL);
+}
+
 int main(int argc, char **argv) {
 #define CASE(name) {#name, name}
     static const harness_case cases[] = {
@@ -344,6 +373,7 @@ int main(int argc, char **argv) {
         CASE(requirements_from_the_device_queries_alone_are_enough),
         CASE(memory_allocated_before_any_image_exists_takes_an_image),
         CASE(a_slab_takes_a_buffer_at_zero_then_images_at_their_own_alignment),
+        CASE(a_buffer_and_an_image_alias_memory_sized_for_the_image),
     };
 #undef CASE
     harness_device_request request = {0};
