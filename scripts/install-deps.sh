@@ -12,6 +12,8 @@ packages=(
   # real clients in the test suite (tests/clients): mpv and ffmpeg (both on
   # libplacebo), OpenGL on zink (glxinfo, glxgears; zink is in libgl1-mesa-dri)
   mpv ffmpeg libplacebo208 mesa-utils libgl1-mesa-dri
+  python3-matplotlib                       # suballoc-picture draws the layer's JSON dump
+  python3-jsonschema                       # the dump tests check VMA's format
 )
 
 missing=()
