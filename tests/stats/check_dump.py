@@ -17,7 +17,8 @@
    what it bound and at least its size; the count of allocations is exact.
 4. --stats-file: the counts equal the layer's statistics line for the device
    (written at the same vkDestroyDevice): Total AllocationCount = app_leaked,
-   Total BlockCount = driver_live, and no byte count above its peak.
+   Total BlockCount = driver_live, and no byte count above its peak
+   (blocks, pass-through and all driver bytes).
 5. --picture-tool: the dump draws, as PNG and as SVG.
 Exits 1 and says why on the first broken rule of each kind.
 """
@@ -281,6 +282,8 @@ def check_stats_line(dump, path):
     dedicated = sum(d["Size"] for _, _, p in pools_of(dump) for d in p["DedicatedAllocations"])
     require(dedicated <= int(line["bytes_passthrough_peak"]),
             f"{dedicated} bytes passed through, bytes_passthrough_peak is {line['bytes_passthrough_peak']}")
+    require(block_bytes + dedicated <= int(line["driver_bytes_peak"]),
+            f"{block_bytes + dedicated} bytes in driver allocations, driver_bytes_peak is {line['driver_bytes_peak']}")
     require(line["mode"] == dump["General"].get("LayerMode"), f"mode {line['mode']} != LayerMode {dump['General'].get('LayerMode')}")
 
 
