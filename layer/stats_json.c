@@ -225,7 +225,8 @@ static void take_snapshot(suballoc_device *device, dump_reason reason, snapshot 
             snapshot_pool(s, p, reason);
     if (device->track_passthrough) passthrough_set_visit(&device->passthrough, snapshot_dedicated, s);
     for (uint32_t b = 0; b < s->block_count && !s->failed; b++)
-        qsort(s->slices + s->blocks[b].first_slice, s->blocks[b].slice_count, sizeof(slice_view), by_offset);
+        if (s->blocks[b].slice_count > 1) /* qsort must not see the NULL array of a dump without slices */
+            qsort(s->slices + s->blocks[b].first_slice, s->blocks[b].slice_count, sizeof(slice_view), by_offset);
 }
 
 /* ---- statistics in VMA's shape ---------------------------------------------------- */
