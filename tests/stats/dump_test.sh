@@ -135,6 +135,36 @@ case_bad_settings() {
     fail "expected one report of the dump that cannot be written"
 }
 
+# Both settings reach the layer from vk_layer_settings.txt and from
+# VkLayerSettingsCreateInfoEXT, as from the environment above.
+case_sources() {
+  printf 'transparent_suballoc.stats_json_file = %s\ntransparent_suballoc.stats_interval = 2\n' "$dump" \
+    >"$work/vk_layer_settings.txt"
+  VK_LAYER_SETTINGS_PATH="$work" app threads 1
+  check "$dump" --written-at vkDestroyDevice
+  rm -f "$dump" "$work/vk_layer_settings.txt"
+  STATS_DUMP_APP_SETTING="stats_json_file=$dump" app threads 0
+  check "$dump" --written-at vkDestroyDevice
+  rm -f "$dump"
+  STATS_DUMP_APP_SETTING="stats_interval=5" VK_SUBALLOC_STATS_JSON_FILE="$dump" app threads 1
+}
+
+# The dump lands as a new file: a link at its name is replaced, not written
+# through; the file has mode 0644 (under umask 022); no temporary file stays.
+case_file_safety() {
+  umask 022
+  echo "keep me" >"$work/victim.txt"
+  ln -s "$work/victim.txt" "$dump"
+  VK_SUBALLOC_STATS_JSON_FILE="$dump" app threads 0
+  [ "$(cat "$work/victim.txt")" = "keep me" ] || fail "the dump was written through a symbolic link"
+  [ -f "$dump" ] && [ ! -L "$dump" ] || fail "$dump is not a regular file after the dump"
+  [ "$(stat -c %a "$dump")" = 644 ] || fail "the dump has mode $(stat -c %a "$dump"), expected 644"
+  check "$dump" --written-at vkDestroyDevice
+  local left
+  left=$(cd "$work" && ls -A | grep -v -E '^(dump\.json|dump\.png|dump\.svg|victim\.txt|stdout|stderr)$')
+  [ -z "$left" ] || fail "files left behind: $left"
+}
+
 [ $# -eq 1 ] || { echo "usage: $0 CASE" >&2; exit 2; }
 declare -F "case_$1" >/dev/null || { echo "dump_test: no case '$1'" >&2; exit 2; }
 "case_$1"

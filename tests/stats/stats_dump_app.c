@@ -19,6 +19,8 @@
  *                                        (pass-through mode: the bytes it counts)
  *
  * Messages from layers go to stderr as "stats_dump_app: message: ..." lines.
+ * STATS_DUMP_APP_SETTING=NAME=VALUE chains one VkLayerSettingsCreateInfoEXT string
+ * setting for the layer into vkCreateInstance (a settings source of its own).
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -30,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <vulkan/vulkan.h>
+
+#include "vk_layer_settings_ext.h"
 
 #define MAX_LIVE 256
 #define WAIT_SECONDS 20
@@ -117,8 +121,21 @@ static void app_create(app *a) {
     uint32_t extension_count = 1;
     a->debug_report = has_instance_extension(VK_EXT_DEBUG_REPORT_EXTENSION_NAME); /* VK_EXT_debug_marker needs it */
     if (a->debug_report) extensions[extension_count++] = VK_EXT_DEBUG_REPORT_EXTENSION_NAME;
+    /* A layer setting given in code, when the test asks for one. */
+    static char setting_name[128];
+    static const char *setting_value;
+    VkLayerSettingEXT setting = {"VK_LAYER_TRANSPARENT_suballoc", setting_name, VK_LAYER_SETTING_TYPE_STRING_EXT, 1,
+                                 &setting_value};
+    VkLayerSettingsCreateInfoEXT settings = {VK_STRUCTURE_TYPE_LAYER_SETTINGS_CREATE_INFO_EXT, NULL, 1, &setting};
+    const char *given = getenv("STATS_DUMP_APP_SETTING");
+    const char *equals = given != NULL ? strchr(given, '=') : NULL;
+    if (equals != NULL) {
+        snprintf(setting_name, sizeof setting_name, "%.*s", (int)(equals - given), given);
+        setting_value = equals + 1;
+    }
     VkDebugUtilsMessengerCreateInfoEXT messenger = {
         .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .pNext = equals != NULL ? &settings : NULL,
         .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
         .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
         .pfnUserCallback = on_message,
@@ -413,6 +430,10 @@ static double wait_for_interval_dump(const char *path, const char *name, bool pr
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         char *text = read_file(path);
+        /* Written to a temporary file and renamed: a reader only ever sees whole dumps. */
+        size_t length = text != NULL ? strlen(text) : 0;
+        if (text != NULL && (length < 3 || text[0] != '{' || strcmp(text + length - 2, "}\n") != 0))
+            die("read a partial dump from %s (%zu bytes)", path, length);
         bool interval = text != NULL && strstr(text, "\"WrittenAt\": \"interval\"") != NULL;
         bool has = text != NULL && strstr(text, name) != NULL;
         free(text);
