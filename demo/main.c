@@ -22,6 +22,7 @@
 typedef struct demo_options {
     uint32_t allocations;
     uint32_t device_index;
+    uint32_t hold_seconds;
     bool inject_mismatch;
     bool verbose;
 } demo_options;
@@ -29,7 +30,7 @@ typedef struct demo_options {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: suballoc-demo [--count N] [--device I] [--inject-mismatch] [--verbose]\n"
+            "Usage: suballoc-demo [--count N] [--device I] [--hold S] [--inject-mismatch] [--verbose]\n"
             "\n"
             "A naive Vulkan engine: N vkAllocateMemory calls, one per buffer and per image\n"
             "(1 in 10 for r32ui storage images and their staging buffers), uploads through\n"
@@ -38,6 +39,8 @@ static void usage(FILE *out)
             "\n"
             "  --count N          vkAllocateMemory calls to make (default %u, 1..%u)\n"
             "  --device I         use the I-th Vulkan device (default 0)\n"
+            "  --hold S           keep everything live S seconds after the check, before freeing\n"
+            "                     (time for a look: the layer's stats_interval dump, a debugger)\n"
             "  --inject-mismatch  change one result behind the GPU's back: the check must fail\n"
             "  --verbose          also print informational messages from layers (debug utils)\n"
             "  -h, --help         show this help\n"
@@ -75,6 +78,11 @@ static int parse_options(int argc, char **argv, demo_options *opt)
             if (!parse_count(argv[++i], 1, MAX_ALLOCATIONS, &opt->allocations)) {
                 fprintf(stderr, "suballoc-demo: --count needs a number from 1 to %u, not '%s'\n", MAX_ALLOCATIONS,
                         argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(arg, "--hold") && has_value) {
+            if (!parse_count(argv[++i], 0, 3600, &opt->hold_seconds)) {
+                fprintf(stderr, "suballoc-demo: --hold needs seconds from 0 to 3600, not '%s'\n", argv[i]);
                 return 2;
             }
         } else if (!strcmp(arg, "--device") && has_value) {
@@ -135,6 +143,10 @@ static int run(const demo_options *opt, demo_context *ctx)
     double verify_s = lap(&t);
     uint32_t allocations = scene.allocation_count;
     uint64_t values = scene.value_count;
+    if (opt->hold_seconds) {
+        printf("suballoc-demo: holding %u allocations live for %u s\n", allocations, opt->hold_seconds);
+        nanosleep(&(struct timespec){.tv_sec = opt->hold_seconds}, NULL);
+    }
     demo_scene_destroy(&scene, ctx);
     if (wrong) {
         fprintf(stderr, "suballoc-demo: %llu of %llu values wrong: results NOT verified\n", (unsigned long long)wrong,

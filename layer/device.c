@@ -93,6 +93,7 @@ static suballoc_device *device_new(suballoc_instance *instance, VkPhysicalDevice
     device->physical_device = physical_device;
     device->settings = &instance->settings;
     device->suballocate = instance->settings.mode == SUBALLOC_MODE_SUBALLOCATE;
+    device->track_passthrough = device->suballocate || stats_wanted(&instance->settings);
     pthread_mutex_init(&device->pools_lock, NULL);
     pthread_mutex_init(&device->private_data_lock, NULL);
     if (!passthrough_set_init(&device->passthrough)) {
@@ -141,6 +142,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_devi
     read_memory_facts(device);
     read_enabled_features(info, &device->features);
     if (device->suballocate) placement_probe_alignments(device);
+    stats_json_device_created(device);
     registry_add_device(device);
     LOG_INFO(device, "device \"%s\": %s, %u memory types, granularity %llu, atom %llu, driver allocation limit %u",
              device->name, device->suballocate ? "sub-allocating" : "pass-through mode", device->memory.memoryTypeCount,
@@ -151,6 +153,11 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_devi
 
 static void free_leaked_passthrough(void *user, VkDeviceMemory memory, uint64_t size) {
     driver_free(user, memory, size);
+}
+
+/* Pass-through mode leaves the app's leaks to the driver, as no layer would. */
+static void forget_passthrough(void *user, VkDeviceMemory memory, uint64_t size) {
+    (void)user, (void)memory, (void)size;
 }
 
 static uint64_t count_live_suballocations(suballoc_device *device) {
@@ -176,11 +183,12 @@ VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice handle, const VkAllocati
 #endif
     uint64_t leaked = count_live_suballocations(device) + atomic_load(&device->counters.passthrough_live);
     stats_write(device, leaked);
+    stats_json_device_destroying(device); /* the leaks are still in their blocks */
     if (leaked > 0)
         LOG_WARNING(device, "vkDestroyDevice: %llu app allocations were never freed%s", (unsigned long long)leaked,
                     device->suballocate ? "; the layer releases them" : "");
     device_release_pools(device);
-    passthrough_set_drain(&device->passthrough, free_leaked_passthrough, device);
+    passthrough_set_drain(&device->passthrough, device->suballocate ? free_leaked_passthrough : forget_passthrough, device);
     private_data_release_all(device);
 
     registry_remove_device(device);

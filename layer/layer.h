@@ -113,6 +113,7 @@ typedef struct suballoc_memory {
     bool mapped;            /* the app has it mapped (the block stays mapped regardless) */
     bool has_private_data;  /* private data was set on its handle */
     _Atomic bool placement_fixed; /* bound or mapped once: it may not move any more */
+    _Atomic uint8_t bound;  /* MEMORY_BOUND_* bits: what the app bound to it, for the JSON dump */
     uint32_t memory_type;
     suballoc_pool *pool;    /* set at allocation, never changes: the lock that guards the fields below */
     suballoc_block *block;  /* block, allocation and offset change only while the slice moves (pool locked) */
@@ -121,8 +122,13 @@ typedef struct suballoc_memory {
     uint64_t size;          /* the app's allocationSize */
     uint64_t reserved;      /* bytes the slice occupies (size rounded to granules) */
     struct suballoc_memory *prev_in_block, *next_in_block;
-    char *debug_name;       /* from vkSetDebugUtilsObjectNameEXT, for leak reports */
+    char *debug_name;       /* from vkSetDebugUtilsObjectNameEXT, for leak reports; set under the pool lock */
 } suballoc_memory;
+
+/* What a bind told the layer about a memory record (suballoc_memory.bound). */
+#define MEMORY_BOUND_BUFFER 1u
+#define MEMORY_BOUND_IMAGE 2u
+#define MEMORY_BOUND_OTHER 4u /* video sessions, acceleration structures */
 
 struct suballoc_block {
     VkDeviceMemory memory;  /* the driver's */
@@ -173,11 +179,18 @@ typedef struct memory_type_info {
 } memory_type_info;
 
 /* A driver allocation the app holds directly (pass-through), so that frees of
- * foreign or stale handles can be refused and leaks released at the end. */
+ * foreign or stale handles can be refused, leaks released at the end, and the
+ * JSON dump can list it. */
+typedef struct passthrough_entry {
+    uint64_t size;
+    uint32_t memory_type;
+    char *name;                 /* the app's debug name, if it gave one */
+} passthrough_entry;
+
 typedef struct passthrough_set {
     pthread_mutex_t lock;
     VkDeviceMemory *slots;      /* open addressing; VK_NULL_HANDLE = empty, 1 = deleted */
-    uint64_t *sizes;
+    passthrough_entry *entries;
     uint32_t capacity, count, tombstones;
 } passthrough_set;
 
@@ -186,6 +199,7 @@ typedef struct device_counters {
     _Atomic uint64_t passthrough_live;
     _Atomic uint64_t passthrough_live_peak;
     _Atomic uint64_t passthrough_bytes;     /* live */
+    _Atomic uint64_t passthrough_bytes_peak;
     _Atomic uint64_t driver_allocations;    /* vkAllocateMemory calls that succeeded */
     _Atomic uint64_t driver_live;
     _Atomic uint64_t driver_live_peak;
@@ -213,6 +227,7 @@ struct suballoc_device {
     device_dispatch next;
     const suballoc_settings *settings;  /* the instance's */
     bool suballocate;                    /* settings mode, decided once */
+    bool track_passthrough;              /* keep pass-through memory in the set (always when sub-allocating) */
     bool has_memory_budget;
     device_features features;
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
@@ -230,6 +245,8 @@ struct suballoc_device {
 
     pthread_mutex_t private_data_lock;   /* private data set on layer handles */
     struct private_data_entry *private_data;
+
+    struct stats_json_state *json;       /* NULL unless stats_json_file is set (stats_json.c) */
 };
 
 /* ---- registries (registry.c) ------------------------------------------------------ */
@@ -291,10 +308,16 @@ bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t m
 
 bool passthrough_set_init(passthrough_set *set);
 void passthrough_set_destroy(passthrough_set *set);
-bool passthrough_set_insert(passthrough_set *set, VkDeviceMemory memory, uint64_t size);
+bool passthrough_set_insert(passthrough_set *set, VkDeviceMemory memory, uint64_t size, uint32_t memory_type);
 bool passthrough_set_remove(passthrough_set *set, VkDeviceMemory memory, uint64_t *size);
+/* Keeps the app's debug name of a member (a copy; NULL or "" clears it); false
+ * when memory is not a member. */
+bool passthrough_set_name(passthrough_set *set, VkDeviceMemory memory, const char *name);
 /* Calls fn for each member and empties the set. */
 void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size), void *user);
+/* Calls fn for each member, the set locked; fn must not call into the set. */
+void passthrough_set_visit(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, const passthrough_entry *entry),
+                           void *user);
 
 /* ---- invariants (pool_validate.c) ------------------------------------------------ */
 
@@ -343,6 +366,18 @@ void note_requirements(suballoc_device *device, const VkMemoryRequirements *requ
 
 void stats_raise_peak(_Atomic uint64_t *peak, uint64_t value);
 void stats_write(const suballoc_device *device, uint64_t leaked_allocations);
+/* Whether the device's statistics go anywhere (a file, a dump, or the log at
+ * info): pass-through mode then keeps its allocations in the set to count bytes. */
+bool stats_wanted(const suballoc_settings *settings);
+
+/* ---- the JSON dump (stats_json.c) ------------------------------------------------ */
+
+/* A new device with stats_json_file set: registered for the dump at exit, and
+ * given its interval thread when stats_interval is set. */
+void stats_json_device_created(suballoc_device *device);
+/* vkDestroyDevice, before leaked allocations are released: stops the thread and
+ * writes the device's last dump. */
+void stats_json_device_destroying(suballoc_device *device);
 
 /* ---- object information (object_info.c) ----------------------------------------- */
 

@@ -94,14 +94,15 @@ static VkResult suballocate(suballoc_device *device, const VkMemoryAllocateInfo 
 static VkResult allocate_passthrough(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *out) {
     VkResult result = driver_allocate(device, info, out);
     if (result != VK_SUCCESS) return result;
-    if (!passthrough_set_insert(&device->passthrough, *out, info->allocationSize)) {
+    if (!passthrough_set_insert(&device->passthrough, *out, info->allocationSize, info->memoryTypeIndex)) {
         driver_free(device, *out, info->allocationSize);
         *out = VK_NULL_HANDLE;
         return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
     device_counters *c = &device->counters;
     atomic_fetch_add(&c->passthrough, 1);
-    atomic_fetch_add(&c->passthrough_bytes, info->allocationSize);
+    uint64_t bytes = atomic_fetch_add(&c->passthrough_bytes, info->allocationSize) + info->allocationSize;
+    stats_raise_peak(&c->passthrough_bytes_peak, bytes);
     stats_raise_peak(&c->passthrough_live_peak, atomic_fetch_add(&c->passthrough_live, 1) + 1);
     return VK_SUCCESS;
 }
@@ -131,6 +132,12 @@ static VkResult allocate_in_passthrough_mode(suballoc_device *device, const VkMe
     device_counters *c = &device->counters;
     atomic_fetch_add_explicit(&c->passthrough, 1, memory_order_relaxed);
     stats_raise_peak(&c->passthrough_live_peak, atomic_fetch_add_explicit(&c->passthrough_live, 1, memory_order_relaxed) + 1);
+    /* Bytes need the size at free time: kept only when someone reads the statistics. */
+    if (device->track_passthrough &&
+        passthrough_set_insert(&device->passthrough, *out, info->allocationSize, info->memoryTypeIndex)) {
+        uint64_t bytes = atomic_fetch_add(&c->passthrough_bytes, info->allocationSize) + info->allocationSize;
+        stats_raise_peak(&c->passthrough_bytes_peak, bytes);
+    }
     return VK_SUCCESS;
 }
 
@@ -157,6 +164,9 @@ VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice handle, VkDeviceMemory memo
     if (memory == VK_NULL_HANDLE) return;
     suballoc_device *device = DEVICE_OF(handle);
     if (!device->suballocate) {
+        uint64_t size; /* out of the set before the driver can hand the handle out again */
+        if (device->track_passthrough && passthrough_set_remove(&device->passthrough, memory, &size))
+            atomic_fetch_sub(&device->counters.passthrough_bytes, size);
         device->next.FreeMemory(handle, memory, NULL);
         atomic_fetch_sub_explicit(&device->counters.passthrough_live, 1, memory_order_relaxed);
         return;

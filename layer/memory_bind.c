@@ -20,10 +20,18 @@
 
 #define HAS_LAYER_MEMORY(items, count, type) any_layer_memory((items), (count), sizeof(type), offsetof(type, memory))
 
-/* Checks a bind into memory at offset against the resource's requirements and
- * returns where the driver must bind it. */
-static VkResult translate_bind(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
-                               const VkMemoryRequirements *requirements, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
+/* Remembers what kind of resource the app bound, for the JSON dump: one load on
+ * every bind after the first of its kind. */
+static void note_bound(suballoc_memory *record, uint8_t kind) {
+    if (!(atomic_load_explicit(&record->bound, memory_order_relaxed) & kind))
+        atomic_fetch_or_explicit(&record->bound, kind, memory_order_relaxed);
+}
+
+/* Checks a bind of a resource of `kind` (MEMORY_BOUND_*) into memory at offset
+ * against the resource's requirements and returns where the driver must bind it. */
+static VkResult translate_bind(suballoc_device *device, const char *caller, uint8_t kind, VkDeviceMemory memory,
+                               VkDeviceSize offset, const VkMemoryRequirements *requirements, VkDeviceMemory *out_memory,
+                               VkDeviceSize *out_offset) {
     bool invalid;
     suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
     if (invalid) return VK_ERROR_UNKNOWN;
@@ -51,7 +59,9 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, VkDe
         return VK_ERROR_UNKNOWN;
     }
     note_requirements(device, requirements);
-    return slice_translate(device, caller, record, offset, alignment, out_memory, out_offset);
+    VkResult result = slice_translate(device, caller, record, offset, alignment, out_memory, out_offset);
+    if (result == VK_SUCCESS) note_bound(record, kind);
+    return result;
 }
 
 /* ---- requirements of the resource being bound ----------------------------------- */
@@ -93,7 +103,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer 
     if (!is_layer_memory(memory)) return device->next.BindBufferMemory(handle, buffer, memory, offset);
     VkMemoryRequirements requirements;
     buffer_requirements(device, buffer, &requirements);
-    VkResult result = translate_bind(device, "vkBindBufferMemory", memory, offset, &requirements, &memory, &offset);
+    VkResult result =
+        translate_bind(device, "vkBindBufferMemory", MEMORY_BOUND_BUFFER, memory, offset, &requirements, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindBufferMemory(handle, buffer, memory, offset);
 }
 
@@ -102,7 +113,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage im
     if (!is_layer_memory(memory)) return device->next.BindImageMemory(handle, image, memory, offset);
     VkMemoryRequirements requirements;
     image_requirements(device, image, NULL, &requirements);
-    VkResult result = translate_bind(device, "vkBindImageMemory", memory, offset, &requirements, &memory, &offset);
+    VkResult result =
+        translate_bind(device, "vkBindImageMemory", MEMORY_BOUND_IMAGE, memory, offset, &requirements, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindImageMemory(handle, image, memory, offset);
 }
 
@@ -121,8 +133,8 @@ static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32
         if (!is_layer_memory(copy[i].memory)) continue;
         VkMemoryRequirements requirements;
         buffer_requirements(device, copy[i].buffer, &requirements);
-        result = translate_bind(device, caller, copy[i].memory, copy[i].memoryOffset, &requirements, &copy[i].memory,
-                                &copy[i].memoryOffset);
+        result = translate_bind(device, caller, MEMORY_BOUND_BUFFER, copy[i].memory, copy[i].memoryOffset, &requirements,
+                                &copy[i].memory, &copy[i].memoryOffset);
     }
     if (result == VK_SUCCESS) result = next(handle, count, copy);
     scratch_frame_end(&frame);
@@ -142,8 +154,8 @@ static VkResult bind_images(suballoc_device *device, const char *caller, uint32_
         if (!is_layer_memory(copy[i].memory)) continue;
         VkMemoryRequirements requirements;
         image_requirements(device, copy[i].image, copy[i].pNext, &requirements);
-        result = translate_bind(device, caller, copy[i].memory, copy[i].memoryOffset, &requirements, &copy[i].memory,
-                                &copy[i].memoryOffset);
+        result = translate_bind(device, caller, MEMORY_BOUND_IMAGE, copy[i].memory, copy[i].memoryOffset, &requirements,
+                                &copy[i].memory, &copy[i].memoryOffset);
     }
     if (result == VK_SUCCESS) result = next(handle, count, copy);
     scratch_frame_end(&frame);
@@ -173,8 +185,9 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2KHR(VkDevice handle, uint32
 /* ---- sparse binding ------------------------------------------------------------------ */
 
 /* A translated copy of binds (into the frame) when any names a layer handle. */
-static VkResult translate_sparse_binds(suballoc_device *device, scratch_frame *frame, const VkSparseMemoryBind **binds,
-                                       uint32_t count, uint64_t alignment, uint32_t memory_type_bits) {
+static VkResult translate_sparse_binds(suballoc_device *device, scratch_frame *frame, uint8_t kind,
+                                       const VkSparseMemoryBind **binds, uint32_t count, uint64_t alignment,
+                                       uint32_t memory_type_bits) {
     if (!HAS_LAYER_MEMORY(*binds, count, VkSparseMemoryBind)) return VK_SUCCESS;
     VkSparseMemoryBind *copy = scratch_alloc(frame, count * sizeof *copy, _Alignof(VkSparseMemoryBind));
     if (copy == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -182,7 +195,7 @@ static VkResult translate_sparse_binds(suballoc_device *device, scratch_frame *f
     for (uint32_t i = 0; i < count; i++) {
         if (copy[i].memory == VK_NULL_HANDLE) continue; /* an unbind */
         VkMemoryRequirements requirements = {copy[i].size, alignment, memory_type_bits};
-        VkResult result = translate_bind(device, "vkQueueBindSparse", copy[i].memory, copy[i].memoryOffset,
+        VkResult result = translate_bind(device, "vkQueueBindSparse", kind, copy[i].memory, copy[i].memoryOffset,
                                          &requirements, &copy[i].memory, &copy[i].memoryOffset);
         if (result != VK_SUCCESS) return result;
     }
@@ -228,8 +241,8 @@ static VkResult translate_sparse_image_binds(suballoc_device *device, scratch_fr
         uint64_t bytes = sparse_image_bind_bytes(&copy[i], sparse, sparse_count, requirements->alignment);
         VkMemoryRequirements bind = {max_u64(bytes, requirements->alignment), requirements->alignment,
                                      requirements->memoryTypeBits};
-        VkResult result = translate_bind(device, "vkQueueBindSparse", copy[i].memory, copy[i].memoryOffset, &bind,
-                                         &copy[i].memory, &copy[i].memoryOffset);
+        VkResult result = translate_bind(device, "vkQueueBindSparse", MEMORY_BOUND_IMAGE, copy[i].memory,
+                                         copy[i].memoryOffset, &bind, &copy[i].memory, &copy[i].memoryOffset);
         if (result != VK_SUCCESS) return result;
     }
     *binds = copy;
@@ -253,8 +266,8 @@ static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_fram
     for (uint32_t b = 0; b < info->bufferBindCount; b++) {
         VkMemoryRequirements r;
         buffer_requirements(device, buffers[b].buffer, &r);
-        VkResult result = translate_sparse_binds(device, frame, &buffers[b].pBinds, buffers[b].bindCount, r.alignment,
-                                                 r.memoryTypeBits);
+        VkResult result = translate_sparse_binds(device, frame, MEMORY_BOUND_BUFFER, &buffers[b].pBinds,
+                                                 buffers[b].bindCount, r.alignment, r.memoryTypeBits);
         if (result != VK_SUCCESS) return result;
     }
     info->pBufferBinds = buffers;
@@ -264,8 +277,8 @@ static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_fram
     for (uint32_t b = 0; b < info->imageOpaqueBindCount; b++) {
         VkMemoryRequirements r;
         device->next.GetImageMemoryRequirements(device->handle, opaque[b].image, &r);
-        VkResult result = translate_sparse_binds(device, frame, &opaque[b].pBinds, opaque[b].bindCount, r.alignment,
-                                                 r.memoryTypeBits);
+        VkResult result = translate_sparse_binds(device, frame, MEMORY_BOUND_IMAGE, &opaque[b].pBinds,
+                                                 opaque[b].bindCount, r.alignment, r.memoryTypeBits);
         if (result != VK_SUCCESS) return result;
     }
     info->pImageOpaqueBinds = opaque;
@@ -348,8 +361,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, 
         result = video_requirements(device, &frame, session, copy[i].memoryBindIndex, &requirements);
         requirements.size = copy[i].memorySize;
         if (result == VK_SUCCESS)
-            result = translate_bind(device, "vkBindVideoSessionMemoryKHR", copy[i].memory, copy[i].memoryOffset,
-                                    &requirements, &copy[i].memory, &copy[i].memoryOffset);
+            result = translate_bind(device, "vkBindVideoSessionMemoryKHR", MEMORY_BOUND_OTHER, copy[i].memory,
+                                    copy[i].memoryOffset, &requirements, &copy[i].memory, &copy[i].memoryOffset);
     }
     if (result == VK_SUCCESS) result = device->next.BindVideoSessionMemoryKHR(handle, session, count, copy);
     scratch_frame_end(&frame);
@@ -381,8 +394,9 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindAccelerationStructureMemoryNV(VkDevice 
         };
         VkMemoryRequirements2 requirements = {.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
         device->next.GetAccelerationStructureMemoryRequirementsNV(handle, &query, &requirements);
-        result = translate_bind(device, "vkBindAccelerationStructureMemoryNV", copy[i].memory, copy[i].memoryOffset,
-                                &requirements.memoryRequirements, &copy[i].memory, &copy[i].memoryOffset);
+        result = translate_bind(device, "vkBindAccelerationStructureMemoryNV", MEMORY_BOUND_OTHER, copy[i].memory,
+                                copy[i].memoryOffset, &requirements.memoryRequirements, &copy[i].memory,
+                                &copy[i].memoryOffset);
     }
     if (result == VK_SUCCESS) result = device->next.BindAccelerationStructureMemoryNV(handle, count, copy);
     scratch_frame_end(&frame);

@@ -43,15 +43,21 @@ VKAPI_ATTR void VKAPI_CALL layer_GetDeviceMemoryCommitment(VkDevice handle, VkDe
 
 /* ---- debug names and tags ------------------------------------------------------------- */
 
+/* The swap happens under the pool lock: the JSON dump reads names from another thread. */
 static void set_name(suballoc_memory *record, const char *name) {
-    free(record->debug_name);
-    record->debug_name = (name != NULL && name[0] != '\0') ? strdup(name) : NULL;
+    char *copy = (name != NULL && name[0] != '\0') ? strdup(name) : NULL;
+    pool_lock_acquire(&record->pool->lock);
+    char *old = record->debug_name;
+    record->debug_name = copy;
+    pool_lock_release(&record->pool->lock);
+    free(old);
 }
 
 /* A name or tag given to a layer handle stays with the layer: no tool below can
  * see a slice, and the driver must never see the handle. The layer keeps the
  * name for its leak reports. Returns false when the object is not a layer
- * handle and the call must go down. */
+ * handle and the call must go down (a name of pass-through memory is noted
+ * for the JSON dump on the way). */
 static bool keep_name_or_tag(suballoc_device *device, const char *caller, uint64_t object, bool is_name,
                              const char *name, VkResult *result) {
     bool invalid;
@@ -60,7 +66,10 @@ static bool keep_name_or_tag(suballoc_device *device, const char *caller, uint64
         *result = VK_ERROR_UNKNOWN;
         return true;
     }
-    if (record == NULL) return false;
+    if (record == NULL) {
+        if (is_name && device->json != NULL) passthrough_set_name(&device->passthrough, (VkDeviceMemory)object, name);
+        return false;
+    }
     if (is_name) set_name(record, name);
     *result = VK_SUCCESS;
     return true;

@@ -35,10 +35,11 @@ extern char **environ;
 #define REPORT_MAX 1024
 #define QUOTE_MAX 96 /* how much of a bad value a report repeats */
 #define VALUE_TEXT_MAX 64
+#define STATS_INTERVAL_MAX 86400 /* a day: a longer period is a typo */
 
 const char *const suballoc_setting_names[] = {
     "mode", "block_size", "dedicated_threshold", "min_alignment", "reported_allocation_limit",
-    "empty_block_policy", "log_level", "log_file", "stats_file", NULL,
+    "empty_block_policy", "log_level", "log_file", "stats_file", "stats_json_file", "stats_interval", NULL,
 };
 
 /* ---- the table of settings ---------------------------------------------------- */
@@ -74,6 +75,7 @@ NUMBER_FIELD(min_alignment, uint64_t)
 NUMBER_FIELD(reported_allocation_limit, uint32_t)
 NUMBER_FIELD(empty_block_policy, suballoc_empty_block_policy)
 NUMBER_FIELD(log_level, suballoc_log_level)
+NUMBER_FIELD(stats_interval, uint32_t)
 
 static const char *const mode_words[] = {"suballocate", "passthrough", NULL};
 static const char *const empty_block_words[] = {"release", "keep_one", "keep_all", NULL};
@@ -104,6 +106,11 @@ static const setting_spec specs[] = {
      .path_offset = offsetof(suballoc_settings, log_file)},
     {.name = "stats_file", .kind = VALUE_PATH, .accepts = "a file name (empty: no statistics file)",
      .path_offset = offsetof(suballoc_settings, stats_file)},
+    {.name = "stats_json_file", .kind = VALUE_PATH, .accepts = "a file name (empty: no JSON dump)",
+     .path_offset = offsetof(suballoc_settings, stats_json_file)},
+    {.name = "stats_interval", .kind = VALUE_COUNT, .min = 1, .max = STATS_INTERVAL_MAX, .zero_allowed = true,
+     .accepts = "0 (dump only at the end) or 1 to 86400 seconds between JSON dumps",
+     .get = get_stats_interval, .set = set_stats_interval},
 };
 
 #define SPEC_COUNT (sizeof specs / sizeof specs[0])
@@ -607,7 +614,8 @@ static void report_unknown_environment(const reporter *to) {
                 quote(quoted, sizeof quoted, variable);
                 report(to, SUBALLOC_LOG_WARNING, "environment variable %s names no setting; ignored (settings: %s<SETTING>"
                        " or %s<SETTING>, <SETTING> one of MODE, BLOCK_SIZE, DEDICATED_THRESHOLD, MIN_ALIGNMENT,"
-                       " REPORTED_ALLOCATION_LIMIT, EMPTY_BLOCK_POLICY, LOG_LEVEL, LOG_FILE, STATS_FILE)",
+                       " REPORTED_ALLOCATION_LIMIT, EMPTY_BLOCK_POLICY, LOG_LEVEL, LOG_FILE, STATS_FILE, STATS_JSON_FILE,"
+                       " STATS_INTERVAL)",
                        quoted, ENV_PREFIX_VENDOR, ENV_PREFIX_SHORT);
             }
             break; /* VK_SUBALLOC_ is not a prefix of VK_TRANSPARENT_SUBALLOC_, so one match is all */

@@ -56,6 +56,8 @@ typedef struct suballoc_settings {
     suballoc_log_level log_level;              /* log_level, default warning */
     char log_file[SUBALLOC_PATH_MAX];          /* log_file; empty = stderr */
     char stats_file[SUBALLOC_PATH_MAX];        /* stats_file; empty = no statistics file */
+    char stats_json_file[SUBALLOC_PATH_MAX];   /* stats_json_file; empty = no JSON dump */
+    uint32_t stats_interval;                   /* stats_interval, seconds between JSON dumps; 0 = only at the end */
 } suballoc_settings;
 
 /* Receives one message per bad value found while loading. */

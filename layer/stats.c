@@ -9,10 +9,15 @@
  * The stats_file setting receives one line per device, appended:
  *   suballoc_stats device="..." mode=... app_allocations=N app_live_peak=N app_leaked=N
  *   suballocated=N passthrough=N driver_allocations=N driver_live_peak=N blocks_peak=N
- *   bytes_requested_peak=N bytes_in_blocks_peak=N driver_bytes_peak=N
+ *   bytes_requested_peak=N bytes_in_blocks_peak=N driver_bytes_peak=N bytes_passthrough_peak=N driver_live=N
  * bytes_requested_peak counts sub-allocated bytes only, the ones blocks hold;
  * driver_bytes_peak counts every driver allocation the layer made, blocks and
- * pass-through alike (what the device's heaps really held).
+ * pass-through alike (what the device's heaps really held); bytes_passthrough_peak
+ * the bytes the driver holds for the app directly. driver_live is the driver
+ * allocations live when the line is written: at vkDestroyDevice, what the app
+ * leaked plus the blocks. In pass-through mode the driver's bytes are the
+ * app's, counted only while statistics go somewhere (stats_wanted): a free
+ * must then find its size in the pass-through set.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +47,11 @@ static pool_counters sum_pools(const suballoc_device *device) {
     return sum;
 }
 
+bool stats_wanted(const suballoc_settings *settings) {
+    return settings->stats_file[0] != '\0' || settings->stats_json_file[0] != '\0' ||
+           settings->log_level >= SUBALLOC_LOG_INFO;
+}
+
 void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
     pool_counters pools = sum_pools(device);
     const device_counters *c = &device->counters;
@@ -51,18 +61,22 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
     unsigned long long driver_allocations = device->suballocate ? atomic_load(&c->driver_allocations) : passthrough;
     unsigned long long driver_live_peak =
         device->suballocate ? atomic_load(&c->driver_live_peak) : atomic_load(&c->passthrough_live_peak);
+    unsigned long long driver_live = device->suballocate ? atomic_load(&c->driver_live) : atomic_load(&c->passthrough_live);
+    unsigned long long passthrough_bytes_peak = atomic_load(&c->passthrough_bytes_peak);
+    unsigned long long driver_bytes_peak = device->suballocate ? atomic_load(&c->driver_bytes_peak) : passthrough_bytes_peak;
     char line[1024];
     snprintf(line, sizeof line,
              "suballoc_stats device=\"%s\" mode=%s app_allocations=%llu app_live_peak=%llu app_leaked=%llu "
              "suballocated=%llu passthrough=%llu driver_allocations=%llu driver_live_peak=%llu blocks_peak=%llu "
-             "bytes_requested_peak=%llu bytes_in_blocks_peak=%llu driver_bytes_peak=%llu",
+             "bytes_requested_peak=%llu bytes_in_blocks_peak=%llu driver_bytes_peak=%llu bytes_passthrough_peak=%llu "
+             "driver_live=%llu",
              device->name, device->suballocate ? "suballocate" : "passthrough",
              (unsigned long long)pools.allocations + passthrough,
              (unsigned long long)(pools.live_peak + atomic_load(&c->passthrough_live_peak)),
              (unsigned long long)leaked_allocations, (unsigned long long)pools.allocations, passthrough,
              driver_allocations, driver_live_peak,
              (unsigned long long)atomic_load(&c->blocks_peak), (unsigned long long)pools.requested_bytes_peak,
-             (unsigned long long)atomic_load(&c->block_bytes_peak), (unsigned long long)atomic_load(&c->driver_bytes_peak));
+             (unsigned long long)atomic_load(&c->block_bytes_peak), driver_bytes_peak, passthrough_bytes_peak, driver_live);
     LOG_INFO(device, "%s", line);
 
     const char *path = device->settings->stats_file;

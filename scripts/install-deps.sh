@@ -13,6 +13,8 @@ packages=(
   # libplacebo), OpenGL on zink (glxinfo, glxgears; zink is in libgl1-mesa-dri)
   mpv ffmpeg libplacebo208 mesa-utils libgl1-mesa-dri
   piglit                                   # piglit's GL tests on zink (tests/piglit)
+  python3-matplotlib                       # suballoc-picture draws the layer's JSON dump
+  python3-jsonschema                       # the dump tests check VMA's format
 )
 
 missing=()

@@ -39,13 +39,16 @@ static void check_ranges(const suballoc_settings *s) {
     require(s->log_level <= SUBALLOC_LOG_DEBUG);
     require(memchr(s->log_file, '\0', sizeof s->log_file) != NULL);
     require(memchr(s->stats_file, '\0', sizeof s->stats_file) != NULL);
+    require(memchr(s->stats_json_file, '\0', sizeof s->stats_json_file) != NULL);
+    require(s->stats_interval <= 86400);
 }
 
 static int same_settings(const suballoc_settings *a, const suballoc_settings *b) {
     return a->mode == b->mode && a->block_size == b->block_size && a->dedicated_threshold == b->dedicated_threshold &&
            a->min_alignment == b->min_alignment && a->reported_allocation_limit == b->reported_allocation_limit &&
            a->empty_block_policy == b->empty_block_policy && a->log_level == b->log_level &&
-           strcmp(a->log_file, b->log_file) == 0 && strcmp(a->stats_file, b->stats_file) == 0;
+           strcmp(a->log_file, b->log_file) == 0 && strcmp(a->stats_file, b->stats_file) == 0 &&
+           strcmp(a->stats_json_file, b->stats_json_file) == 0 && a->stats_interval == b->stats_interval;
 }
 
 /* Printing a value and reading it back gives the same settings. */

@@ -87,8 +87,13 @@ expect_suballocated() { # APP_ALLOCATIONS
     fail "driver_allocations $driver is not far below $1 app allocations"
 }
 
+# "1 driver allocation", "2 driver allocations": the summary counts in plain words.
+counted() { # N THING
+  if [ "$1" -eq 1 ]; then printf '%s %s\n' "$1" "$2"; else printf '%s %ss\n' "$1" "$2"; fi
+}
+
 expect_summary_for() { # APP_ALLOCATIONS
-  expect_stderr "suballoc-run:   $1 app allocations -> $(stat driver_allocations) driver allocations"
+  expect_stderr "suballoc-run:   $(counted "$1" "app allocation") -> $(counted "$(stat driver_allocations)" "driver allocation") ("
 }
 
 # ---- cases -------------------------------------------------------------
@@ -199,6 +204,14 @@ case_rejects_bad_options() {
   expect_status 2; expect_stderr "invalid --set 'novalue'"
   run "$SUBALLOC_RUN" --stats-file
   expect_status 2; expect_stderr "option '--stats-file' needs a value"
+  run "$SUBALLOC_RUN" --stats-json "" -- touch "$ran"
+  expect_status 2; expect_stderr "--stats-json needs a file name"
+  run "$SUBALLOC_RUN" --stats-interval 0 -- touch "$ran"
+  expect_status 2; expect_stderr "invalid --stats-interval '0' (expected seconds, 1 to 86400)"
+  run "$SUBALLOC_RUN" --stats-interval 86401 -- touch "$ran"
+  expect_status 2; expect_stderr "invalid --stats-interval '86401'"
+  run "$SUBALLOC_RUN" --picture blocks.jpg -- touch "$ran"
+  expect_status 2; expect_stderr "invalid --picture 'blocks.jpg' (expected a file name ending in .png or .svg)"
   [ ! -e "$ran" ] || fail "the program ran despite a bad option"
   run "$SUBALLOC_RUN" --
   expect_status 2; expect_stderr "no program to run"
@@ -254,6 +267,7 @@ case_installed_copy() {
   "$CMAKE_COMMAND" --install "$BUILD_DIR" --prefix "$prefix" >"$work/install.log" 2>&1 ||
     { cat "$work/install.log" >&2; fail "cmake --install failed"; }
   [ -x "$prefix/bin/suballoc-run" ] || fail "no $prefix/bin/suballoc-run after install"
+  [ -x "$prefix/bin/suballoc-picture" ] || fail "no $prefix/bin/suballoc-picture beside it after install"
   mkdir -p "$work/elsewhere"
   ln -s "$prefix/bin/suballoc-run" "$work/elsewhere/suballoc-run"
   run_chain "$layer" "$work/elsewhere/suballoc-run" --stats-file "$stats" -- "$prefix/bin/suballoc-demo" --count 1000
@@ -275,6 +289,31 @@ case_lifts_allocation_limit() {
   expect_status 0
   expect_stdout "results verified"
   expect_suballocated 5000
+}
+
+# --stats-json and --picture: the layer's dump where asked, drawn at the end;
+# with --picture alone the dump is a temporary one. The summary says
+# "1 driver allocation", singular, where there is one.
+case_stats_json_and_picture() {
+  run_chain "$layer" "$SUBALLOC_RUN" --stats-file "$stats" --stats-json "$work/dump.json" --picture "$work/blocks.png" \
+    -- "$SUBALLOC_DEMO" --count 300
+  expect_status 0
+  [ -s "$work/dump.json" ] || fail "no dump at $work/dump.json"
+  grep -q '"API": "Vulkan"' "$work/dump.json" || fail "the dump is not a Vulkan memory dump"
+  head -c 8 "$work/blocks.png" | od -An -c | grep -q 'P   N   G' || fail "no PNG at $work/blocks.png"
+  expect_stderr "suballoc-run: picture of the blocks: $work/blocks.png (from $work/dump.json)"
+  [ "$(stat driver_allocations)" -eq 1 ] || fail "expected one driver allocation for 300 small ones"
+  expect_stderr "300 app allocations -> 1 driver allocation (300 sub-allocated"
+  expect_stderr "on 1 driver allocation (1 block)"
+  run_chain "$layer" "$SUBALLOC_RUN" --picture "$work/only.svg" -- "$SUBALLOC_DEMO" --count 100
+  expect_status 0
+  grep -q '<svg' "$work/only.svg" || fail "no SVG at $work/only.svg"
+  expect_stderr "suballoc-run: picture of the blocks: $work/only.svg (from "
+  # A dump that was there before and is not rewritten is not drawn again.
+  run "$SUBALLOC_RUN" --stats-json "$work/dump.json" --picture "$work/again.png" -- true
+  expect_status 0
+  [ ! -e "$work/again.png" ] || fail "a stale dump was drawn"
+  expect_stderr "no picture: the layer wrote no JSON dump"
 }
 
 # A short demo run through the launcher, as scripts/demo.sh does it.

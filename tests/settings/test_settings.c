@@ -107,6 +107,8 @@ START_TEST(defaults_are_the_documented_ones) {
     ck_assert_int_eq(s.log_level, SUBALLOC_LOG_WARNING);
     ck_assert_str_eq(s.log_file, "");
     ck_assert_str_eq(s.stats_file, "");
+    ck_assert_str_eq(s.stats_json_file, "");
+    ck_assert_uint_eq(s.stats_interval, 0);
 }
 END_TEST
 
@@ -307,6 +309,65 @@ START_TEST(empty_path_switches_the_file_off) {
 }
 END_TEST
 
+START_TEST(stats_json_file_takes_a_path_and_empty_switches_it_off) {
+    suballoc_settings s;
+    reports r = {0};
+    suballoc_settings_defaults(&s);
+    ck_assert(suballoc_settings_set_text(&s, "stats_json_file", " /tmp/dump file.json ", "test", collect, &r));
+    ck_assert_str_eq(s.stats_json_file, "/tmp/dump file.json");
+    ck_assert(suballoc_settings_set_text(&s, "stats_json_file", "", "test", collect, &r));
+    ck_assert_str_eq(s.stats_json_file, "");
+    ck_assert_int_eq(r.count, 0);
+}
+END_TEST
+
+START_TEST(stats_json_file_too_long_is_reported_in_one_line) {
+    suballoc_settings s;
+    reports r = {0};
+    static char long_path[SUBALLOC_PATH_MAX + 10];
+    memset(long_path, 'd', sizeof long_path - 1);
+    suballoc_settings_defaults(&s);
+    ck_assert(!suballoc_settings_set_text(&s, "stats_json_file", long_path, "test", collect, &r));
+    ck_assert_int_eq(r.count, 1);
+    ck_assert_ptr_nonnull(strstr(r.all, "setting stats_json_file (test)"));
+    ck_assert_ptr_nonnull(strstr(r.all, "too long"));
+    ck_assert_ptr_eq(strchr(r.all, '\n'), r.all + strlen(r.all) - 1); /* one line */
+    ck_assert_str_eq(s.stats_json_file, "");
+}
+END_TEST
+
+START_TEST(stats_interval_is_whole_seconds_up_to_a_day) {
+    suballoc_settings s;
+    reports r = {0};
+    suballoc_settings_defaults(&s);
+    ck_assert(suballoc_settings_set_text(&s, "stats_interval", "5", "test", collect, &r));
+    ck_assert_uint_eq(s.stats_interval, 5);
+    ck_assert(suballoc_settings_set_text(&s, "stats_interval", "86400", "test", collect, &r));
+    ck_assert_uint_eq(s.stats_interval, 86400);
+    ck_assert(suballoc_settings_set_text(&s, "stats_interval", "0", "test", collect, &r));
+    ck_assert_uint_eq(s.stats_interval, 0);
+    ck_assert_int_eq(r.count, 0);
+}
+END_TEST
+
+START_TEST(stats_interval_bad_values_are_reported_in_one_line_each) {
+    static const char *const bad[] = {"soon", "-1", "1.5", "2s", "1K", "86401", "99999999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        suballoc_settings s;
+        reports r = {0};
+        suballoc_settings_defaults(&s);
+        s.stats_interval = 7;
+        ck_assert_msg(!suballoc_settings_set_text(&s, "stats_interval", bad[i], "test", collect, &r), "took '%s'", bad[i]);
+        ck_assert_int_eq(r.count, 1);
+        ck_assert_ptr_nonnull(strstr(r.all, "setting stats_interval (test)"));
+        ck_assert_ptr_nonnull(strstr(r.all, "0 (dump only at the end) or 1 to 86400 seconds"));
+        ck_assert_ptr_nonnull(strstr(r.all, "keeping 7"));
+        ck_assert_ptr_eq(strchr(r.all, '\n'), r.all + strlen(r.all) - 1);
+        ck_assert_uint_eq(s.stats_interval, 7);
+    }
+}
+END_TEST
+
 START_TEST(unknown_setting_is_reported_with_the_known_ones) {
     suballoc_settings s;
     reports r = {0};
@@ -328,7 +389,7 @@ START_TEST(every_listed_name_is_a_setting_the_code_reads) {
         /* Its own default, read back, is accepted: names and parser agree. */
         ck_assert_msg(suballoc_settings_set_text(&s, *name, text, "test", NULL, NULL), "%s refuses '%s'", *name, text);
     }
-    ck_assert_int_eq(count, 9);
+    ck_assert_int_eq(count, 11);
 }
 END_TEST
 
@@ -915,6 +976,10 @@ static Suite *settings_suite(void) {
     ADD(s, blanks_around_a_value_are_ignored);
     ADD(s, path_too_long_is_reported_and_not_truncated);
     ADD(s, empty_path_switches_the_file_off);
+    ADD(s, stats_json_file_takes_a_path_and_empty_switches_it_off);
+    ADD(s, stats_json_file_too_long_is_reported_in_one_line);
+    ADD(s, stats_interval_is_whole_seconds_up_to_a_day);
+    ADD(s, stats_interval_bad_values_are_reported_in_one_line_each);
     ADD(s, unknown_setting_is_reported_with_the_known_ones);
     ADD(s, every_listed_name_is_a_setting_the_code_reads);
     ADD(s, value_text_writes_sizes_with_the_largest_exact_suffix);
