@@ -471,6 +471,8 @@ static bool slab_place(harness *h, slab *s, resource *r) {
     VkDeviceSize offset = next_offset(h, s->cursor, s->any, s->last_linear, r);
     REQUIRE(offset + r->requirements.size <= s->size, "test bug: %s does not fit the %" PRIu64 "-byte slab", r->label,
             s->size);
+    printf("    type %u, %" PRIu64 " KiB slab: %s at %" PRIu64 " (size %" PRIu64 ", alignment %" PRIu64 ")\n", s->type,
+           s->size >> 10, r->label, offset, r->requirements.size, r->requirements.alignment);
     if (!resource_bind(h, r, s->memory, s->type, offset)) return false;
     r->host = s->host;
     s->cursor = offset + r->requirements.size;
@@ -486,10 +488,31 @@ static bool slab_place_at_end(harness *h, slab *s, resource *r) {
     VkDeviceSize offset = (s->size - r->requirements.size) / r->requirements.alignment * r->requirements.alignment;
     VkDeviceSize lowest = next_offset(h, s->cursor, s->any, s->last_linear, r);
     REQUIRE(offset >= lowest, "test bug: %s does not fit the end of the slab", r->label);
+    printf("    type %u, %" PRIu64 " KiB slab: %s at %" PRIu64 " (size %" PRIu64 ", alignment %" PRIu64 ")\n", s->type,
+           s->size >> 10, r->label, offset, r->requirements.size, r->requirements.alignment);
     if (!resource_bind(h, r, s->memory, s->type, offset)) return false;
     r->host = s->host;
     s->cursor = s->size;
     return true;
+}
+
+/* The spec promises that the pointer vkMapMemory returns, less the offset, is a
+ * multiple of minMemoryMapAlignment: apps use aligned SIMD copies on it. */
+static void check_map_alignment(harness *h, const void *data, VkDeviceSize offset) {
+    VkDeviceSize alignment = h->properties.limits.minMemoryMapAlignment;
+    uintptr_t base = (uintptr_t)data - (uintptr_t)offset;
+    CHECK(base % alignment == 0, "mapped pointer %p at offset %" PRIu64 " is not on minMemoryMapAlignment %" PRIu64,
+          data, offset, alignment);
+}
+
+static uint8_t *map_if_host_visible(harness *h, VkDeviceMemory memory, uint32_t type) {
+    if (!harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) return NULL;
+    void *data;
+    VkResult result = vkMapMemory(h->device, memory, 0, VK_WHOLE_SIZE, 0, &data);
+    CHECK(result == VK_SUCCESS, "mapping type %u returned %s", type, harness_result_name(result));
+    if (result != VK_SUCCESS) return NULL;
+    check_map_alignment(h, data, 0);
+    return data;
 }
 
 static void slab_allocate(harness *h, slab *s, VkDeviceSize size, uint32_t type) {
@@ -498,11 +521,8 @@ static void slab_allocate(harness *h, slab *s, VkDeviceSize size, uint32_t type)
     s->type = type;
     VkResult result = harness_allocate_simple(h, size, type, &s->memory);
     REQUIRE(result == VK_SUCCESS, "a %" PRIu64 "-byte slab of type %u: %s", size, type, harness_result_name(result));
-    if (harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) {
-        void *data;
-        VK_REQUIRE(vkMapMemory(h->device, s->memory, 0, VK_WHOLE_SIZE, 0, &data));
-        s->host = data;
-    }
+    /* Mapped at once and for good, as VMA maps its blocks. */
+    s->host = map_if_host_visible(h, s->memory, type);
 }
 
 static void slab_free(harness *h, slab *s) {
@@ -590,7 +610,14 @@ static void vma_slabs_take_every_resource_at_its_own_alignment(harness *h) {
     /* From the physical device alone: nothing has been asked of the device yet. */
     uint32_t count = harness_memory_types(h, ~0u, 0, types);
     static slab small[VK_MAX_MEMORY_TYPES], large[VK_MAX_MEMORY_TYPES];
+    /* An engine has made small allocations of its own before its first slab
+     * (uniform and staging data): the slabs do not start a fresh pool. */
+    static const VkDeviceSize earlier_sizes[] = {100, 3000, 70000};
+    enum { EARLIER = sizeof earlier_sizes / sizeof earlier_sizes[0] };
+    static VkDeviceMemory earlier[VK_MAX_MEMORY_TYPES][EARLIER];
     for (uint32_t t = 0; t < count; t++) {
+        for (uint32_t e = 0; e < EARLIER; e++)
+            VK_REQUIRE(harness_allocate_simple(h, earlier_sizes[e], types[t], &earlier[t][e]));
         slab_allocate(h, &small[t], SLAB_SMALL, types[t]);
         slab_allocate(h, &large[t], SLAB_LARGE, types[t]);
     }
@@ -608,6 +635,7 @@ static void vma_slabs_take_every_resource_at_its_own_alignment(harness *h) {
     for (uint32_t t = 0; t < count; t++) {
         slab_free(h, &small[t]);
         slab_free(h, &large[t]);
+        for (uint32_t e = 0; e < EARLIER; e++) vkFreeMemory(h->device, earlier[t][e], NULL);
     }
 }
 
@@ -626,13 +654,6 @@ static uint32_t buffer_and_image_types(harness *h, uint32_t *types) {
     return count;
 }
 
-static uint8_t *map_if_host_visible(harness *h, VkDeviceMemory memory, uint32_t type) {
-    if (!harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) return NULL;
-    void *data;
-    VkResult result = vkMapMemory(h->device, memory, 0, VK_WHOLE_SIZE, 0, &data);
-    CHECK(result == VK_SUCCESS, "mapping type %u returned %s", type, harness_result_name(result));
-    return result == VK_SUCCESS ? data : NULL;
-}
 
 /* Sizes no allocator would round to: each holds a buffer at 0 and an optimal
  * image at the highest offset on its alignment where it still fits. */
@@ -693,6 +714,7 @@ static void tiny_allocations_keep_their_own_bytes(harness *h) {
             VK_REQUIRE(harness_allocate_simple(h, size, types[t], &memories[i]));
             void *p;
             VK_REQUIRE(vkMapMemory(h->device, memories[i], 0, VK_WHOLE_SIZE, 0, &p));
+            check_map_alignment(h, p, 0);
             data[i] = p;
             harness_fill_pattern(data[i], size, 9000 + 100 * t + i);
             VkMappedMemoryRange whole = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memories[i],
@@ -977,6 +999,7 @@ static void noncoherent_sub_ranges_flush_and_invalidate_on_atoms(harness *h) {
     VkDeviceSize map_offset = 3 * atom;
     void *p;
     VK_REQUIRE(vkMapMemory(h->device, big->memory, map_offset, VK_WHOLE_SIZE, 0, &p));
+    check_map_alignment(h, p, map_offset);
     uint8_t *window = p;
     harness_fill_pattern(window, big->size - map_offset, big->seed + 200);
     VkMappedMemoryRange pieces[2] = {range_of(big->memory, map_offset, 5 * atom),
@@ -993,6 +1016,158 @@ static void noncoherent_sub_ranges_flush_and_invalidate_on_atoms(harness *h) {
         vkFreeMemory(h->device, n[i].memory, NULL);
     }
     harness_host_buffer_destroy(h, &staging);
+}
+
+/* ---------------------------------------------------------------- batches */
+
+/* A scene loader's order: create every resource, ask every requirement (half of
+ * them through vkGet*MemoryRequirements2, as zink does), allocate one allocation
+ * each, map the host-visible ones at once (VMA's MAPPED flag), and only then
+ * bind: half one by one, half in one vkBind*Memory2 call per kind. */
+static void create_all_query_all_allocate_all_map_then_bind_all(harness *h) {
+    enum { COUNT = 28 };
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    uint32_t type_count = buffer_and_image_types(h, types);
+    for (uint32_t t = 0; t < type_count; t++) {
+        static resource items[COUNT];
+        resource *list[COUNT];
+        VkDeviceMemory memories[COUNT];
+        uint8_t *hosts[COUNT];
+        uint32_t used = 0;
+        for (uint32_t i = 0; i < COUNT; i++) {
+            resource *r = &items[used];
+            uint32_t seed = 16000 + 100 * t + i;
+            bool made;
+            switch (i % 7) {
+            case 0: made = resource_make(h, r, KIND_BUFFER, "buffer", (VkExtent3D){4000 + 4 * i, 1, 1}, 1, 0, seed); break;
+            case 1: made = resource_make(h, r, KIND_COLOR, "colour image", (VkExtent3D){32, 16 + i, 1}, 1, 0, seed); break;
+            case 2: made = resource_make(h, r, KIND_LINEAR, "linear image", (VkExtent3D){13 + i, 9, 1}, 1, 0, seed); break;
+            case 3: made = resource_make(h, r, KIND_DEPTH_STENCIL, "depth image", (VkExtent3D){24, 24, 1}, 1, 0, seed);
+                break;
+            case 4: made = resource_make(h, r, KIND_3D, "3D image", (VkExtent3D){8, 8, 4 + i % 5}, 1, 0, seed); break;
+            case 5: made = resource_make(h, r, KIND_BUFFER, "uniform buffer", (VkExtent3D){256 + 4 * i, 1, 1}, 1,
+                                         VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, seed); break;
+            default: made = resource_make(h, r, KIND_COLOR, "4x4 image", (VkExtent3D){4, 4, 1}, 1, 0, seed);
+            }
+            if (!made || !(r->requirements.memoryTypeBits & (1u << types[t]))) {
+                resource_destroy(h, r);
+                continue;
+            }
+            list[used++] = r;
+        }
+        /* Ask again, the other way, for every second one: a later query of another resource comes between. */
+        for (uint32_t i = 1; i < used; i += 2) {
+            resource *r = list[i];
+            VkMemoryDedicatedRequirements dedicated = {.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS};
+            VkMemoryRequirements2 requirements = {.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, .pNext = &dedicated};
+            if (is_image(r)) {
+                VkImageMemoryRequirementsInfo2 info = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+                                                       .image = r->image};
+                vkGetImageMemoryRequirements2(h->device, &info, &requirements);
+            } else {
+                VkBufferMemoryRequirementsInfo2 info = {.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_REQUIREMENTS_INFO_2,
+                                                        .buffer = r->buffer};
+                vkGetBufferMemoryRequirements2(h->device, &info, &requirements);
+            }
+            CHECK(memcmp(&requirements.memoryRequirements, &r->requirements, sizeof r->requirements) == 0,
+                  "%s: the two requirement queries agree", r->label);
+        }
+        for (uint32_t i = 0; i < used; i++) {
+            VK_REQUIRE(harness_allocate_simple(h, list[i]->requirements.size + i % 3, types[t], &memories[i]));
+            hosts[i] = map_if_host_visible(h, memories[i], types[t]);
+        }
+        /* One by one for the first half. */
+        uint32_t half = used / 2;
+        for (uint32_t i = 0; i < half; i++)
+            if (resource_bind(h, list[i], memories[i], types[t], 0)) list[i]->host = hosts[i];
+        /* One call per kind for the rest. */
+        VkBindBufferMemoryInfo buffer_binds[COUNT];
+        VkBindImageMemoryInfo image_binds[COUNT];
+        uint32_t buffers = 0, images = 0;
+        for (uint32_t i = half; i < used; i++) {
+            if (is_image(list[i]))
+                image_binds[images++] = (VkBindImageMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
+                                                                .image = list[i]->image, .memory = memories[i]};
+            else
+                buffer_binds[buffers++] = (VkBindBufferMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
+                                                                   .buffer = list[i]->buffer, .memory = memories[i]};
+        }
+        VkResult buffer_result = buffers ? vkBindBufferMemory2(h->device, buffers, buffer_binds) : VK_SUCCESS;
+        VkResult image_result = images ? vkBindImageMemory2(h->device, images, image_binds) : VK_SUCCESS;
+        CHECK(buffer_result == VK_SUCCESS, "type %u: vkBindBufferMemory2 of %u buffers returned %s", types[t], buffers,
+              harness_result_name(buffer_result));
+        CHECK(image_result == VK_SUCCESS, "type %u: vkBindImageMemory2 of %u images returned %s", types[t], images,
+              harness_result_name(image_result));
+        for (uint32_t i = half; i < used; i++) {
+            /* After a failed batch every resource in it is undefined: leave them all out. */
+            VkResult result = is_image(list[i]) ? image_result : buffer_result;
+            if (result != VK_SUCCESS) continue;
+            list[i]->memory = memories[i];
+            list[i]->offset = 0;
+            list[i]->host = hosts[i];
+        }
+        char what[64];
+        snprintf(what, sizeof what, "batch-bound resources of type %u", types[t]);
+        check_resources(h, list, used, what);
+        for (uint32_t i = 0; i < used; i++) {
+            resource_destroy(h, list[i]);
+            vkFreeMemory(h->device, memories[i], NULL);
+        }
+    }
+}
+
+/* Memory allocated and mapped on a fresh device before any image exists, then
+ * an image bound at 0 (the allocation holds it, although it is smaller than the
+ * image's alignment) or at the highest offset on its alignment. */
+static void mapped_before_any_image_exists_then_images_bound(harness *h) {
+    static const VkDeviceSize sizes[] = {1024, 4096, 5000, 65536 + 256, 100000, 300000};
+    enum { SIZES = sizeof sizes / sizeof sizes[0] };
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    /* From the physical device alone: nothing has been asked of the device yet. */
+    uint32_t count = harness_memory_types(h, ~0u, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT, types);
+    if (count == 0) harness_skip("no host-visible memory type");
+    static VkDeviceMemory memories[VK_MAX_MEMORY_TYPES][SIZES];
+    static uint8_t *hosts[VK_MAX_MEMORY_TYPES][SIZES];
+    for (uint32_t t = 0; t < count; t++)
+        for (uint32_t s = 0; s < SIZES; s++) {
+            VK_REQUIRE(harness_allocate_simple(h, sizes[s], types[t], &memories[t][s]));
+            hosts[t][s] = map_if_host_visible(h, memories[t][s], types[t]);
+            if (hosts[t][s]) memset(hosts[t][s], 0xA5, sizes[s]); /* touched: an engine fills it later */
+        }
+    for (uint32_t t = 0; t < count; t++) {
+        static resource items[2 * SIZES];
+        resource *list[2 * SIZES];
+        uint32_t used = 0;
+        static char labels[SIZES][2][64];
+        for (uint32_t s = 0; s < SIZES; s++) {
+            snprintf(labels[s][0], sizeof labels[s][0], "image at 0 of %" PRIu64 " mapped bytes", sizes[s]);
+            snprintf(labels[s][1], sizeof labels[s][1], "image at the end of %" PRIu64 " mapped bytes", sizes[s]);
+            resource *at_zero = &items[used];
+            REQUIRE(resource_make(h, at_zero, KIND_COLOR, labels[s][0], (VkExtent3D){8, 8, 1}, 1, 0,
+                                  17000 + 100 * t + s),
+                    "colour images");
+            if (!(at_zero->requirements.memoryTypeBits & (1u << types[t]))) {
+                resource_destroy(h, at_zero);
+                continue;
+            }
+            REQUIRE(at_zero->requirements.size <= sizes[s], "test bug: an 8x8 image fits %" PRIu64 " bytes", sizes[s]);
+            resource_bind(h, at_zero, memories[t][s], types[t], 0);
+            list[used++] = at_zero;
+            resource *at_end = &items[used];
+            REQUIRE(resource_make(h, at_end, KIND_COLOR, labels[s][1], (VkExtent3D){8, 8, 1}, 1, 0,
+                                  17500 + 100 * t + s),
+                    "colour images");
+            list[used++] = at_end;
+            VkDeviceSize offset = (sizes[s] - at_end->requirements.size) / at_end->requirements.alignment *
+                                  at_end->requirements.alignment;
+            if (offset < harness_align_up(at_zero->requirements.size, at_end->requirements.alignment)) continue;
+            resource_bind(h, at_end, memories[t][s], types[t], offset);
+        }
+        check_resources(h, list, used, "images bound into memory mapped before they existed");
+        for (uint32_t i = 0; i < used; i++) resource_destroy(h, list[i]);
+    }
+    for (uint32_t t = 0; t < count; t++)
+        for (uint32_t s = 0; s < SIZES; s++) vkFreeMemory(h->device, memories[t][s], NULL);
 }
 
 /* ---------------------------------------------------------------- aliasing */
@@ -1285,7 +1460,8 @@ static void *churner_main(void *argument) {
                 if (!coherent) vkInvalidateMappedMemoryRanges(h->device, 1, &whole);
                 if (harness_check_pattern(p, sizes[slot], seeds[slot], "churned allocation"))
                     report_error(&c->report, "allocation of %" PRIu64 " bytes lost its bytes", sizes[slot]);
-                vkUnmapMemory(h->device, live[slot]);
+                /* Every second one is freed still mapped: vkFreeMemory unmaps, and engines rely on it. */
+                if (n % 2) vkUnmapMemory(h->device, live[slot]);
             } else {
                 report_error(&c->report, "mapping a churned allocation: %s", harness_result_name(result));
             }
@@ -1396,6 +1572,113 @@ static void threads_bind_into_shared_allocations_while_others_allocate(harness *
     for (uint32_t s = 0; s < SHARED; s++) vkFreeMemory(h->device, st.shared[s], NULL);
 }
 
+/* ---------------------------------------------------------------- first binds race */
+
+enum { FRESH = 24, RACERS = 3 };
+
+typedef struct race_state {
+    harness *h;
+    uint32_t type;
+    VkDeviceMemory memories[FRESH];
+    VkDeviceSize sizes[FRESH];
+    uint8_t *hosts[FRESH];               /* written by the mapper thread */
+    resource items[FRESH][RACERS];       /* made and asked in the main thread, bound by racer k */
+    pthread_barrier_t start;
+    thread_report reports[RACERS + 1];
+} race_state;
+
+typedef struct racer {
+    race_state *state;
+    uint32_t index;                      /* RACERS: the mapper */
+} racer;
+
+static void *racer_main(void *argument) {
+    racer *me = argument;
+    race_state *st = me->state;
+    harness *h = st->h;
+    pthread_barrier_wait(&st->start);
+    for (uint32_t m = 0; m < FRESH; m++) {
+        if (me->index == RACERS) {
+            /* Maps each allocation while the others bind into it: memory is this thread's alone to map. */
+            if (!harness_type_is(h, st->type, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) return NULL;
+            void *p;
+            VkResult result = vkMapMemory(h->device, st->memories[m], 0, VK_WHOLE_SIZE, 0, &p);
+            if (result != VK_SUCCESS) report_error(&st->reports[RACERS], "mapping fresh allocation %u: %s", m,
+                                                   harness_result_name(result));
+            else st->hosts[m] = p;
+            continue;
+        }
+        resource *r = &st->items[m][me->index];
+        VkResult result = is_image(r) ? vkBindImageMemory(h->device, r->image, st->memories[m], r->offset)
+                                      : vkBindBufferMemory(h->device, r->buffer, st->memories[m], r->offset);
+        if (result != VK_SUCCESS)
+            report_error(&st->reports[me->index], "binding %s at %" PRIu64 " of fresh allocation %u (%" PRIu64
+                         " bytes) returned %s", r->label, r->offset, m, st->sizes[m], harness_result_name(result));
+        else r->memory = st->memories[m];
+    }
+    return NULL;
+}
+
+/* Fresh allocations, never bound or mapped, get their first binds from three
+ * threads at once (a buffer at 0, an optimal image and another buffer further
+ * in, at offsets valid for each) while a fourth thread maps them: only the
+ * resource is externally synchronized for a bind, only the memory for a map. */
+static void threads_race_to_bind_and_map_fresh_allocations(harness *h) {
+    static race_state st;
+    memset(&st, 0, sizeof st);
+    st.h = h;
+    /* Allocated before anything is asked of the device, as a VMA block is: the
+     * layer cannot know yet what will be bound. A host-visible type if any. */
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    uint32_t count = harness_memory_types(h, ~0u, 0, types);
+    REQUIRE(count > 0, "a memory type");
+    st.type = types[0];
+    for (uint32_t i = count; i-- > 0;)
+        if (harness_type_is(h, types[i], VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) st.type = types[i];
+    for (uint32_t m = 0; m < FRESH; m++) {
+        st.sizes[m] = 200000 + 4 * m + 12; /* room for all three; not a power of two */
+        VK_REQUIRE(harness_allocate_simple(h, st.sizes[m], st.type, &st.memories[m]));
+    }
+    for (uint32_t m = 0; m < FRESH; m++) {
+        resource *r = st.items[m];
+        uint32_t seed = 50000 + 10 * m;
+        resource_make(h, &r[0], KIND_BUFFER, "racing buffer at 0", (VkExtent3D){1000 + 4 * m, 1, 1}, 1, 0, seed);
+        REQUIRE(resource_make(h, &r[1], KIND_COLOR, "racing image", (VkExtent3D){16, 8 + m % 5, 1}, 1, 0, seed + 1),
+                "colour images");
+        resource_make(h, &r[2], KIND_BUFFER, "racing buffer after the image", (VkExtent3D){500 + 4 * m, 1, 1}, 1, 0,
+                      seed + 2);
+        if (!(r[0].requirements.memoryTypeBits & r[1].requirements.memoryTypeBits & (1u << st.type)))
+            harness_skip("type %u takes no buffers and images", st.type);
+        r[1].offset = next_offset(h, r[0].requirements.size, true, true, &r[1]);
+        r[2].offset = next_offset(h, r[1].offset + r[1].requirements.size, true, false, &r[2]);
+        REQUIRE(r[2].offset + r[2].requirements.size <= st.sizes[m], "test bug: the three fit %" PRIu64 " bytes",
+                st.sizes[m]);
+    }
+    REQUIRE(pthread_barrier_init(&st.start, NULL, RACERS + 1) == 0, "a barrier");
+    pthread_t threads[RACERS + 1];
+    racer racers[RACERS + 1];
+    for (uint32_t i = 0; i <= RACERS; i++) {
+        racers[i] = (racer){&st, i};
+        REQUIRE(pthread_create(&threads[i], NULL, racer_main, &racers[i]) == 0, "starting a thread");
+    }
+    for (uint32_t i = 0; i <= RACERS; i++) pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&st.start);
+    for (uint32_t i = 0; i <= RACERS; i++)
+        CHECK(st.reports[i].errors == 0, "%s %u: %" PRIu64 " errors, first: %s", i == RACERS ? "mapper" : "racer", i,
+              st.reports[i].errors, st.reports[i].first);
+    static resource *list[FRESH * RACERS];
+    uint32_t used = 0;
+    for (uint32_t m = 0; m < FRESH; m++)
+        for (uint32_t k = 0; k < RACERS; k++) {
+            st.items[m][k].host = st.hosts[m];
+            if (st.hosts[m]) check_map_alignment(h, st.hosts[m], 0);
+            list[used++] = &st.items[m][k];
+        }
+    check_resources(h, list, used, "resources bound by racing threads");
+    for (uint32_t i = 0; i < used; i++) resource_destroy(h, list[i]);
+    for (uint32_t m = 0; m < FRESH; m++) vkFreeMemory(h->device, st.memories[m], NULL);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -1407,6 +1690,8 @@ int main(int argc, char **argv) {
         CASE(allocations_smaller_than_the_alignment_hold_a_resource_at_zero),
         CASE(every_memory_type_a_resource_allows_takes_it),
         CASE(noncoherent_sub_ranges_flush_and_invalidate_on_atoms),
+        CASE(create_all_query_all_allocate_all_map_then_bind_all),
+        CASE(mapped_before_any_image_exists_then_images_bound),
     };
     static const harness_case aliasing_cases[] = {
         CASE(optimal_image_and_buffer_alias_the_same_bytes),
@@ -1414,6 +1699,7 @@ int main(int argc, char **argv) {
     };
     static const harness_case thread_cases[] = {
         CASE(threads_bind_into_shared_allocations_while_others_allocate),
+        CASE(threads_race_to_bind_and_map_fresh_allocations),
     };
 #undef CASE
     const char *group = argc > 1 ? argv[1] : "";
