@@ -530,6 +530,35 @@ static void slab_free(harness *h, slab *s) {
     s->memory = VK_NULL_HANDLE;
 }
 
+/* ---------------------------------------------------------------- earlier allocations */
+
+/* Small allocations an engine has made before (uniform and staging data), in
+ * every type, from the physical device's list alone. With them live, a case's
+ * allocations do not open fresh pools at block offset 0, where any placement
+ * looks aligned by luck. */
+enum { EARLIER = 3 };
+
+typedef struct earlier {
+    VkDeviceMemory memory[VK_MAX_MEMORY_TYPES][EARLIER];
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    uint32_t count;
+} earlier;
+
+static void earlier_allocate(harness *h, earlier *e) {
+    static const VkDeviceSize sizes[EARLIER] = {100, 3000, 70000};
+    memset(e, 0, sizeof *e);
+    e->count = harness_memory_types(h, ~0u, 0, e->types);
+    for (uint32_t t = 0; t < e->count; t++)
+        for (uint32_t i = 0; i < EARLIER; i++)
+            VK_REQUIRE(harness_allocate_simple(h, sizes[i], e->types[t], &e->memory[t][i]));
+}
+
+static void earlier_free(harness *h, earlier *e) {
+    for (uint32_t t = 0; t < e->count; t++)
+        for (uint32_t i = 0; i < EARLIER; i++) vkFreeMemory(h->device, e->memory[t][i], NULL);
+    e->count = 0;
+}
+
 /* ---------------------------------------------------------------- slab case */
 
 enum { SLAB_SMALL = 2 << 20, SLAB_LARGE = 16 << 20, SLAB_MAX_RESOURCES = 16 };
@@ -610,14 +639,9 @@ static void vma_slabs_take_every_resource_at_its_own_alignment(harness *h) {
     /* From the physical device alone: nothing has been asked of the device yet. */
     uint32_t count = harness_memory_types(h, ~0u, 0, types);
     static slab small[VK_MAX_MEMORY_TYPES], large[VK_MAX_MEMORY_TYPES];
-    /* An engine has made small allocations of its own before its first slab
-     * (uniform and staging data): the slabs do not start a fresh pool. */
-    static const VkDeviceSize earlier_sizes[] = {100, 3000, 70000};
-    enum { EARLIER = sizeof earlier_sizes / sizeof earlier_sizes[0] };
-    static VkDeviceMemory earlier[VK_MAX_MEMORY_TYPES][EARLIER];
+    static earlier before;
+    earlier_allocate(h, &before);
     for (uint32_t t = 0; t < count; t++) {
-        for (uint32_t e = 0; e < EARLIER; e++)
-            VK_REQUIRE(harness_allocate_simple(h, earlier_sizes[e], types[t], &earlier[t][e]));
         slab_allocate(h, &small[t], SLAB_SMALL, types[t]);
         slab_allocate(h, &large[t], SLAB_LARGE, types[t]);
     }
@@ -635,8 +659,8 @@ static void vma_slabs_take_every_resource_at_its_own_alignment(harness *h) {
     for (uint32_t t = 0; t < count; t++) {
         slab_free(h, &small[t]);
         slab_free(h, &large[t]);
-        for (uint32_t e = 0; e < EARLIER; e++) vkFreeMemory(h->device, earlier[t][e], NULL);
     }
+    earlier_free(h, &before);
 }
 
 /* ---------------------------------------------------------------- sizes */
@@ -658,6 +682,8 @@ static uint32_t buffer_and_image_types(harness *h, uint32_t *types) {
 /* Sizes no allocator would round to: each holds a buffer at 0 and an optimal
  * image at the highest offset on its alignment where it still fits. */
 static void odd_sized_allocations_hold_resources_at_aligned_offsets(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
     static const VkDeviceSize sizes[] = {65537, 100000, 196613, 1000003, 3 * 1048576 + 7, 5000000};
     enum { SIZES = sizeof sizes / sizeof sizes[0] };
     uint32_t types[VK_MAX_MEMORY_TYPES];
@@ -693,6 +719,7 @@ static void odd_sized_allocations_hold_resources_at_aligned_offsets(harness *h) 
         for (uint32_t i = 0; i < used; i++) resource_destroy(h, list[i]);
         for (uint32_t s = 0; s < SIZES; s++) vkFreeMemory(h->device, memories[s], NULL);
     }
+    earlier_free(h, &before);
 }
 
 /* Allocations of a few bytes, many at once in every host-visible type: each
@@ -760,6 +787,8 @@ static void tiny_allocations_keep_their_own_bytes(harness *h) {
  * (a 16x16 image needs 1 KiB but 64 KiB alignment on many GPUs): at offset 0 it
  * is valid, and so is one a few bytes larger. */
 static void allocations_smaller_than_the_alignment_hold_a_resource_at_zero(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
     uint32_t types[VK_MAX_MEMORY_TYPES];
     uint32_t count = buffer_and_image_types(h, types);
     enum { PER_TYPE = 8 };
@@ -799,11 +828,14 @@ static void allocations_smaller_than_the_alignment_hold_a_resource_at_zero(harne
             vkFreeMemory(h->device, memories[i], NULL);
         }
     }
+    earlier_free(h, &before);
 }
 
 /* Every memory type in a resource's memoryTypeBits takes it, whatever the type's
  * flags: a transient attachment may sit in lazily allocated memory. */
 static void every_memory_type_a_resource_allows_takes_it(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
     enum { KINDS = 5, MAX = KINDS * VK_MAX_MEMORY_TYPES };
     static resource items[MAX];
     resource *list[MAX];
@@ -870,6 +902,7 @@ static void every_memory_type_a_resource_allows_takes_it(harness *h) {
         resource_destroy(h, list[i]);
         vkFreeMemory(h->device, memories[i], NULL);
     }
+    earlier_free(h, &before);
 }
 
 /* ---------------------------------------------------------------- non-coherent */
@@ -1025,6 +1058,8 @@ static void noncoherent_sub_ranges_flush_and_invalidate_on_atoms(harness *h) {
  * each, map the host-visible ones at once (VMA's MAPPED flag), and only then
  * bind: half one by one, half in one vkBind*Memory2 call per kind. */
 static void create_all_query_all_allocate_all_map_then_bind_all(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
     enum { COUNT = 28 };
     uint32_t types[VK_MAX_MEMORY_TYPES];
     uint32_t type_count = buffer_and_image_types(h, types);
@@ -1114,12 +1149,15 @@ static void create_all_query_all_allocate_all_map_then_bind_all(harness *h) {
             vkFreeMemory(h->device, memories[i], NULL);
         }
     }
+    earlier_free(h, &before);
 }
 
 /* Memory allocated and mapped on a fresh device before any image exists, then
  * an image bound at 0 (the allocation holds it, although it is smaller than the
  * image's alignment) or at the highest offset on its alignment. */
 static void mapped_before_any_image_exists_then_images_bound(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
     static const VkDeviceSize sizes[] = {1024, 4096, 5000, 65536 + 256, 100000, 300000};
     enum { SIZES = sizeof sizes / sizeof sizes[0] };
     uint32_t types[VK_MAX_MEMORY_TYPES];
@@ -1168,17 +1206,41 @@ static void mapped_before_any_image_exists_then_images_bound(harness *h) {
     }
     for (uint32_t t = 0; t < count; t++)
         for (uint32_t s = 0; s < SIZES; s++) vkFreeMemory(h->device, memories[t][s], NULL);
+    earlier_free(h, &before);
 }
 
 /* ---------------------------------------------------------------- aliasing */
+
+/* The aliasing cases run with STRICT_DEVICE_VIOLATIONS=count, so that one
+ * violation does not abort the program before the rest is seen; then every rule
+ * is checked here, by name, while the device lives. */
+static void check_no_strict_violations(harness *h) {
+    PFN_vkStrictDeviceGetViolationCountTEST count =
+        (PFN_vkStrictDeviceGetViolationCountTEST)vkGetDeviceProcAddr(h->device, "vkStrictDeviceGetViolationCountTEST");
+    if (!count) return;
+    static const char *names[STRICT_DEVICE_VIOLATION_KIND_COUNT] = {
+        "bind-alignment", "bind-range", "bind-memory-type", "buffer-image-granularity", "overlap",
+        "mapped-range-alignment", "mapped-range-outside-allocation", "mapped-range-not-mapped", "map-already-mapped",
+        "map-not-host-visible", "map-range", "unmap-not-mapped", "allocation-count", "memory-type-index",
+        "unknown-memory", "leak-at-destroy", "sparse-block", "sparse-resource",
+    };
+    for (uint32_t k = 0; k < STRICT_DEVICE_VIOLATION_KIND_COUNT; k++) {
+        uint64_t n = count(h->device, (StrictDeviceViolation)k);
+        CHECK(n == 0, "the strict device counted %" PRIu64 " %s violations", n, names[k]);
+    }
+}
 
 /* The image's requirements are asked first, then a buffer of the same size is
  * made and asked, memory of that size allocated, and both bound at offset 0, as
  * render-graph engines alias transient resources. Each is used in its own time:
  * written and read back whole before the other is written. */
 static void optimal_image_and_buffer_alias_the_same_bytes(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
     uint32_t types[VK_MAX_MEMORY_TYPES];
     uint32_t count = buffer_and_image_types(h, types);
+    VkDeviceMemory spacer[2 * VK_MAX_MEMORY_TYPES];
+    uint32_t spacers = 0;
     for (uint32_t t = 0; t < count; t++) {
         for (int image_first = 0; image_first < 2; image_first++) {
             resource image, buffer;
@@ -1189,6 +1251,10 @@ static void optimal_image_and_buffer_alias_the_same_bytes(harness *h) {
                           1, 0, seed + 5);
             VkDeviceSize size = image.requirements.size > buffer.requirements.size ? image.requirements.size
                                                                                    : buffer.requirements.size;
+            /* A small allocation just before, left live: the aliased one follows odd-sized neighbours. */
+            REQUIRE(spacers < 2 * VK_MAX_MEMORY_TYPES, "test bug: too many spacers");
+            VK_REQUIRE(harness_allocate_simple(h, 1000 + 8 * spacers, types[t], &spacer[spacers]));
+            spacers++;
             VkDeviceMemory memory;
             VK_REQUIRE(harness_allocate_simple(h, size, types[t], &memory));
             /* Both binds are tried whatever the first returns: each failure is its own report. */
@@ -1218,6 +1284,9 @@ static void optimal_image_and_buffer_alias_the_same_bytes(harness *h) {
             vkFreeMemory(h->device, memory, NULL);
         }
     }
+    for (uint32_t i = 0; i < spacers; i++) vkFreeMemory(h->device, spacer[i], NULL);
+    earlier_free(h, &before);
+    check_no_strict_violations(h);
 }
 
 /* Buffers over the same range and over half of it (suballocating engines view
@@ -1290,6 +1359,7 @@ static void buffers_alias_the_same_range(harness *h) {
         vkFreeMemory(h->device, memory, NULL);
     }
     harness_host_buffer_destroy(h, &staging);
+    check_no_strict_violations(h);
 }
 
 /* ---------------------------------------------------------------- threads */
@@ -1615,6 +1685,8 @@ static void *racer_main(void *argument) {
  * and then no other command may use it meanwhile, binds included; the
  * validation layer's thread checks say so.) The mapping comes afterwards. */
 static void threads_race_to_bind_first_into_fresh_allocations(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
     static race_state st;
     memset(&st, 0, sizeof st);
     st.h = h;
@@ -1669,6 +1741,7 @@ static void threads_race_to_bind_first_into_fresh_allocations(harness *h) {
     check_resources(h, list, used, "resources bound by racing threads");
     for (uint32_t i = 0; i < used; i++) resource_destroy(h, list[i]);
     for (uint32_t m = 0; m < FRESH; m++) vkFreeMemory(h->device, st.memories[m], NULL);
+    earlier_free(h, &before);
 }
 
 /* ---------------------------------------------------------------- main */
