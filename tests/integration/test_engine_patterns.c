@@ -1744,6 +1744,168 @@ static void threads_race_to_bind_first_into_fresh_allocations(harness *h) {
     earlier_free(h, &before);
 }
 
+/* ---------------------------------------------------------------- workers across devices */
+
+enum { WORKERS = 4, DEVICE_ROUNDS = 4, HANDOFFS = 64 };
+
+#ifndef ENGINE_WORKER_ITERATIONS
+#define ENGINE_WORKER_ITERATIONS 600
+#endif
+
+/* One allocation handed from the worker that made it to the next one, which
+ * checks and frees it: engines free on a different thread all the time
+ * (deferred deletion, streaming threads). */
+typedef struct handoff {
+    VkDeviceMemory memory;
+    VkDeviceSize size;
+    uint32_t seed;
+} handoff;
+
+typedef struct worker_pool {
+    harness *h;
+    VkDevice device;                /* the device of this round */
+    uint32_t type;
+    bool coherent;
+    bool stop;
+    pthread_barrier_t round_start, round_end;
+    pthread_mutex_t lock;
+    handoff inbox[WORKERS][HANDOFFS]; /* inbox[w]: made by worker w - 1, freed by w */
+    uint32_t inbox_count[WORKERS];
+    thread_report reports[WORKERS];
+} worker_pool;
+
+typedef struct worker {
+    worker_pool *pool;
+    uint32_t index;
+    uint32_t round;
+} worker;
+
+static bool worker_check_and_free(worker_pool *pool, thread_report *report, handoff *item) {
+    void *p;
+    VkResult result = vkMapMemory(pool->device, item->memory, 0, VK_WHOLE_SIZE, 0, &p);
+    bool ok = result == VK_SUCCESS;
+    if (!ok) report_error(report, "mapping a handed-over allocation: %s", harness_result_name(result));
+    if (ok && !pool->coherent) {
+        VkMappedMemoryRange whole = range_of(item->memory, 0, VK_WHOLE_SIZE);
+        vkInvalidateMappedMemoryRanges(pool->device, 1, &whole);
+    }
+    if (ok && harness_check_pattern(p, item->size, item->seed, "handed-over allocation")) {
+        report_error(report, "an allocation of %" PRIu64 " bytes lost its bytes on the way", item->size);
+        ok = false;
+    }
+    vkFreeMemory(pool->device, item->memory, NULL); /* still mapped: the free unmaps */
+    return ok;
+}
+
+static void *worker_main(void *argument) {
+    worker *me = argument;
+    worker_pool *pool = me->pool;
+    thread_report *report = &pool->reports[me->index];
+    uint32_t next = (me->index + 1) % WORKERS;
+    harness_rng rng = {0xC0FFEEu + me->index};
+    for (;;) {
+        pthread_barrier_wait(&pool->round_start);
+        if (pool->stop) return NULL;
+        for (uint32_t n = 0; n < ENGINE_WORKER_ITERATIONS; n++) {
+            /* Free what the previous worker handed over, if anything waits. */
+            handoff item = {0};
+            pthread_mutex_lock(&pool->lock);
+            if (pool->inbox_count[me->index] && harness_rng_below(&rng, 2))
+                item = pool->inbox[me->index][--pool->inbox_count[me->index]];
+            pthread_mutex_unlock(&pool->lock);
+            if (item.memory) {
+                worker_check_and_free(pool, report, &item);
+                continue;
+            }
+            item.size = 1 + harness_rng_below(&rng, 100000);
+            item.seed = 60000 + 1000000 * me->index + 10000 * me->round + n;
+            VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                         .allocationSize = item.size, .memoryTypeIndex = pool->type};
+            VkResult result = vkAllocateMemory(pool->device, &info, NULL, &item.memory);
+            if (result != VK_SUCCESS) {
+                report_error(report, "allocating %" PRIu64 " bytes: %s", item.size, harness_result_name(result));
+                continue;
+            }
+            void *p;
+            result = vkMapMemory(pool->device, item.memory, 0, VK_WHOLE_SIZE, 0, &p);
+            if (result != VK_SUCCESS) {
+                report_error(report, "mapping %" PRIu64 " bytes: %s", item.size, harness_result_name(result));
+                vkFreeMemory(pool->device, item.memory, NULL);
+                continue;
+            }
+            harness_fill_pattern(p, item.size, item.seed);
+            VkMappedMemoryRange whole = range_of(item.memory, 0, VK_WHOLE_SIZE);
+            if (!pool->coherent) vkFlushMappedMemoryRanges(pool->device, 1, &whole);
+            vkUnmapMemory(pool->device, item.memory);
+            /* Hand it to the next worker; when its inbox is full, check and free it here. */
+            pthread_mutex_lock(&pool->lock);
+            bool handed = pool->inbox_count[next] < HANDOFFS;
+            if (handed) pool->inbox[next][pool->inbox_count[next]++] = item;
+            pthread_mutex_unlock(&pool->lock);
+            if (!handed) worker_check_and_free(pool, report, &item);
+        }
+        pthread_barrier_wait(&pool->round_end);
+        me->round++;
+    }
+}
+
+/* A device with one queue of the harness's family and nothing else. */
+static VkDevice plain_device(harness *h) {
+    float priority = 1.0f;
+    VkDeviceQueueCreateInfo queue = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                     .queueFamilyIndex = h->queue_family, .queueCount = 1,
+                                     .pQueuePriorities = &priority};
+    VkDeviceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
+                               .pQueueCreateInfos = &queue};
+    VkDevice device;
+    VK_REQUIRE(vkCreateDevice(h->physical, &info, NULL, &device));
+    return device;
+}
+
+/* Worker threads (a job system's) outlive the devices they serve: the same
+ * threads allocate, map and free on one device after another, each freeing
+ * allocations another made. Leftovers are freed by the main thread before each
+ * device goes. Runs without a stats file: it makes devices of its own. */
+static void worker_threads_outlive_devices_and_free_each_others_allocations(harness *h) {
+    static worker_pool pool;
+    memset(&pool, 0, sizeof pool);
+    pool.h = h;
+    pool.type = harness_memory_type(h, ~0u, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+    REQUIRE(pool.type != UINT32_MAX, "a host-visible memory type");
+    pool.coherent = harness_type_is(h, pool.type, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    REQUIRE(pthread_barrier_init(&pool.round_start, NULL, WORKERS + 1) == 0, "a barrier");
+    REQUIRE(pthread_barrier_init(&pool.round_end, NULL, WORKERS + 1) == 0, "a barrier");
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_t threads[WORKERS];
+    static worker workers[WORKERS];
+    for (uint32_t i = 0; i < WORKERS; i++) {
+        workers[i] = (worker){&pool, i, 0};
+        REQUIRE(pthread_create(&threads[i], NULL, worker_main, &workers[i]) == 0, "starting a thread");
+    }
+    uint32_t leftovers_wrong = 0;
+    for (uint32_t round = 0; round < DEVICE_ROUNDS; round++) {
+        /* Alternately the harness's device and one of the case's own. */
+        pool.device = round % 2 ? plain_device(h) : h->device;
+        pthread_barrier_wait(&pool.round_start);
+        pthread_barrier_wait(&pool.round_end);
+        for (uint32_t w = 0; w < WORKERS; w++) {
+            while (pool.inbox_count[w])
+                leftovers_wrong += !worker_check_and_free(&pool, &pool.reports[w], &pool.inbox[w][--pool.inbox_count[w]]);
+        }
+        if (pool.device != h->device) vkDestroyDevice(pool.device, NULL);
+    }
+    pool.stop = true;
+    pthread_barrier_wait(&pool.round_start);
+    for (uint32_t i = 0; i < WORKERS; i++) pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&pool.round_start);
+    pthread_barrier_destroy(&pool.round_end);
+    pthread_mutex_destroy(&pool.lock);
+    for (uint32_t i = 0; i < WORKERS; i++)
+        CHECK(pool.reports[i].errors == 0, "worker %u: %" PRIu64 " errors, first: %s", i, pool.reports[i].errors,
+              pool.reports[i].first);
+    CHECK(leftovers_wrong == 0, "%u leftover allocations lost bytes", leftovers_wrong);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -1766,6 +1928,9 @@ int main(int argc, char **argv) {
         CASE(threads_bind_into_shared_allocations_while_others_allocate),
         CASE(threads_race_to_bind_first_into_fresh_allocations),
     };
+    static const harness_case worker_cases[] = {
+        CASE(worker_threads_outlive_devices_and_free_each_others_allocations),
+    };
 #undef CASE
     const char *group = argc > 1 ? argv[1] : "";
     harness_device_request request = {0};
@@ -1774,7 +1939,8 @@ int main(int argc, char **argv) {
     if (strcmp(group, "layout") == 0) return RUN(layout_cases);
     if (strcmp(group, "aliasing") == 0) return RUN(aliasing_cases);
     if (strcmp(group, "threads") == 0) return RUN(thread_cases);
+    if (strcmp(group, "workers") == 0) return RUN(worker_cases);
 #undef RUN
-    fprintf(stderr, "usage: %s layout|aliasing|threads [case...]\n", argv[0]);
+    fprintf(stderr, "usage: %s layout|aliasing|threads|workers [case...]\n", argv[0]);
     return 2;
 }
