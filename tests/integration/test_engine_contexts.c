@@ -15,6 +15,7 @@
  * one line per device, none of them with a leak.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -150,6 +151,7 @@ typedef struct device {
     VkBuffer source_buffer, target_buffer;
     uint8_t *source_data, *target_data;
     bool coherent;
+    uint32_t type;
     uint32_t seed;
 } device;
 
@@ -244,6 +246,7 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
         return false;
     }
     dv->coherent = memory.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    dv->type = type;
     /* Each buffer one alignment step in, so the offsets are really used. */
     VkDeviceSize offset = requirements.alignment;
     VkDeviceSize size = offset + requirements.size + 100;
@@ -365,6 +368,160 @@ static void seventy_live_devices(const char *what, bool one_instance) {
     CHECK(made == DEVICES, "%s: only %u of %u devices", what, made, (unsigned)DEVICES);
 }
 
+
+/* Rule "churn": instances and devices made and destroyed one after another,
+ * many times: the loader hands out the same addresses again, and whatever the
+ * layer keyed on a handle must have gone with its object. */
+enum { CHURN_ROUNDS = 80 }; /* more than any fixed table of 64 */
+
+static void churn(void) {
+    uint32_t done = 0;
+    for (uint32_t i = 0; i < CHURN_ROUNDS; i++) {
+        context c = {0};
+        creating_what = 1;
+        creating_index = (sig_atomic_t)i;
+        bool ok = instance_create(&c);
+        creating_what = 0;
+        CHECK(ok, "churn round %u: an instance", i + 1);
+        if (!ok) continue;
+        device dv;
+        creating_what = 2;
+        ok = device_create(c.instance, &dv, 5000 + i);
+        creating_what = 0;
+        if (dv.device) devices_made++;
+        CHECK(ok, "churn round %u: a device", i + 1);
+        if (ok) {
+            device_check(&dv);
+            done++;
+        }
+        device_destroy(&dv);
+        instance_destroy(&c);
+    }
+    printf("  %u of %u rounds of instance + device + work + destroy\n", done, (unsigned)CHURN_ROUNDS);
+}
+
+/* Rule "concurrent": threads make instances and devices at the same time (both
+ * calls are thread-safe), keep them all live, use them, and destroy them at the
+ * same time, while another thread allocates on a device made before: lookups
+ * must hold while whatever the layer keeps per object grows and shrinks. */
+#ifndef ENGINE_PER_MAKER
+#define ENGINE_PER_MAKER 20 /* 80 live instances, made 4 at a time */
+#endif
+enum { MAKERS = 4, PER_MAKER = ENGINE_PER_MAKER };
+
+typedef struct maker {
+    uint32_t index;
+    context contexts[PER_MAKER];
+    device devices[PER_MAKER];
+    uint32_t made, devices_created;
+    char error[160];
+    pthread_barrier_t *start;
+} maker;
+
+static void *maker_main(void *argument) {
+    maker *m = argument;
+    pthread_barrier_wait(m->start);
+    for (uint32_t i = 0; i < PER_MAKER; i++) {
+        if (!instance_create(&m->contexts[i])) {
+            snprintf(m->error, sizeof m->error, "instance %u could not be made", i);
+            break;
+        }
+        bool ok = device_create(m->contexts[i].instance, &m->devices[i], 10000 + 100 * m->index + i);
+        if (m->devices[i].device) m->devices_created++;
+        if (!ok) {
+            snprintf(m->error, sizeof m->error, "device %u could not be made", i);
+            break;
+        }
+        m->made++;
+    }
+    for (uint32_t i = 0; i < m->made; i++) device_check(&m->devices[i]);
+    pthread_barrier_wait(m->start); /* all live at once, then all go at once */
+    for (uint32_t i = 0; i <= m->made && i < PER_MAKER; i++) {
+        device_destroy(&m->devices[i]);
+        instance_destroy(&m->contexts[i]);
+    }
+    return NULL;
+}
+
+typedef struct reader {
+    device *dv;
+    _Atomic bool stop;
+    uint64_t rounds, wrong;
+} reader;
+
+/* Allocates, maps, writes, checks and frees on one device until the makers are done. */
+static void *reader_main(void *argument) {
+    reader *r = argument;
+    VkDevice d = r->dv->device;
+    VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = 4096,
+                                 .memoryTypeIndex = r->dv->type};
+    while (!atomic_load(&r->stop)) {
+        VkDeviceMemory memory;
+        info.allocationSize = 64 + (r->rounds % 64) * 64;
+        if (vkAllocateMemory(d, &info, NULL, &memory) != VK_SUCCESS) {
+            r->wrong++;
+            break;
+        }
+        void *p;
+        if (vkMapMemory(d, memory, 0, VK_WHOLE_SIZE, 0, &p) == VK_SUCCESS) {
+            uint32_t *words = p;
+            for (uint32_t i = 0; i < info.allocationSize / 4; i++) words[i] = pattern((uint32_t)r->rounds, i);
+            for (uint32_t i = 0; i < info.allocationSize / 4; i++) r->wrong += words[i] != pattern((uint32_t)r->rounds, i);
+        } else {
+            r->wrong++;
+        }
+        vkFreeMemory(d, memory, NULL);
+        r->rounds++;
+    }
+    return NULL;
+}
+
+static void concurrent(void) {
+    context base = {0};
+    device base_device;
+    CHECK(instance_create(&base), "the reader's instance");
+    if (!base.instance) return;
+    bool ok = device_create(base.instance, &base_device, 9999);
+    if (base_device.device) devices_made++;
+    CHECK(ok, "the reader's device");
+    if (!ok) {
+        device_destroy(&base_device);
+        instance_destroy(&base);
+        return;
+    }
+    static reader r;
+    r.dv = &base_device;
+    atomic_store(&r.stop, false);
+    pthread_t reader_thread;
+    CHECK(pthread_create(&reader_thread, NULL, reader_main, &r) == 0, "starting the reader");
+    static maker makers[MAKERS];
+    pthread_t threads[MAKERS];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, MAKERS);
+    for (uint32_t i = 0; i < MAKERS; i++) {
+        memset(&makers[i], 0, sizeof makers[i]);
+        makers[i].index = i;
+        makers[i].start = &start;
+        CHECK(pthread_create(&threads[i], NULL, maker_main, &makers[i]) == 0, "starting a maker");
+    }
+    uint32_t made = 0;
+    for (uint32_t i = 0; i < MAKERS; i++) {
+        pthread_join(threads[i], NULL);
+        made += makers[i].made;
+        CHECK(makers[i].error[0] == 0, "maker %u: %s", i, makers[i].error);
+        devices_made += makers[i].devices_created;
+    }
+    pthread_barrier_destroy(&start);
+    atomic_store(&r.stop, true);
+    pthread_join(reader_thread, NULL);
+    printf("  %u of %u instances with a device made by %u threads at once; the reader did %" PRIu64 " rounds\n", made,
+           (unsigned)(MAKERS * PER_MAKER), (unsigned)MAKERS, r.rounds);
+    CHECK(made == MAKERS * PER_MAKER, "every maker made all its instances and devices");
+    CHECK(r.wrong == 0, "the reader saw %" PRIu64 " failures or wrong words", r.wrong);
+    device_destroy(&base_device);
+    instance_destroy(&base);
+}
+
 /* Where the layer is in the chain and keeps statistics: one line per device, no leak. */
 static void check_stats_file(void) {
     const char *chain = getenv("SUBALLOC_TEST_CHAIN");
@@ -386,14 +543,19 @@ static void check_stats_file(void) {
     CHECK(leaks == 0, "%" PRIu64 " devices report leaked allocations", leaks);
 }
 
-/* "instances": 100 live instances, then a device on each of 70 of them;
- * "devices": 70 live devices on one instance. Two programs, so that a crash in
- * one rule does not hide the other. */
+/* One rule per run, so that a crash in one does not hide the others:
+ *   instances   100 live instances, then a device on each of 70 of them;
+ *   devices     70 live devices on one instance;
+ *   churn       instance + device + work + destroy, 80 times over;
+ *   concurrent  threads making, using and destroying instances and devices at
+ *               once while another thread allocates. */
 int main(int argc, char **argv) {
     const char *rule = argc > 1 ? argv[1] : "";
     bool many_instances = strcmp(rule, "instances") == 0;
-    if (!many_instances && strcmp(rule, "devices") != 0) {
-        fprintf(stderr, "usage: %s instances|devices\n", argv[0]);
+    bool known = many_instances || strcmp(rule, "devices") == 0 || strcmp(rule, "churn") == 0 ||
+                 strcmp(rule, "concurrent") == 0;
+    if (!known) {
+        fprintf(stderr, "usage: %s instances|devices|churn|concurrent\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -402,6 +564,16 @@ int main(int argc, char **argv) {
     const char *path = getenv(STATS_FILE_ENV);
     if (path && *path) remove(path);
     printf("chain %s, rule %s\n", getenv("SUBALLOC_TEST_CHAIN") ? getenv("SUBALLOC_TEST_CHAIN") : "none", rule);
+
+    if (strcmp(rule, "churn") == 0 || strcmp(rule, "concurrent") == 0) {
+        if (strcmp(rule, "churn") == 0) churn();
+        else concurrent();
+        check_stats_file();
+        uint64_t seen = atomic_load(&messages);
+        CHECK(seen == 0, "%" PRIu64 " warning/error messages", seen);
+        printf("%s\n", failures ? "FAILED" : "passed");
+        return failures ? 1 : 0;
+    }
 
     uint32_t wanted = many_instances ? INSTANCES : 1, live = 0;
     for (uint32_t i = 0; i < wanted; i++) {
