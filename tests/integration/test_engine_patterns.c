@@ -3,21 +3,27 @@
  * the Vulkan spec and from how VMA, zink and engine ports use memory, not from
  * the layer. Every pattern here is valid Vulkan; the "none" chain proves it, and
  * validation above the layer proves it again. Through the layer each must work
- * exactly as without it:
+ * exactly as without it. The first argument picks a group:
  *
- *   slab      VMA's pattern: 2 MiB and 16 MiB blocks allocated before any image
+ *   layout    VMA's pattern: 2 MiB and 16 MiB blocks allocated before any image
  *             exists, a buffer bound at 0, then optimal colour, depth/stencil,
  *             multisampled and 3D images, linear images and buffers, each at the
  *             next multiple of its own reported alignment, linear and optimal
- *             neighbours on separate bufferImageGranularity pages.
- *   sizes     allocation sizes that are not powers of two, tiny ones, ones smaller
- *             than a resource's alignment, every memory type a resource allows,
- *             non-coherent memory flushed and invalidated in atom-sized pieces.
+ *             neighbours on separate bufferImageGranularity pages. Allocation
+ *             sizes that are not powers of two, tiny ones, ones smaller than a
+ *             resource's alignment, every memory type a resource allows,
+ *             non-coherent memory flushed and invalidated in atom-sized pieces,
+ *             a scene loader's create-all/query-all/allocate-all/map/bind-all
+ *             (vkBind*Memory2 included), memory mapped before images exist.
  *   aliasing  a buffer and an optimal image over the same bytes, buffers over the
  *             same range (run with STRICT_DEVICE_ALLOW_ALIASING=1: the strict
  *             device refuses overlap by default, aliasing is valid).
  *   threads   threads binding into shared allocations and writing through their
- *             persistent mapping while other threads allocate, map and free.
+ *             persistent mapping while other threads allocate, map and free;
+ *             threads racing to make the first binds into fresh allocations.
+ *   workers   a job system's threads serving one device after another, freeing
+ *             each other's allocations.
+ *   freed     memory freed while resources are still bound, its bytes reused.
  *
  * Every byte of every resource is read back: buffers and linear images through
  * the mapping where the memory is host-visible, everything through GPU copies
@@ -1051,6 +1057,48 @@ static void noncoherent_sub_ranges_flush_and_invalidate_on_atoms(harness *h) {
     harness_host_buffer_destroy(h, &staging);
 }
 
+/* ---------------------------------------------------------------- freed while bound */
+
+/* Engines free memory first and destroy the resources bound to it a frame
+ * later (deferred deletion): valid, as long as the resources are not used
+ * again. The bytes then go to new allocations and new resources, which must
+ * work as if the old ones were gone. */
+static void memory_freed_before_its_resources_are_destroyed(harness *h) {
+    static earlier before;
+    earlier_allocate(h, &before);
+    uint32_t types[VK_MAX_MEMORY_TYPES];
+    uint32_t count = buffer_and_image_types(h, types);
+    enum { ROUNDS = 3 };
+    for (uint32_t t = 0; t < count; t++) {
+        static resource old_items[ROUNDS][2];
+        for (uint32_t round = 0; round < ROUNDS; round++) {
+            resource fresh[2];
+            uint32_t seed = 70000 + 100 * t + 10 * round;
+            resource_make(h, &fresh[0], KIND_BUFFER, "buffer in reused bytes", (VkExtent3D){3000, 1, 1}, 1, 0, seed);
+            REQUIRE(resource_make(h, &fresh[1], KIND_COLOR, "image in reused bytes", (VkExtent3D){32, 32, 1}, 1, 0,
+                                  seed + 1),
+                    "colour images");
+            VkDeviceSize image_offset = next_offset(h, fresh[0].requirements.size, true, true, &fresh[1]);
+            VkDeviceMemory memory;
+            VK_REQUIRE(harness_allocate_simple(h, image_offset + fresh[1].requirements.size, types[t], &memory));
+            resource_bind(h, &fresh[0], memory, types[t], 0);
+            resource_bind(h, &fresh[1], memory, types[t], image_offset);
+            fresh[0].host = map_if_host_visible(h, memory, types[t]);
+            resource *list[] = {&fresh[0], &fresh[1]};
+            check_resources(h, list, 2, "resources in bytes freed under live resources");
+            /* Free now, destroy the resources only after the next rounds. */
+            vkFreeMemory(h->device, memory, NULL);
+            old_items[round][0] = fresh[0];
+            old_items[round][1] = fresh[1];
+        }
+        for (uint32_t round = 0; round < ROUNDS; round++) {
+            resource_destroy(h, &old_items[round][0]);
+            resource_destroy(h, &old_items[round][1]);
+        }
+    }
+    earlier_free(h, &before);
+}
+
 /* ---------------------------------------------------------------- batches */
 
 /* A scene loader's order: create every resource, ask every requirement (half of
@@ -1920,6 +1968,9 @@ int main(int argc, char **argv) {
         CASE(create_all_query_all_allocate_all_map_then_bind_all),
         CASE(mapped_before_any_image_exists_then_images_bound),
     };
+    static const harness_case freed_cases[] = {
+        CASE(memory_freed_before_its_resources_are_destroyed),
+    };
     static const harness_case aliasing_cases[] = {
         CASE(optimal_image_and_buffer_alias_the_same_bytes),
         CASE(buffers_alias_the_same_range),
@@ -1940,7 +1991,8 @@ int main(int argc, char **argv) {
     if (strcmp(group, "aliasing") == 0) return RUN(aliasing_cases);
     if (strcmp(group, "threads") == 0) return RUN(thread_cases);
     if (strcmp(group, "workers") == 0) return RUN(worker_cases);
+    if (strcmp(group, "freed") == 0) return RUN(freed_cases);
 #undef RUN
-    fprintf(stderr, "usage: %s layout|aliasing|threads|workers [case...]\n", argv[0]);
+    fprintf(stderr, "usage: %s layout|aliasing|threads|workers|freed [case...]\n", argv[0]);
     return 2;
 }
