@@ -1057,6 +1057,107 @@ static void noncoherent_sub_ranges_flush_and_invalidate_on_atoms(harness *h) {
     harness_host_buffer_destroy(h, &staging);
 }
 
+/* ---------------------------------------------------------------- one call, many memories */
+
+/* One vkBindBufferMemory2, one vkFlushMappedMemoryRanges and one
+ * vkInvalidateMappedMemoryRanges over a thousand memories at once, plain ones
+ * (four buffers sharing some), and dedicated ones that go to the driver as
+ * they are, mixed in one array: engines batch exactly like this. */
+static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
+    enum { COUNT = 1000, SHARE = 4 };
+    static earlier before;
+    earlier_allocate(h, &before);
+    h->expect.passthrough = COUNT / 10; /* the dedicated ones, and only they */
+    static resource items[COUNT];
+    static resource *list[COUNT];
+    static VkDeviceMemory memories[COUNT];
+    static VkBindBufferMemoryInfo binds[COUNT];
+    static VkMappedMemoryRange ranges[COUNT];
+    uint32_t memory_count = 0;
+    /* A host-visible type, non-coherent where there is one, so the flushes matter. */
+    resource probe;
+    resource_make(h, &probe, KIND_BUFFER, "probe", (VkExtent3D){256, 1, 1}, 1, 0, 0);
+    uint32_t type = harness_memory_type(h, probe.requirements.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+    for (uint32_t i = 0; i < h->memory.memoryTypeCount; i++)
+        if ((probe.requirements.memoryTypeBits & (1u << i)) &&
+            harness_type_is(h, i, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+            !harness_type_is(h, i, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
+            type = i;
+    resource_destroy(h, &probe);
+    REQUIRE(type != UINT32_MAX, "a host-visible type for buffers");
+    printf("  type %u%s\n", type, harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) ? "" : " (non-coherent)");
+
+    uint8_t *hosts[COUNT];
+    for (uint32_t i = 0; i < COUNT; i++) {
+        resource *r = &items[i];
+        resource_make(h, r, KIND_BUFFER, i % 10 == 9 ? "buffer in dedicated memory" : "buffer in plain memory",
+                      (VkExtent3D){64 + 4 * (i % 97), 1, 1}, 1, 0, 80000 + i);
+        list[i] = r;
+        VkDeviceSize stride = harness_align_up(r->requirements.size, r->requirements.alignment);
+        if (i % 10 == 9) {
+            VkMemoryDedicatedAllocateInfo dedicated = {.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+                                                       .buffer = r->buffer};
+            VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &dedicated,
+                                         .allocationSize = r->requirements.size, .memoryTypeIndex = type};
+            VK_REQUIRE(harness_allocate(h, &info, &memories[memory_count]));
+            r->memory = memories[memory_count++];
+            r->offset = 0;
+        } else if (i % 10 % SHARE == 0 || i % 10 == 8) {
+            /* Room for this buffer and the next SHARE - 1 plain ones at their alignment. */
+            VK_REQUIRE(harness_allocate_simple(h, SHARE * (stride + 4 * 97), type, &memories[memory_count]));
+            r->memory = memories[memory_count++];
+            r->offset = 0;
+        } else {
+            const resource *previous = &items[i - 1];
+            r->memory = previous->memory;
+            r->offset = harness_align_up(previous->offset + previous->requirements.size, r->requirements.alignment);
+        }
+        binds[i] = (VkBindBufferMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
+                                            .buffer = r->buffer, .memory = r->memory, .memoryOffset = r->offset};
+    }
+    VkResult result = vkBindBufferMemory2(h->device, COUNT, binds);
+    CHECK(result == VK_SUCCESS, "vkBindBufferMemory2 of %u buffers in %u memories returned %s", (unsigned)COUNT,
+          memory_count, harness_result_name(result));
+    if (result != VK_SUCCESS) {
+        for (uint32_t i = 0; i < COUNT; i++) items[i].memory = VK_NULL_HANDLE; /* all undefined now */
+    } else {
+        for (uint32_t m = 0; m < memory_count; m++) {
+            void *p;
+            VK_REQUIRE(vkMapMemory(h->device, memories[m], 0, VK_WHOLE_SIZE, 0, &p));
+            check_map_alignment(h, p, 0);
+            hosts[m] = p;
+            ranges[m] = range_of(memories[m], 0, VK_WHOLE_SIZE);
+        }
+        /* The host writes every buffer, one flush call makes all of it the device's. */
+        for (uint32_t i = 0, m = 0; i < COUNT; i++) {
+            while (memories[m] != items[i].memory) m++;
+            items[i].host = hosts[m];
+            items[i].preloaded = true;
+            harness_fill_pattern(items[i].host + items[i].offset, data_bytes(&items[i]), items[i].seed);
+        }
+        result = vkFlushMappedMemoryRanges(h->device, memory_count, ranges);
+        CHECK(result == VK_SUCCESS, "one flush of %u ranges returned %s", memory_count, harness_result_name(result));
+        check_resources(h, list, COUNT, "a thousand buffers written by the host, one flush");
+        /* The device writes every buffer, one invalidate call makes all of it the host's. */
+        for (uint32_t i = 0; i < COUNT; i++) {
+            items[i].preloaded = false;
+            items[i].seed += 500000;
+        }
+        check_resources(h, list, COUNT, "a thousand buffers written by the device");
+        result = vkInvalidateMappedMemoryRanges(h->device, memory_count, ranges);
+        CHECK(result == VK_SUCCESS, "one invalidate of %u ranges returned %s", memory_count,
+              harness_result_name(result));
+        uint32_t wrong = 0;
+        for (uint32_t i = 0; i < COUNT; i++)
+            wrong += harness_check_pattern(items[i].host + items[i].offset, data_bytes(&items[i]), items[i].seed,
+                                           "after one invalidate") != 0;
+        CHECK(wrong == 0, "%u of %u buffers read wrong after one invalidate of all", wrong, (unsigned)COUNT);
+    }
+    for (uint32_t i = 0; i < COUNT; i++) resource_destroy(h, &items[i]);
+    for (uint32_t m = 0; m < memory_count; m++) vkFreeMemory(h->device, memories[m], NULL);
+    earlier_free(h, &before);
+}
+
 /* ---------------------------------------------------------------- freed while bound */
 
 /* Engines free memory first and destroy the resources bound to it a frame
@@ -1973,6 +2074,7 @@ int main(int argc, char **argv) {
         CASE(noncoherent_sub_ranges_flush_and_invalidate_on_atoms),
         CASE(create_all_query_all_allocate_all_map_then_bind_all),
         CASE(mapped_before_any_image_exists_then_images_bound),
+        CASE(one_call_binds_and_flushes_a_thousand_mixed_memories),
     };
     static const harness_case freed_cases[] = {
         CASE(memory_freed_before_its_resources_are_destroyed),
