@@ -1055,6 +1055,38 @@ static void noncoherent_sub_ranges_flush_and_invalidate_on_atoms(harness *h) {
         vkFreeMemory(h->device, n[i].memory, NULL);
     }
     harness_host_buffer_destroy(h, &staging);
+
+    /* Allocations smaller than an atom, side by side: the host's unflushed bytes
+     * in one stay what the host wrote while every other one is invalidated. */
+    enum { TINY = 24 };
+    VkDeviceMemory tiny[TINY];
+    uint8_t *tiny_data[TINY];
+    VkDeviceSize tiny_size[TINY];
+    for (uint32_t i = 0; i < TINY; i++) {
+        tiny_size[i] = 1 + (i * 37) % (atom > 1 ? atom - 1 : 1);
+        VK_REQUIRE(harness_allocate_simple(h, tiny_size[i], type, &tiny[i]));
+        void *mapped;
+        VK_REQUIRE(vkMapMemory(h->device, tiny[i], 0, VK_WHOLE_SIZE, 0, &mapped));
+        tiny_data[i] = mapped;
+        harness_fill_pattern(tiny_data[i], tiny_size[i], 13500 + i);
+        VkMappedMemoryRange whole = range_of(tiny[i], 0, VK_WHOLE_SIZE);
+        VK_REQUIRE(vkFlushMappedMemoryRanges(h->device, 1, &whole));
+    }
+    uint32_t lost = 0;
+    for (uint32_t i = 0; i < TINY; i++) {
+        harness_fill_pattern(tiny_data[i], tiny_size[i], 13600 + i); /* not flushed */
+        for (uint32_t j = 0; j < TINY; j++) {
+            if (j == i) continue;
+            VkMappedMemoryRange whole = range_of(tiny[j], 0, VK_WHOLE_SIZE);
+            VK_REQUIRE(vkInvalidateMappedMemoryRanges(h->device, 1, &whole));
+        }
+        lost += harness_check_pattern(tiny_data[i], tiny_size[i], 13600 + i, "unflushed tiny allocation") != 0;
+        VkMappedMemoryRange whole = range_of(tiny[i], 0, VK_WHOLE_SIZE);
+        VK_REQUIRE(vkFlushMappedMemoryRanges(h->device, 1, &whole));
+    }
+    CHECK(lost == 0, "%u of %u allocations smaller than an atom lost unflushed bytes to a neighbour's invalidate", lost,
+          (unsigned)TINY);
+    for (uint32_t i = 0; i < TINY; i++) vkFreeMemory(h->device, tiny[i], NULL);
 }
 
 /* ---------------------------------------------------------------- one call, many memories */
