@@ -7,7 +7,8 @@
  * still move a slice nobody has bound or mapped when the first bind needs a
  * stronger alignment than the slice has: here every allocation is as small as
  * an optimal image that needs more alignment than the allocation's size gives
- * (the strict device: 1 KiB images aligned to 64 KiB), and it is allocated by a
+ * (the strict device with STRICT_DEVICE_UNTILED_IMAGES=1: 1 KiB images aligned
+ * to 64 KiB; elsewhere, such as on lavapipe, nothing moves), and it is allocated by a
  * thread that never asked for that size's requirements (the layer remembers a
  * thread's queries), so the first bind moves it. Every
  * thread binds its own image at offset 0 of every allocation of the round (the

@@ -18,8 +18,11 @@
  *           4: DEVICE_LOCAL | LAZILY_ALLOCATED            heap 0 (transient images only)
  *   limits  maxMemoryAllocationCount 4096, bufferImageGranularity 1024,
  *           nonCoherentAtomSize 256, minMemoryMapAlignment 4096
- *   memory requirements: buffers aligned to 256, optimal images to 65536,
- *           linear images to 4096.
+ *   memory requirements: buffers aligned to 256, linear images to 4096;
+ *           optimal images in whole tiles, aligned to one (as GPUs tile them):
+ *           65536 bytes for images of 64 KiB or more, 256 for smaller ones.
+ *           STRICT_DEVICE_UNTILED_IMAGES=1 aligns every optimal image to 65536
+ *           at its untiled size instead: a small image smaller than its alignment.
  *
  * Emulated on top of the driver (lavapipe has none of it): the extensions
  * where the driver lacks them, sparse binding always:

@@ -1,4 +1,5 @@
 /* strict_fake_hardware.c: the fake identity, heaps, types, limits and alignments. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "strict_fake_hardware.h"
@@ -131,6 +132,20 @@ uint32_t strict_fake_type_bits(const StrictTypeBacking *backing, uint32_t driver
     return bits;
 }
 
+/* STRICT_DEVICE_UNTILED_IMAGES=1: every optimal image aligned to 64 KiB at its
+ * untiled size, even a 256-byte one. Legal, and harsher than any tiled GPU: a
+ * resource smaller than its alignment, the one case placement cannot always
+ * serve (layer/placement.c), for the tests of that path. */
+static bool untiled_images(void)
+{
+    static int cached = -1;
+    if (cached < 0) {
+        const char *value = getenv("STRICT_DEVICE_UNTILED_IMAGES");
+        cached = value != NULL && strcmp(value, "1") == 0;
+    }
+    return cached == 1;
+}
+
 static VkDeviceSize kind_alignment(StrictResourceKind kind)
 {
     switch (kind) {
@@ -149,7 +164,19 @@ void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceSh
 {
     /* Both are powers of two, so the larger is a multiple of the smaller and an
      * offset aligned for the fake device is aligned for the driver as well. */
-    requirements->alignment = max_size(requirements->alignment, kind_alignment(shape.kind));
+    if (shape.kind == STRICT_RESOURCE_OPTIMAL_IMAGE && !untiled_images()) {
+        /* A GPU lays an optimal image out in whole tiles, as AMD's do: images of
+         * 64 KiB or more in 64 KiB tiles, smaller ones in 256-byte tiles, and it
+         * reports the size in whole tiles, aligned to one. Small tiles keep the
+         * bufferImageGranularity rule alive: such an image may end mid-page. */
+        VkDeviceSize tile = requirements->size >= STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT
+                                ? STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT
+                                : STRICT_FAKE_SMALL_IMAGE_TILE;
+        requirements->alignment = max_size(requirements->alignment, tile);
+        requirements->size = (requirements->size + tile - 1) / tile * tile;
+    } else {
+        requirements->alignment = max_size(requirements->alignment, kind_alignment(shape.kind));
+    }
     if (shape.sparse) {
         const VkDeviceSize block = STRICT_DEVICE_SPARSE_BLOCK_SIZE;
         requirements->alignment = max_size(requirements->alignment, block);

@@ -18,7 +18,8 @@
 
 #define STRICT_FAKE_BUFFER_ALIGNMENT 256u
 #define STRICT_FAKE_LINEAR_IMAGE_ALIGNMENT 4096u
-#define STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT 65536u
+#define STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT 65536u /* and tile, for images of 64 KiB or more */
+#define STRICT_FAKE_SMALL_IMAGE_TILE 256u         /* tile and alignment of smaller optimal images */
 
 /* What decides a resource's fake alignment and allowed memory types. */
 typedef enum StrictResourceKind {

@@ -172,12 +172,12 @@ START_TEST(buffers_align_to_256_and_may_use_every_type_but_the_lazy_one)
 }
 END_TEST
 
-static VkImageCreateInfo image_info(VkImageTiling tiling, VkImageUsageFlags usage)
+static VkImageCreateInfo sized_image_info(VkImageTiling tiling, VkImageUsageFlags usage, uint32_t side)
 {
     return (VkImageCreateInfo){.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
                                .imageType = VK_IMAGE_TYPE_2D,
                                .format = VK_FORMAT_R8G8B8A8_UNORM,
-                               .extent = {16, 16, 1},
+                               .extent = {side, side, 1},
                                .mipLevels = 1,
                                .arrayLayers = 1,
                                .samples = VK_SAMPLE_COUNT_1_BIT,
@@ -185,10 +185,41 @@ static VkImageCreateInfo image_info(VkImageTiling tiling, VkImageUsageFlags usag
                                .usage = usage};
 }
 
-START_TEST(optimal_images_align_to_64_KiB)
+static VkImageCreateInfo image_info(VkImageTiling tiling, VkImageUsageFlags usage)
 {
-    VkImageCreateInfo info = image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT);
+    return sized_image_info(tiling, usage, 16);
+}
+
+/* 128x128 RGBA8 is 64 KiB: large images come in 64 KiB tiles. */
+START_TEST(optimal_images_of_64_KiB_or_more_align_to_64_KiB)
+{
+    VkImageCreateInfo info = sized_image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT, 130);
     assert_image_requirements_everywhere(&info, 65536, ALL_BUT_LAZY);
+}
+END_TEST
+
+START_TEST(smaller_optimal_images_come_in_256_byte_tiles)
+{
+    VkImageCreateInfo info = sized_image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT, 5);
+    assert_image_requirements_everywhere(&info, 256, ALL_BUT_LAZY);
+}
+END_TEST
+
+/* Tiled hardware reports whole tiles: the size is a multiple of the alignment. */
+START_TEST(optimal_image_sizes_are_whole_tiles)
+{
+    static const uint32_t sides[] = {1, 5, 17, 100, 130, 300};
+    for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
+        VkImageCreateInfo info = sized_image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT, sides[i]);
+        VkImage image;
+        ck_assert_int_eq(vkCreateImage(context.device, &info, NULL, &image), VK_SUCCESS);
+        VkMemoryRequirements needs;
+        vkGetImageMemoryRequirements(context.device, image, &needs);
+        vkDestroyImage(context.device, image, NULL);
+        ck_assert_msg(needs.size % needs.alignment == 0 && needs.size >= (VkDeviceSize)sides[i] * sides[i] * 4,
+                      "%ux%u: size %llu, alignment %llu", sides[i], sides[i], (unsigned long long)needs.size,
+                      (unsigned long long)needs.alignment);
+    }
 }
 END_TEST
 
@@ -203,7 +234,7 @@ START_TEST(only_transient_attachments_may_use_the_lazy_type)
 {
     VkImageCreateInfo info = image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT |
                                                                      VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT);
-    assert_image_requirements_everywhere(&info, 65536, ALL_TYPES);
+    assert_image_requirements_everywhere(&info, 256, ALL_TYPES);
 }
 END_TEST
 
@@ -393,7 +424,9 @@ Suite *strict_properties_suite(void)
     tcase_add_test(tc, the_device_is_a_discrete_gpu_with_a_name_of_its_own_in_both_query_forms);
     tcase_add_test(tc, memory_heaps_and_types_are_the_headers_layout_in_both_query_forms);
     tcase_add_test(tc, buffers_align_to_256_and_may_use_every_type_but_the_lazy_one);
-    tcase_add_test(tc, optimal_images_align_to_64_KiB);
+    tcase_add_test(tc, optimal_images_of_64_KiB_or_more_align_to_64_KiB);
+    tcase_add_test(tc, smaller_optimal_images_come_in_256_byte_tiles);
+    tcase_add_test(tc, optimal_image_sizes_are_whole_tiles);
     tcase_add_test(tc, linear_images_align_to_4_KiB);
     tcase_add_test(tc, only_transient_attachments_may_use_the_lazy_type);
     tcase_add_test(tc, every_buffer_memory_type_is_backed_by_real_driver_memory);

@@ -207,7 +207,7 @@ END_TEST
 START_TEST(image_bind_off_its_64_KiB_alignment_is_refused)
 {
     VkDeviceMemory memory = allocate(256 * 1024, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
-    VkImage image = image_of(VK_IMAGE_TILING_OPTIMAL, 16, VK_IMAGE_USAGE_SAMPLED_BIT);
+    VkImage image = image_of(VK_IMAGE_TILING_OPTIMAL, 128, VK_IMAGE_USAGE_SAMPLED_BIT); /* 64 KiB: 64 KiB tiles */
     VkBindImageMemoryInfo bind = {VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO, NULL, image, memory, 4096};
     ck_assert_int_eq(vkBindImageMemory2(context.device, 1, &bind), VK_ERROR_OUT_OF_DEVICE_MEMORY);
     assert_only_violation(STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT, 1);
