@@ -362,6 +362,15 @@ uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, ui
 /* Records requirements the driver reported for resources that may use these types. */
 void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements);
 
+/* ---- requirements a thread asked for, by resource (requirements_cache.c) ------------------ */
+
+/* A hint, never proof: the handle may have been reused since (memory_bind.c
+ * asks the driver again before it refuses a bind on what the cache says). */
+void requirements_cache_put(const suballoc_device *device, VkObjectType type, uint64_t handle,
+                            const VkMemoryRequirements *requirements);
+bool requirements_cache_get(const suballoc_device *device, VkObjectType type, uint64_t handle,
+                            VkMemoryRequirements *out);
+
 /* ---- statistics (stats.c) ------------------------------------------------------- */
 
 void stats_raise_peak(_Atomic uint64_t *peak, uint64_t value);

@@ -18,32 +18,49 @@ VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, Vk
     suballoc_device *device = DEVICE_OF(handle);
     device->next.GetBufferMemoryRequirements(handle, buffer, out);
     note_requirements(device, out);
+    requirements_cache_put(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, out);
 }
 
 VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements(VkDevice handle, VkImage image, VkMemoryRequirements *out) {
     suballoc_device *device = DEVICE_OF(handle);
     device->next.GetImageMemoryRequirements(handle, image, out);
     note_requirements(device, out);
+    requirements_cache_put(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)image, out);
 }
 
-/* The *2 forms, core and KHR, share one shape: call the next layer's, then note. */
-#define NOTE_REQUIREMENTS_2(name, info_type)                                                                  \
+/* The *2 forms, core and KHR, share one shape: call the next layer's, then note,
+ * and keep the answer for the resource's bind (remember, a statement). */
+#define NOTE_REQUIREMENTS_2(name, info_type, remember)                                                        \
     VKAPI_ATTR void VKAPI_CALL layer_##name(VkDevice handle, const info_type *info, VkMemoryRequirements2 *out) { \
         suballoc_device *device = DEVICE_OF(handle);                                                          \
         if (device->next.name == NULL) out->memoryRequirements = (VkMemoryRequirements){0};                   \
         RETURN_IF_NEXT_MISSING(device, device->next.name, "vk" #name);                                        \
         device->next.name(handle, info, out);                                                                 \
         note_requirements(device, &out->memoryRequirements);                                                  \
+        remember;                                                                                             \
     }
 
-NOTE_REQUIREMENTS_2(GetBufferMemoryRequirements2, VkBufferMemoryRequirementsInfo2)
-NOTE_REQUIREMENTS_2(GetBufferMemoryRequirements2KHR, VkBufferMemoryRequirementsInfo2)
-NOTE_REQUIREMENTS_2(GetImageMemoryRequirements2, VkImageMemoryRequirementsInfo2)
-NOTE_REQUIREMENTS_2(GetImageMemoryRequirements2KHR, VkImageMemoryRequirementsInfo2)
-NOTE_REQUIREMENTS_2(GetDeviceBufferMemoryRequirements, VkDeviceBufferMemoryRequirements)
-NOTE_REQUIREMENTS_2(GetDeviceBufferMemoryRequirementsKHR, VkDeviceBufferMemoryRequirements)
-NOTE_REQUIREMENTS_2(GetDeviceImageMemoryRequirements, VkDeviceImageMemoryRequirements)
-NOTE_REQUIREMENTS_2(GetDeviceImageMemoryRequirementsKHR, VkDeviceImageMemoryRequirements)
+/* One plane of a disjoint image has requirements of its own: those are not kept. */
+static void remember_image(suballoc_device *device, const VkImageMemoryRequirementsInfo2 *info,
+                           const VkMemoryRequirements *requirements) {
+    for (const VkBaseInStructure *s = info->pNext; s != NULL; s = s->pNext)
+        if (s->sType == VK_STRUCTURE_TYPE_IMAGE_PLANE_MEMORY_REQUIREMENTS_INFO) return;
+    requirements_cache_put(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)info->image, requirements);
+}
+
+#define REMEMBER_BUFFER \
+    requirements_cache_put(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)info->buffer, &out->memoryRequirements)
+#define REMEMBER_IMAGE remember_image(device, info, &out->memoryRequirements)
+#define NO_RESOURCE ((void)0) /* a query by create info: no resource to remember */
+
+NOTE_REQUIREMENTS_2(GetBufferMemoryRequirements2, VkBufferMemoryRequirementsInfo2, REMEMBER_BUFFER)
+NOTE_REQUIREMENTS_2(GetBufferMemoryRequirements2KHR, VkBufferMemoryRequirementsInfo2, REMEMBER_BUFFER)
+NOTE_REQUIREMENTS_2(GetImageMemoryRequirements2, VkImageMemoryRequirementsInfo2, REMEMBER_IMAGE)
+NOTE_REQUIREMENTS_2(GetImageMemoryRequirements2KHR, VkImageMemoryRequirementsInfo2, REMEMBER_IMAGE)
+NOTE_REQUIREMENTS_2(GetDeviceBufferMemoryRequirements, VkDeviceBufferMemoryRequirements, NO_RESOURCE)
+NOTE_REQUIREMENTS_2(GetDeviceBufferMemoryRequirementsKHR, VkDeviceBufferMemoryRequirements, NO_RESOURCE)
+NOTE_REQUIREMENTS_2(GetDeviceImageMemoryRequirements, VkDeviceImageMemoryRequirements, NO_RESOURCE)
+NOTE_REQUIREMENTS_2(GetDeviceImageMemoryRequirementsKHR, VkDeviceImageMemoryRequirements, NO_RESOURCE)
 
 /* ---- which allocations to sub-allocate -------------------------------------------- */
 

@@ -3,8 +3,10 @@
  *
  * The app binds at memoryOffset inside its allocation; the driver must see
  * (block, slice offset + memoryOffset). Before a bind into a layer handle
- * reaches the driver, the layer asks the driver for the resource's requirements
- * and checks the memory type, the size, and the alignment of the real offset. A
+ * reaches the driver, the layer checks the memory type, the size, and the
+ * alignment of the real offset against the resource's requirements: the ones
+ * the calling thread's own query just returned (requirements_cache.c), else a
+ * fresh answer from the driver, which alone may refuse a bind. A
  * slice nobody has used yet moves to a stronger alignment if it needs one; a
  * bind that would still be misaligned is refused and never reaches the driver.
  *
@@ -27,6 +29,34 @@ static void note_bound(suballoc_memory *record, uint8_t kind) {
         atomic_fetch_or_explicit(&record->bound, kind, memory_order_relaxed);
 }
 
+/* Whether requirements allow binding record at offset; when they do not, the
+ * message is logged only if `report` (a cached answer is checked again first). */
+static bool bind_allowed(suballoc_device *device, const char *caller, const suballoc_memory *record, VkDeviceSize offset,
+                         const VkMemoryRequirements *requirements, bool report) {
+    unsigned long long handle = (unsigned long long)memory_handle_of(record);
+    uint64_t alignment = pow2_at_least(requirements->alignment);
+    if (!(requirements->memoryTypeBits & (1u << record->memory_type))) {
+        if (report)
+            LOG_ERROR(device, "%s: memory 0x%llx is of memory type %u, which the resource does not allow (memoryTypeBits 0x%x)",
+                      caller, handle, record->memory_type, requirements->memoryTypeBits);
+        return false;
+    }
+    if (offset % alignment != 0) {
+        if (report)
+            LOG_ERROR(device, "%s: memoryOffset %llu is not a multiple of the resource's alignment %llu", caller,
+                      (unsigned long long)offset, (unsigned long long)alignment);
+        return false;
+    }
+    if (offset > record->size || requirements->size > record->size - offset) {
+        if (report)
+            LOG_ERROR(device, "%s: %llu bytes at memoryOffset %llu do not fit in memory 0x%llx of %llu bytes", caller,
+                      (unsigned long long)requirements->size, (unsigned long long)offset, handle,
+                      (unsigned long long)record->size);
+        return false;
+    }
+    return true;
+}
+
 /* Checks a bind of a resource of `kind` (MEMORY_BOUND_*) into memory at offset
  * against the resource's requirements and returns where the driver must bind it. */
 static VkResult translate_bind(suballoc_device *device, const char *caller, uint8_t kind, VkDeviceMemory memory,
@@ -40,45 +70,37 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, uint
         *out_offset = offset;
         return VK_SUCCESS;
     }
-    unsigned long long handle = (unsigned long long)memory;
-    uint64_t alignment = pow2_at_least(requirements->alignment);
-    if (!(requirements->memoryTypeBits & (1u << record->memory_type))) {
-        LOG_ERROR(device, "%s: memory 0x%llx is of memory type %u, which the resource does not allow (memoryTypeBits 0x%x)",
-                  caller, handle, record->memory_type, requirements->memoryTypeBits);
-        return VK_ERROR_UNKNOWN;
-    }
-    if (offset % alignment != 0) {
-        LOG_ERROR(device, "%s: memoryOffset %llu is not a multiple of the resource's alignment %llu", caller,
-                  (unsigned long long)offset, (unsigned long long)alignment);
-        return VK_ERROR_UNKNOWN;
-    }
-    if (offset > record->size || requirements->size > record->size - offset) {
-        LOG_ERROR(device, "%s: %llu bytes at memoryOffset %llu do not fit in memory 0x%llx of %llu bytes", caller,
-                  (unsigned long long)requirements->size, (unsigned long long)offset, handle,
-                  (unsigned long long)record->size);
-        return VK_ERROR_UNKNOWN;
-    }
+    if (!bind_allowed(device, caller, record, offset, requirements, true)) return VK_ERROR_UNKNOWN;
     note_requirements(device, requirements);
-    VkResult result = slice_translate(device, caller, record, offset, alignment, out_memory, out_offset);
+    VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory,
+                                      out_offset);
     if (result == VK_SUCCESS) note_bound(record, kind);
     return result;
 }
 
 /* ---- requirements of the resource being bound ----------------------------------- */
 
-static void buffer_requirements(suballoc_device *device, VkBuffer buffer, VkMemoryRequirements *out) {
-    device->next.GetBufferMemoryRequirements(device->handle, buffer, out);
+/* What vkBind*Memory binds: a buffer, or an image (with its bind chain, which
+ * may name one plane of a disjoint image). */
+typedef struct bound_resource {
+    VkObjectType type;
+    uint64_t handle;
+    const void *bind_chain;
+} bound_resource;
+
+static const VkBindImagePlaneMemoryInfo *plane_of(const void *bind_chain) {
+    for (const VkBaseInStructure *s = bind_chain; s != NULL; s = s->pNext)
+        if (s->sType == VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO) return (const void *)s;
+    return NULL;
 }
 
 /* A disjoint image binds each plane on its own: ask for that plane's requirements. */
-static void image_requirements(suballoc_device *device, VkImage image, const void *bind_chain, VkMemoryRequirements *out) {
-    const VkBindImagePlaneMemoryInfo *plane = NULL;
-    for (const VkBaseInStructure *s = bind_chain; s != NULL; s = s->pNext)
-        if (s->sType == VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO) plane = (const void *)s;
+static void image_plane_requirements(suballoc_device *device, VkImage image, const VkBindImagePlaneMemoryInfo *plane,
+                                     VkMemoryRequirements *out) {
     PFN_vkGetImageMemoryRequirements2 get2 = device->next.GetImageMemoryRequirements2 != NULL
                                                  ? device->next.GetImageMemoryRequirements2
                                                  : device->next.GetImageMemoryRequirements2KHR;
-    if (plane == NULL || get2 == NULL) {
+    if (get2 == NULL) {
         device->next.GetImageMemoryRequirements(device->handle, image, out);
         return;
     }
@@ -96,25 +118,57 @@ static void image_requirements(suballoc_device *device, VkImage image, const voi
     *out = requirements.memoryRequirements;
 }
 
+/* The driver's answer, kept for the next bind (planes are not kept). */
+static void ask_driver(suballoc_device *device, const bound_resource *r, VkMemoryRequirements *out) {
+    const VkBindImagePlaneMemoryInfo *plane = r->type == VK_OBJECT_TYPE_IMAGE ? plane_of(r->bind_chain) : NULL;
+    if (plane != NULL) {
+        image_plane_requirements(device, (VkImage)r->handle, plane, out);
+        return;
+    }
+    if (r->type == VK_OBJECT_TYPE_BUFFER) device->next.GetBufferMemoryRequirements(device->handle, (VkBuffer)r->handle, out);
+    else device->next.GetImageMemoryRequirements(device->handle, (VkImage)r->handle, out);
+    requirements_cache_put(device, r->type, r->handle, out);
+}
+
+/* translate_bind for a buffer or image: the requirements come from the thread's
+ * cache when it has them and they allow the bind (the usual create, query,
+ * allocate, bind); otherwise from the driver, which alone may refuse it. */
+static VkResult translate_resource_bind(suballoc_device *device, const char *caller, const bound_resource *r,
+                                        VkDeviceMemory memory, VkDeviceSize offset, VkDeviceMemory *out_memory,
+                                        VkDeviceSize *out_offset) {
+    uint8_t kind = r->type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
+    VkMemoryRequirements requirements;
+    bool cacheable = r->type == VK_OBJECT_TYPE_BUFFER || plane_of(r->bind_chain) == NULL;
+    if (cacheable && requirements_cache_get(device, r->type, r->handle, &requirements)) {
+        bool invalid;
+        suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
+        if (invalid) return VK_ERROR_UNKNOWN;
+        if (record != NULL && bind_allowed(device, caller, record, offset, &requirements, false)) {
+            VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements.alignment),
+                                              out_memory, out_offset);
+            if (result == VK_SUCCESS) note_bound(record, kind);
+            return result;
+        }
+    }
+    ask_driver(device, r, &requirements);
+    return translate_bind(device, caller, kind, memory, offset, &requirements, out_memory, out_offset);
+}
+
 /* ---- bind 1 ------------------------------------------------------------------------ */
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize offset) {
     suballoc_device *device = DEVICE_OF(handle);
     if (!is_layer_memory(memory)) return device->next.BindBufferMemory(handle, buffer, memory, offset);
-    VkMemoryRequirements requirements;
-    buffer_requirements(device, buffer, &requirements);
-    VkResult result =
-        translate_bind(device, "vkBindBufferMemory", MEMORY_BOUND_BUFFER, memory, offset, &requirements, &memory, &offset);
+    bound_resource r = {VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, NULL};
+    VkResult result = translate_resource_bind(device, "vkBindBufferMemory", &r, memory, offset, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindBufferMemory(handle, buffer, memory, offset);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory, VkDeviceSize offset) {
     suballoc_device *device = DEVICE_OF(handle);
     if (!is_layer_memory(memory)) return device->next.BindImageMemory(handle, image, memory, offset);
-    VkMemoryRequirements requirements;
-    image_requirements(device, image, NULL, &requirements);
-    VkResult result =
-        translate_bind(device, "vkBindImageMemory", MEMORY_BOUND_IMAGE, memory, offset, &requirements, &memory, &offset);
+    bound_resource r = {VK_OBJECT_TYPE_IMAGE, (uint64_t)image, NULL};
+    VkResult result = translate_resource_bind(device, "vkBindImageMemory", &r, memory, offset, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindImageMemory(handle, image, memory, offset);
 }
 
@@ -131,10 +185,9 @@ static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32
     if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
     for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
         if (!is_layer_memory(copy[i].memory)) continue;
-        VkMemoryRequirements requirements;
-        buffer_requirements(device, copy[i].buffer, &requirements);
-        result = translate_bind(device, caller, MEMORY_BOUND_BUFFER, copy[i].memory, copy[i].memoryOffset, &requirements,
-                                &copy[i].memory, &copy[i].memoryOffset);
+        bound_resource r = {VK_OBJECT_TYPE_BUFFER, (uint64_t)copy[i].buffer, NULL};
+        result = translate_resource_bind(device, caller, &r, copy[i].memory, copy[i].memoryOffset, &copy[i].memory,
+                                         &copy[i].memoryOffset);
     }
     if (result == VK_SUCCESS) result = next(handle, count, copy);
     scratch_frame_end(&frame);
@@ -152,10 +205,9 @@ static VkResult bind_images(suballoc_device *device, const char *caller, uint32_
     if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
     for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
         if (!is_layer_memory(copy[i].memory)) continue;
-        VkMemoryRequirements requirements;
-        image_requirements(device, copy[i].image, copy[i].pNext, &requirements);
-        result = translate_bind(device, caller, MEMORY_BOUND_IMAGE, copy[i].memory, copy[i].memoryOffset, &requirements,
-                                &copy[i].memory, &copy[i].memoryOffset);
+        bound_resource r = {VK_OBJECT_TYPE_IMAGE, (uint64_t)copy[i].image, copy[i].pNext};
+        result = translate_resource_bind(device, caller, &r, copy[i].memory, copy[i].memoryOffset, &copy[i].memory,
+                                         &copy[i].memoryOffset);
     }
     if (result == VK_SUCCESS) result = next(handle, count, copy);
     scratch_frame_end(&frame);
@@ -265,7 +317,7 @@ static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_fram
     COPY_ARRAY(frame, buffers, info->pBufferBinds, info->bufferBindCount, VkSparseBufferMemoryBindInfo);
     for (uint32_t b = 0; b < info->bufferBindCount; b++) {
         VkMemoryRequirements r;
-        buffer_requirements(device, buffers[b].buffer, &r);
+        device->next.GetBufferMemoryRequirements(device->handle, buffers[b].buffer, &r);
         VkResult result = translate_sparse_binds(device, frame, MEMORY_BOUND_BUFFER, &buffers[b].pBinds,
                                                  buffers[b].bindCount, r.alignment, r.memoryTypeBits);
         if (result != VK_SUCCESS) return result;
