@@ -54,7 +54,7 @@ static bool block_records_hold(const suballoc_pool *pool, const suballoc_block *
         else ranges[count++] = (slice_range){r->offset, r->offset + r->reserved};
     }
     if (ok && count != block->live_count) ok = broken(why, why_size, "%u records listed, count says %u", count, block->live_count);
-    if (ok) qsort(ranges, count, sizeof *ranges, by_start);
+    if (ok && count > 1) qsort(ranges, count, sizeof *ranges, by_start);
     for (uint32_t i = 1; ok && i < count; i++)
         if (ranges[i].start < ranges[i - 1].end)
             ok = broken(why, why_size, "slices [%llu, %llu) and [%llu, %llu) overlap", (unsigned long long)ranges[i - 1].start,
