@@ -118,7 +118,9 @@ typedef struct suballoc_memory {
     suballoc_pool *pool;    /* set at allocation, never changes: the lock that guards the fields below */
     suballoc_block *block;  /* block, allocation and offset change only while the slice moves (pool locked) */
     offset_allocation_id allocation;
-    uint64_t offset;        /* byte offset of the slice inside the block */
+    uint32_t margin_front;  /* debug_margin guard bytes just before offset, and just after offset + reserved */
+    uint32_t margin_back;
+    uint64_t offset;        /* byte offset of the app's bytes inside the block */
     uint64_t size;          /* the app's allocationSize */
     uint64_t reserved;      /* bytes the slice occupies (size rounded to granules) */
     struct suballoc_memory *prev_in_block, *next_in_block;
@@ -155,6 +157,7 @@ struct suballoc_pool {
     suballoc_device *device;
     pool_lock lock;
     uint64_t unit;              /* offset allocator unit: the end granule of every slice */
+    uint64_t margin;            /* debug_margin guard bytes on each side of a slice (host-visible types); 0 = none */
     uint64_t block_bytes;       /* the size of its blocks together: the next block is an eighth of it */
     uint64_t block_size_cap;    /* the preferred size, lower while the heap refuses blocks */
     suballoc_block *blocks;     /* most recently useful first */
@@ -318,6 +321,15 @@ void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDevice
 /* Calls fn for each member, the set locked; fn must not call into the set. */
 void passthrough_set_visit(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, const passthrough_entry *entry),
                            void *user);
+
+/* ---- guard margins (guard_margins.c) ----------------------------------------------- */
+
+/* With the debug_margin setting, guard bytes lie before and after every slice of
+ * a host-visible pool. Fill writes their pattern (after a slice is carved or
+ * moved); check compares it, reports damage as an error naming the allocation
+ * and the side, and writes the pattern again. Both do nothing without margins. */
+void margins_fill(suballoc_memory *record);
+void margins_check(suballoc_memory *record, const char *when);
 
 /* ---- invariants (pool_validate.c) ------------------------------------------------ */
 

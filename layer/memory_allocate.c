@@ -193,6 +193,7 @@ VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice handle, VkDeviceMemory memo
     if (invalid) return;
     if (record != NULL) {
         if (record->has_private_data) private_data_release_object(device, (uint64_t)memory);
+        margins_check(record, "vkFreeMemory");
         pool_free(record); /* an app mapping ends with it; the block stays mapped */
         memory_record_free(record);
         return;

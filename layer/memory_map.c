@@ -57,6 +57,8 @@ static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_
 static void unmap_slice(suballoc_device *device, const char *caller, suballoc_memory *record) {
     if (!record->mapped)
         LOG_WARNING(device, "%s: memory 0x%llx is not mapped", caller, (unsigned long long)memory_handle_of(record));
+    else
+        margins_check(record, caller);
     record->mapped = false;
 }
 

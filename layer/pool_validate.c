@@ -44,14 +44,16 @@ static bool block_records_hold(const suballoc_pool *pool, const suballoc_block *
         else if (r->prev_in_block != prev) ok = broken(why, why_size, "record %p links back wrongly", (const void *)r);
         else if (!r->live || r->pool != pool || r->block != block)
             ok = broken(why, why_size, "record %p is not a live slice of this block", (const void *)r);
-        else if (r->offset + r->reserved > block->size || r->reserved < r->size)
+        else if (r->offset < r->margin_front || r->offset + r->reserved + r->margin_back > block->size ||
+                 r->reserved < r->size)
             ok = broken(why, why_size, "record %p: [%llu, +%llu) for %llu bytes in a block of %llu", (const void *)r,
                         (unsigned long long)r->offset, (unsigned long long)r->reserved, (unsigned long long)r->size,
                         (unsigned long long)block->size);
-        else if (offset_allocator_allocation_size(block->allocator, r->allocation) != r->reserved)
+        else if (offset_allocator_allocation_size(block->allocator, r->allocation) !=
+                 r->margin_front + r->reserved + r->margin_back)
             ok = broken(why, why_size, "record %p's allocator id does not hold its %llu bytes", (const void *)r,
                         (unsigned long long)r->reserved);
-        else ranges[count++] = (slice_range){r->offset, r->offset + r->reserved};
+        else ranges[count++] = (slice_range){r->offset - r->margin_front, r->offset + r->reserved + r->margin_back};
     }
     if (ok && count != block->live_count) ok = broken(why, why_size, "%u records listed, count says %u", count, block->live_count);
     if (ok && count > 1) qsort(ranges, count, sizeof *ranges, by_start);

@@ -39,7 +39,9 @@
 #define LARGE_HEAP_BLOCK_SIZE (256 * MIB)
 #define MIN_BLOCK_SIZE (1 * MIB)
 #define GROWTH_FRACTION 8                    /* a new block = the pool's bytes / 8, */
-#define EARLY_GROWTH_LIMIT (8 * MIB)         /* or, while that is small, up to the pool's bytes and 8 MiB */
+#define EARLY_GROWTH_MIN (4 * MIB)           /* or, while that is small, up to the pool's bytes and */
+#define EARLY_GROWTH_MAX (32 * MIB)          /* the device's block bytes / 16, within these */
+#define EARLY_GROWTH_DEVICE_FRACTION 16
 #define DEDICATED_FRACTION 8                 /* dedicated threshold = preferred / 8 */
 #define STRIDE_FIT_FRACTION 16               /* a block holds whole slices of a request of 1/16 of it or more */
 #define TIGHT_HEAP_BLOCKS 2                  /* a heap with less room than 2 preferred blocks is tight */
@@ -142,6 +144,9 @@ static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
     pool->device = device;
     pool_lock_init(&pool->lock);
     pool->unit = pool_unit(device, key->memory_type);
+    /* Guard bytes only where the host can write past a mapping, and check them. */
+    if (device->settings->debug_margin != 0 && (device->types[key->memory_type].flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+        pool->margin = align_up(device->settings->debug_margin, pool->unit);
     pool->block_size_cap = device->types[key->memory_type].preferred_block_size;
     atomic_init(&pool->next_in_type, NULL);
     return pool;
@@ -226,6 +231,14 @@ static uint64_t block_size_for(const suballoc_pool *pool, uint64_t reserved) {
     return align_up(span != 0 ? span : reserved, MIN_BLOCK_SIZE);
 }
 
+/* How large a young pool's blocks may grow before they are an eighth of it: a
+ * busy device (many pools, each young) takes bigger steps, so its driver
+ * allocations stay few; a small app keeps small ones, so its tails stay small. */
+static uint64_t early_growth_limit(const suballoc_device *device) {
+    uint64_t device_bytes = atomic_load_explicit(&device->counters.block_bytes, memory_order_relaxed);
+    return min_u64(EARLY_GROWTH_MAX, max_u64(EARLY_GROWTH_MIN, device_bytes / EARLY_GROWTH_DEVICE_FRACTION));
+}
+
 /* The size the pool's next block gets: an eighth of the pool so far (a power of
  * two, at least 1 MiB), at most the preferred size or what the heap allows. */
 static uint64_t growth_size(const suballoc_pool *pool, uint64_t smallest, uint64_t stride) {
@@ -233,7 +246,7 @@ static uint64_t growth_size(const suballoc_pool *pool, uint64_t smallest, uint64
     /* A block_size the user chose is the size of every block. */
     uint64_t size = pool->device->settings->block_size;
     if (size == 0) {
-        size = max_u64(pool->block_bytes / GROWTH_FRACTION, min_u64(pool->block_bytes, EARLY_GROWTH_LIMIT));
+        size = max_u64(pool->block_bytes / GROWTH_FRACTION, min_u64(pool->block_bytes, early_growth_limit(pool->device)));
         size = max_u64(MIN_BLOCK_SIZE, align_up(size, MIN_BLOCK_SIZE));
     }
     size = min_u64(size, pool->block_size_cap);
@@ -357,12 +370,28 @@ static VkResult carve_locked(suballoc_pool *pool, uint64_t reserved, uint64_t al
     return VK_SUCCESS;
 }
 
-static void attach_locked(suballoc_pool *pool, suballoc_memory *record, suballoc_block *block, const offset_allocation *a) {
+/* A slice as carved: the range the allocator gave, which holds the debug margin
+ * (when there is one) before and after the app's bytes. */
+typedef struct carved_slice {
+    suballoc_block *block;
+    offset_allocation range;
+    uint64_t front; /* margin before the app's bytes: a multiple of the alignment */
+} carved_slice;
+
+static VkResult carve_slice_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, carved_slice *out) {
+    out->front = pool->margin == 0 ? 0 : align_up(pool->margin, max_u64(alignment, pool->unit));
+    return carve_locked(pool, out->front + reserved + pool->margin, alignment, &out->block, &out->range);
+}
+
+static void attach_locked(suballoc_pool *pool, suballoc_memory *record, const carved_slice *slice, uint64_t reserved) {
+    suballoc_block *block = slice->block;
     if (block->live_count++ == 0) pool->empty_blocks--;
     record->block = block;
-    record->allocation = a->id;
-    record->offset = a->offset;
-    record->reserved = a->size;
+    record->allocation = slice->range.id;
+    record->offset = slice->range.offset + slice->front;
+    record->reserved = reserved;
+    record->margin_front = (uint32_t)slice->front;
+    record->margin_back = (uint32_t)(slice->range.size - slice->front - reserved);
     record->prev_in_block = NULL;
     record->next_in_block = block->live;
     if (block->live != NULL) block->live->prev_in_block = record;
@@ -387,7 +416,7 @@ static suballoc_block *release_range_locked(suballoc_pool *pool, suballoc_block 
      * edge does not call the driver each time; a big spare is idle memory, so it
      * is kept only while small: one of the first blocks, or small beside what
      * the pool holds. */
-    bool spare_is_small = block->size <= EARLY_GROWTH_LIMIT || block->size * KEPT_BLOCK_FRACTION <= pool->block_bytes;
+    bool spare_is_small = block->size <= EARLY_GROWTH_MIN || block->size * KEPT_BLOCK_FRACTION <= pool->block_bytes;
     bool release = policy == SUBALLOC_EMPTY_BLOCKS_RELEASE ||
                    (policy == SUBALLOC_EMPTY_BLOCKS_KEEP_ONE && (pool->empty_blocks > 1 || !spare_is_small));
     if (!release) return NULL;
@@ -479,11 +508,10 @@ VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_me
     if (pool == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
     uint64_t reserved = align_up(size, pool->unit);
     record->pool = pool;
-    suballoc_block *block;
-    offset_allocation a;
-    VkResult result = carve_locked(pool, reserved, alignment, &block, &a);
+    carved_slice slice;
+    VkResult result = carve_slice_locked(pool, reserved, alignment, &slice);
     if (result == VK_SUCCESS) {
-        attach_locked(pool, record, block, &a);
+        attach_locked(pool, record, &slice, reserved);
         pool_counters *c = &pool->counters;
         c->allocations++;
         c->live_peak = max_u64(c->live_peak, ++c->live);
@@ -491,6 +519,7 @@ VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_me
         c->requested_bytes_peak = max_u64(c->requested_bytes_peak, c->requested_bytes);
     }
     pool_lock_release(&pool->lock);
+    if (result == VK_SUCCESS) margins_fill(record);
     return result;
 }
 
@@ -516,19 +545,20 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     suballoc_pool *pool = record->pool;
     suballoc_block *release = NULL;
     VkResult result = VK_SUCCESS;
+    bool moved = false;
     pool_lock_acquire(&pool->lock);
     if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) && record->offset % alignment != 0) {
         /* Nobody has seen this slice's bytes yet, so it can move to where the
          * resource's alignment holds: carve the new slice and attach to it before
          * the old range goes back, so that a block holding both never looks empty. */
-        suballoc_block *block;
-        offset_allocation a;
-        result = carve_locked(pool, record->reserved, alignment, &block, &a);
+        carved_slice slice;
+        result = carve_slice_locked(pool, record->reserved, alignment, &slice);
         if (result == VK_SUCCESS) {
             suballoc_block *old_block = record->block;
             offset_allocation_id old_range = record->allocation;
             unlink_record_locked(old_block, record);
-            attach_locked(pool, record, block, &a);
+            attach_locked(pool, record, &slice, record->reserved);
+            moved = true;
             release = release_range_locked(pool, old_block, old_range);
             LOG_DEBUG(pool->device, "memory 0x%llx moved to block offset %llu for a %llu-byte alignment",
                       (unsigned long long)memory_handle_of(record), (unsigned long long)record->offset,
@@ -539,6 +569,7 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     if (result == VK_SUCCESS) atomic_store_explicit(&record->placement_fixed, true, memory_order_release);
     pool_lock_release(&pool->lock);
     if (release != NULL) block_destroy(pool->device, release);
+    if (moved) margins_fill(record); /* outside the lock: it may map the block */
     return result;
 }
 
@@ -577,6 +608,7 @@ static uint64_t release_leaked_records(suballoc_device *device, suballoc_block *
             LOG_WARNING(device, "vkDestroyDevice: app allocation 0x%llx (%llu bytes%s%s) was never freed; releasing it",
                         (unsigned long long)memory_handle_of(record), (unsigned long long)record->size,
                         record->debug_name != NULL ? ", named " : "", record->debug_name != NULL ? record->debug_name : "");
+        margins_check(record, "vkDestroyDevice");
         record->block = NULL;
         memory_record_free(record);
         leaked++;

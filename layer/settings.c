@@ -39,7 +39,8 @@ extern char **environ;
 
 const char *const suballoc_setting_names[] = {
     "mode", "block_size", "dedicated_threshold", "min_alignment", "reported_allocation_limit",
-    "empty_block_policy", "log_level", "log_file", "stats_file", "stats_json_file", "stats_interval", NULL,
+    "empty_block_policy", "log_level", "log_file", "stats_file", "stats_json_file", "stats_interval",
+    "debug_margin", NULL,
 };
 
 /* ---- the table of settings ---------------------------------------------------- */
@@ -76,6 +77,7 @@ NUMBER_FIELD(reported_allocation_limit, uint32_t)
 NUMBER_FIELD(empty_block_policy, suballoc_empty_block_policy)
 NUMBER_FIELD(log_level, suballoc_log_level)
 NUMBER_FIELD(stats_interval, uint32_t)
+NUMBER_FIELD(debug_margin, uint32_t)
 
 static const char *const mode_words[] = {"suballocate", "passthrough", NULL};
 static const char *const empty_block_words[] = {"release", "keep_one", "keep_all", NULL};
@@ -111,6 +113,9 @@ static const setting_spec specs[] = {
     {.name = "stats_interval", .kind = VALUE_COUNT, .min = 1, .max = STATS_INTERVAL_MAX, .zero_allowed = true,
      .accepts = "0 (dump only at the end) or 1 to 86400 seconds between JSON dumps",
      .get = get_stats_interval, .set = set_stats_interval},
+    {.name = "debug_margin", .kind = VALUE_SIZE, .min = 1, .max = 4096, .zero_allowed = true, .power_of_two = true,
+     .accepts = "0 (off) or a power of two from 1 to 4096 bytes" SIZE_SUFFIXES,
+     .get = get_debug_margin, .set = set_debug_margin},
 };
 
 #define SPEC_COUNT (sizeof specs / sizeof specs[0])

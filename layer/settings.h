@@ -58,6 +58,7 @@ typedef struct suballoc_settings {
     char stats_file[SUBALLOC_PATH_MAX];        /* stats_file; empty = no statistics file */
     char stats_json_file[SUBALLOC_PATH_MAX];   /* stats_json_file; empty = no JSON dump */
     uint32_t stats_interval;                   /* stats_interval, seconds between JSON dumps; 0 = only at the end */
+    uint32_t debug_margin;                     /* debug_margin, bytes, power of two; 0 = off: guard bytes around each slice */
 } suballoc_settings;
 
 /* Receives one message per bad value found while loading. */

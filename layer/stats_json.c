@@ -201,7 +201,9 @@ static void snapshot_pool(snapshot *s, suballoc_pool *pool, dump_reason reason) 
         for (suballoc_memory *r = b->live; r != NULL; r = r->next_in_block) {
             slice_view *slice = GROW(s, slices, slice_count, slice_capacity);
             if (slice == NULL) break;
-            *slice = (slice_view){.offset = r->offset, .size = r->reserved, .name = keep_name(s, r->debug_name),
+            /* The guard margins (debug_margin) are the slice's too: not free space. */
+            *slice = (slice_view){.offset = r->offset - r->margin_front,
+                                  .size = r->margin_front + r->reserved + r->margin_back, .name = keep_name(s, r->debug_name),
                                   .bound = atomic_load_explicit(&r->bound, memory_order_relaxed)};
         }
         v->slice_count = s->slice_count - v->first_slice;
