@@ -75,7 +75,7 @@ static void copy_name(suballoc_memory *record, char *out, size_t out_size) {
     pool_lock_release(&record->pool->lock);
 }
 
-void margins_check(suballoc_memory *record, const char *when) {
+void margins_check_guarded(suballoc_memory *record, const char *when) {
     margin m[2];
     int count = margins_of(record, m);
     uint8_t *base;

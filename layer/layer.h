@@ -329,7 +329,11 @@ void passthrough_set_visit(passthrough_set *set, void (*fn)(void *user, VkDevice
  * moved); check compares it, reports damage as an error naming the allocation
  * and the side, and writes the pattern again. Both do nothing without margins. */
 void margins_fill(suballoc_memory *record);
-void margins_check(suballoc_memory *record, const char *when);
+void margins_check_guarded(suballoc_memory *record, const char *when);
+/* Inline, so that unmap and free pay one test when margins are off. */
+static inline void margins_check(suballoc_memory *record, const char *when) {
+    if (record->margin_front != 0 || record->margin_back != 0) margins_check_guarded(record, when);
+}
 
 /* ---- invariants (pool_validate.c) ------------------------------------------------ */
 
@@ -426,6 +430,8 @@ static inline uint64_t align_up(uint64_t value, uint64_t alignment) {
     return (value + alignment - 1) & ~(alignment - 1);
 }
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+/* For a power-of-two alignment: a mask, where % would cost a division on the hot path. */
+static inline bool is_aligned(uint64_t value, uint64_t alignment) { return (value & (alignment - 1)) == 0; }
 static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 /* Alignments are powers of two, but drivers may report 0 for "anything goes". */
 static inline uint64_t pow2_at_least(uint64_t value) {

@@ -41,7 +41,7 @@ static bool bind_allowed(suballoc_device *device, const char *caller, const suba
                       caller, handle, record->memory_type, requirements->memoryTypeBits);
         return false;
     }
-    if (offset % alignment != 0) {
+    if (!is_aligned(offset, alignment)) {
         if (report)
             LOG_ERROR(device, "%s: memoryOffset %llu is not a multiple of the resource's alignment %llu", caller,
                       (unsigned long long)offset, (unsigned long long)alignment);

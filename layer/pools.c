@@ -537,7 +537,7 @@ void pool_free(suballoc_memory *record) {
 VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     alignment = pow2_at_least(alignment);
     if (atomic_load_explicit(&record->placement_fixed, memory_order_acquire))
-        return record->offset % alignment == 0 ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+        return is_aligned(record->offset, alignment) ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
 
     /* record->pool never changes, so this lock covers a concurrent move: a
      * second thread binding into the same allocation waits here and then sees
@@ -547,7 +547,7 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     VkResult result = VK_SUCCESS;
     bool moved = false;
     pool_lock_acquire(&pool->lock);
-    if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) && record->offset % alignment != 0) {
+    if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) && !is_aligned(record->offset, alignment)) {
         /* Nobody has seen this slice's bytes yet, so it can move to where the
          * resource's alignment holds: carve the new slice and attach to it before
          * the old range goes back, so that a block holding both never looks empty. */
@@ -565,7 +565,7 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
                       (unsigned long long)alignment);
         }
     }
-    if (result == VK_SUCCESS && record->offset % alignment != 0) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    if (result == VK_SUCCESS && !is_aligned(record->offset, alignment)) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
     if (result == VK_SUCCESS) atomic_store_explicit(&record->placement_fixed, true, memory_order_release);
     pool_lock_release(&pool->lock);
     if (release != NULL) block_destroy(pool->device, release);
