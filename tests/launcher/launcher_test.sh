@@ -220,7 +220,10 @@ case_rejects_bad_options() {
   run "$SUBALLOC_RUN" -- no-such-program-anywhere
   expect_status 127; expect_stderr "cannot run 'no-such-program-anywhere': command not found"
   run "$SUBALLOC_RUN" --help
-  expect_status 0; expect_stdout "Usage: suballoc-run"
+  expect_status 0; expect_stdout "Usage: suballoc-run"; expect_stdout "--check"
+  # Implicit layers may sit nearer the program: the help must not promise otherwise.
+  expect_stdout "Implicit layers (MangoHud"
+  grep -q "sits nearest the program" "$out" && fail "the help says the layer always sits nearest the program"
 }
 
 # --stats-file keeps every line (appended), and the summary covers this run only.
@@ -268,12 +271,79 @@ case_installed_copy() {
     { cat "$work/install.log" >&2; fail "cmake --install failed"; }
   [ -x "$prefix/bin/suballoc-run" ] || fail "no $prefix/bin/suballoc-run after install"
   [ -x "$prefix/bin/suballoc-picture" ] || fail "no $prefix/bin/suballoc-picture beside it after install"
+  [ ! -e "$prefix/bin/suballoc-demo" ] || fail "the demo was installed into bin/ (only SUBALLOC_INSTALL_DEMO does that)"
   mkdir -p "$work/elsewhere"
   ln -s "$prefix/bin/suballoc-run" "$work/elsewhere/suballoc-run"
-  run_chain "$layer" "$work/elsewhere/suballoc-run" --stats-file "$stats" -- "$prefix/bin/suballoc-demo" --count 1000
+  run_chain "$layer" "$work/elsewhere/suballoc-run" --stats-file "$stats" -- "$SUBALLOC_DEMO" --count 1000
   expect_status 0
   expect_stdout "results verified"
   expect_suballocated 1000
+  # --check from the installed copy names the installed manifest, by a path
+  # without "..", listed once.
+  run "$work/elsewhere/suballoc-run" --check
+  expect_status 0
+  expect_stdout "manifest: $(cd "$prefix" && pwd -P)/share/vulkan/explicit_layer.d/VkLayer_TRANSPARENT_suballoc.json (explicit layer)"
+  expect_stdout "listed once by the loader"
+}
+
+# --check: the loader finds the layer through the launcher, from the build
+# tree's manifest, once, and the layer is the device layer nearest the program.
+case_check_finds_layer() {
+  run "$SUBALLOC_RUN" --check
+  expect_status 0
+  expect_stdout "the Vulkan loader finds and loads $layer"
+  expect_stdout "manifest: $BUILD_DIR/json/explicit/VkLayer_TRANSPARENT_suballoc.json (explicit layer)"
+  expect_stdout "library:  $BUILD_DIR/layer/libVkLayer_TRANSPARENT_suballoc.so"
+  expect_stdout "listed once by the loader"
+  expect_stdout "* $layer (explicit)"
+  expect_stdout "$layer is the device layer nearest the program"
+  run "$SUBALLOC_RUN" --check -- true
+  expect_status 2
+  expect_stderr "--check runs no program"
+}
+
+# --check when the loader does not load the layer (switched off by the
+# loader's filter): a clear error, status 1, where the loader says nothing.
+case_check_reports_missing_layer() {
+  export VK_LOADER_LAYERS_DISABLE="$layer"
+  run "$SUBALLOC_RUN" --check
+  expect_status 1
+  expect_stderr "error: the Vulkan loader did not load $layer"
+  expect_stderr "VK_LOADER_LAYERS_DISABLE=$layer may switch it off"
+  unset VK_LOADER_LAYERS_DISABLE
+  # A manifest whose library is gone: the loader skips the layer silently too.
+  mkdir -p "$work/broken"
+  sed 's|"library_path": "[^"]*"|"library_path": "/nonexistent/libVkLayer_TRANSPARENT_suballoc.so"|' \
+    "$BUILD_DIR/json/explicit/VkLayer_TRANSPARENT_suballoc.json" >"$work/broken/VkLayer_TRANSPARENT_suballoc.json"
+  sed "s|^layer_dir_absolute=.*|layer_dir_absolute=\"$work/broken\"|" "$SUBALLOC_RUN" >"$work/suballoc-run-broken"
+  chmod +x "$work/suballoc-run-broken"
+  run "$work/suballoc-run-broken" --check
+  expect_status 1
+  expect_stderr "error: the Vulkan loader did not load $layer"
+  expect_stderr "manifests the loader found that name the layer: $work/broken/VkLayer_TRANSPARENT_suballoc.json"
+}
+
+# --check sees what the help says: an implicit layer (here the strict device,
+# installed as one for this case) sits above the layer, nearer the program;
+# and a second manifest of the layer (the implicit one, beside the explicit
+# one the launcher uses) makes the loader list it twice.
+case_check_shows_implicit_layers_and_duplicates() {
+  local home="$work/home"
+  mkdir -p "$home/vulkan/implicit_layer.d"
+  sed 's|"description"|"enable_environment": { "ENABLE_STRICT_FOR_TEST": "1" }, "disable_environment": { "DISABLE_STRICT_FOR_TEST": "1" }, "description"|' \
+    "$STRICT_DIR/VkLayer_TEST_strict_device.json" >"$home/vulkan/implicit_layer.d/VkLayer_TEST_strict_device.json"
+  export XDG_DATA_HOME="$home" ENABLE_STRICT_FOR_TEST=1 STRICT_DEVICE_VIOLATIONS=count
+  run "$SUBALLOC_RUN" --check
+  expect_status 0
+  expect_stdout "  $strict (implicit)"
+  expect_stdout "device layers, the program first: $strict -> $layer -> "
+  expect_stdout "above $layer, nearer the program: $strict"
+  expect_stdout "listed once by the loader"
+  cp "$BUILD_DIR/json/implicit/VkLayer_TRANSPARENT_suballoc.json" "$home/vulkan/implicit_layer.d/"
+  run "$SUBALLOC_RUN" --check
+  expect_status 0
+  expect_stdout "warning: the loader lists the layer 2 times"
+  expect_stdout "$home/vulkan/implicit_layer.d/VkLayer_TRANSPARENT_suballoc.json"
 }
 
 # On a hardware-shaped device (4096 live allocations at most) the demo's 5000
