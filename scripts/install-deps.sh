@@ -5,10 +5,12 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config clang   # compilers; clang for libFuzzer
-  libvulkan-dev vulkan-validationlayers-dev spirv-headers check   # build deps
+  libvulkan-dev spirv-headers check       # build deps (loader, headers, unit tests)
   glslang-tools spirv-tools                # compute shaders -> SPIR-V at build time
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools xvfb  # lavapipe, validation, vulkaninfo/vkcube
-  python3                                  # manifest checks in the tests
+  python3                                  # manifest checks in the tests, man pages from templates
+  man-db                                   # man -l checks the man pages (tests/man)
+  dpkg-dev                                 # cpack -G DEB finds the package dependencies with dpkg-shlibdeps
   # real clients in the test suite (tests/clients): mpv and ffmpeg (both on
   # libplacebo), OpenGL on zink (glxinfo, glxgears; zink is in libgl1-mesa-dri)
   mpv ffmpeg libplacebo208 mesa-utils libgl1-mesa-dri

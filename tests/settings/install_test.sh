@@ -7,7 +7,8 @@
 #     library_path resolves, and no second manifest of the layer is installed;
 #   - the loader lists the layer once;
 #   - VK_INSTANCE_LAYERS switches the installed layer on;
-#   - the library the loader inserted lives under the prefix.
+#   - the library the loader inserted lives under the prefix;
+#   - the man pages are installed, name the prefix and render.
 # The implicit flavour (-DSUBALLOC_LAYER_MANIFEST=implicit) is installed and
 # checked the same way by scripts/package-test.sh.
 set -euo pipefail
@@ -26,6 +27,15 @@ implicit="$prefix/share/vulkan/implicit_layer.d/VkLayer_TRANSPARENT_suballoc.jso
 [ -f "$explicit" ] || fail "no explicit manifest at $explicit"
 [ ! -e "$implicit" ] || fail "an implicit manifest beside the explicit one: the loader would list the layer twice"
 python3 "$check_manifest" --catalog "$catalog" --explicit "$explicit"
+
+# The man pages, gzipped where man finds them, naming this prefix.
+for page in man1/suballoc-run.1 man1/suballoc-picture.1 man7/VK_LAYER_TRANSPARENT_suballoc.7; do
+  [ -f "$prefix/share/man/$page.gz" ] || fail "no man page $prefix/share/man/$page.gz"
+done
+MANWIDTH=2000 man -l "$prefix/share/man/man7/VK_LAYER_TRANSPARENT_suballoc.7.gz" 2>/dev/null |
+  grep -qF "$prefix/share/vulkan/explicit_layer.d/VkLayer_TRANSPARENT_suballoc.json" ||
+  fail "the installed VK_LAYER_TRANSPARENT_suballoc(7) does not name the installed manifest"
+[ -f "$prefix/share/transparent_suballoc/vkconfig/TRANSPARENT_suballoc-3.json" ] || fail "no vkconfig 3.x configuration"
 
 # Nothing but XDG_DATA_DIRS leads the loader to the prefix.
 unset VK_LAYER_PATH VK_ADD_LAYER_PATH VK_INSTANCE_LAYERS ENABLE_TRANSPARENT_SUBALLOC
