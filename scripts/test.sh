@@ -7,6 +7,9 @@
 #   asan     build-asan/   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan     build-tsan/   the threaded tests (ctest -L threads) under ThreadSanitizer
 #   fuzz     build-fuzz/   each libFuzzer target for FUZZ_SECONDS (default 60)
+#   package  build-package/ a layer-only build, its installs, and its Debian
+#                          package installed, used and purged (scripts/package-test.sh;
+#                          the apt-get part needs root and is skipped without it)
 # Pick stages with arguments, e.g. `scripts/test.sh normal tsan`; none means all.
 set -euo pipefail
 
@@ -14,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
 fuzz_seconds=${FUZZ_SECONDS:-60}
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(normal asan tsan fuzz)
+[ ${#stages[@]} -gt 0 ] || stages=(normal asan tsan fuzz package)
 
 "$root/scripts/install-deps.sh"
 
@@ -83,11 +86,15 @@ stage_fuzz() {
   done
 }
 
+stage_package() {
+  "$root/scripts/package-test.sh" "$root/build-package"
+}
+
 for stage in "${stages[@]}"; do
   echo "=== stage: $stage"
   case "$stage" in
-    normal | asan | tsan | fuzz) "stage_$stage" ;;
-    *) echo "unknown stage '$stage' (normal, asan, tsan, fuzz)" >&2; exit 2 ;;
+    normal | asan | tsan | fuzz | package) "stage_$stage" ;;
+    *) echo "unknown stage '$stage' (normal, asan, tsan, fuzz, package)" >&2; exit 2 ;;
   esac
 done
 echo "=== all stages passed: ${stages[*]}"
