@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The first thing to run: installs the Debian packages, builds everything into
-# build/, then shows the problem and the fix on lavapipe (Mesa's CPU Vulkan
-# driver, so it works on any machine) made to look like a GPU by the test-only
-# strict device layer, which allows 4096 live allocations, as many drivers do:
+# The first thing to run: installs the Debian packages the demo needs, builds
+# what it needs into build/, then shows the problem and the fix on lavapipe
+# (Mesa's CPU Vulkan driver, so it works on any machine) made to look like a GPU
+# by the test-only strict device layer, which allows 4096 live allocations, as
+# many drivers do:
 #   1. the demo (a naive engine making 50,000 allocations) WITHOUT the layer: it
 #      fails at allocation 4097, as apps do on real drivers;
 #   2. the same demo WITH the layer: it succeeds on a handful of driver
@@ -14,9 +15,12 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build"
 
-"$root/scripts/install-deps.sh"
+"$root/scripts/install-deps.sh" demo
 cmake -S "$root" -B "$build"
-cmake --build "$build" -j "$(nproc)"
+# Only what the demo needs: the layer, the strict device that makes lavapipe
+# look like a GPU, and the demo (the launcher, suballoc-picture and the
+# manifests are made when cmake configures).
+cmake --build "$build" -j "$(nproc)" --target VkLayer_TRANSPARENT_suballoc VkLayer_TEST_strict_device suballoc-demo
 
 # Vulkan tools want a runtime dir; lavapipe unless the caller picked a driver.
 if [ -z "${XDG_RUNTIME_DIR:-}" ]; then

@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build, the demo and the tests need.
 # Safe to run again: apt-get skips what is already there.
+#   install-deps.sh        everything (scripts/test.sh)
+#   install-deps.sh demo   what scripts/demo.sh needs: a compiler, the Vulkan
+#                          loader and headers, lavapipe, glslang, check (the
+#                          default configure has the tests) and matplotlib
 set -euo pipefail
+
+demo_packages=(
+  build-essential cmake pkg-config libvulkan-dev check glslang-tools
+  mesa-vulkan-drivers python3 python3-matplotlib
+)
 
 packages=(
   build-essential cmake pkg-config clang   # compilers; clang for libFuzzer
@@ -18,6 +27,12 @@ packages=(
   python3-matplotlib                       # suballoc-picture draws the layer's JSON dump
   python3-jsonschema                       # the dump tests check VMA's format
 )
+
+case "${1:-all}" in
+  all) ;;
+  demo) packages=("${demo_packages[@]}") ;;
+  *) echo "usage: $0 [all|demo]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
