@@ -8,32 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *demo_result_name(VkResult result)
-{
-    switch (result) {
-    case VK_SUCCESS: return "VK_SUCCESS";
-    case VK_NOT_READY: return "VK_NOT_READY";
-    case VK_TIMEOUT: return "VK_TIMEOUT";
-    case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
-    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
-    case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
-    case VK_ERROR_DEVICE_LOST: return "VK_ERROR_DEVICE_LOST";
-    case VK_ERROR_MEMORY_MAP_FAILED: return "VK_ERROR_MEMORY_MAP_FAILED";
-    case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
-    case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
-    case VK_ERROR_FEATURE_NOT_PRESENT: return "VK_ERROR_FEATURE_NOT_PRESENT";
-    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
-    case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
-    case VK_ERROR_FORMAT_NOT_SUPPORTED: return "VK_ERROR_FORMAT_NOT_SUPPORTED";
-    case VK_ERROR_FRAGMENTED_POOL: return "VK_ERROR_FRAGMENTED_POOL";
-    case VK_ERROR_OUT_OF_POOL_MEMORY: return "VK_ERROR_OUT_OF_POOL_MEMORY";
-    default: return "an unexpected VkResult";
-    }
-}
-
 void demo_fail_vk(const char *what, VkResult result)
 {
-    fprintf(stderr, "suballoc-demo: %s failed: %s (%d)\n", what, demo_result_name(result), (int)result);
+    fprintf(stderr, "suballoc-demo: %s failed: %s (%d)\n", what, vk_result_name(result), (int)result);
     exit(1);
 }
 
@@ -106,7 +83,7 @@ static bool create_instance(demo_context *ctx)
     VkResult result = vkCreateInstance(&info, NULL, &ctx->instance);
     if (result != VK_SUCCESS) {
         fprintf(stderr, "suballoc-demo: vkCreateInstance failed: %s (is a Vulkan driver installed?)\n",
-                demo_result_name(result));
+                vk_result_name(result));
         return false;
     }
     if (debug_utils) {

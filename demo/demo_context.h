@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
+#include "vk_result_name.h"
+
 typedef struct demo_context {
     VkInstance instance;
     VkDebugUtilsMessengerEXT messenger; /* VK_NULL_HANDLE without VK_EXT_debug_utils */
@@ -32,8 +34,6 @@ void demo_context_destroy(demo_context *ctx);
  * `fallback`; UINT32_MAX when none fits. */
 uint32_t demo_memory_type(const demo_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want,
                           VkMemoryPropertyFlags fallback);
-
-const char *demo_result_name(VkResult result);
 
 /* Prints "suballoc-demo: <what> failed: <VkResult>" and exits with status 1. */
 _Noreturn void demo_fail_vk(const char *what, VkResult result);

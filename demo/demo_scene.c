@@ -51,7 +51,7 @@ static VkDeviceMemory allocate(demo_scene *scene, const demo_context *ctx, VkMem
         fprintf(stderr,
                 "suballoc-demo: vkAllocateMemory #%u (%llu bytes) failed: %s; this device allows %u live "
                 "allocations (run the demo through suballoc-run to lift that)\n",
-                scene->allocation_count + 1, (unsigned long long)req.size, demo_result_name(result),
+                scene->allocation_count + 1, (unsigned long long)req.size, vk_result_name(result),
                 ctx->properties.limits.maxMemoryAllocationCount);
         exit(1);
     }

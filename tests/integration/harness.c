@@ -52,32 +52,6 @@ void harness_skip(const char *format, ...) {
     harness_abort_case();
 }
 
-const char *harness_result_name(VkResult result) {
-    switch (result) {
-#define NAME(r)                                                                                    \
-    case r: return #r;
-        NAME(VK_SUCCESS)
-        NAME(VK_NOT_READY)
-        NAME(VK_TIMEOUT)
-        NAME(VK_INCOMPLETE)
-        NAME(VK_ERROR_OUT_OF_HOST_MEMORY)
-        NAME(VK_ERROR_OUT_OF_DEVICE_MEMORY)
-        NAME(VK_ERROR_INITIALIZATION_FAILED)
-        NAME(VK_ERROR_DEVICE_LOST)
-        NAME(VK_ERROR_MEMORY_MAP_FAILED)
-        NAME(VK_ERROR_LAYER_NOT_PRESENT)
-        NAME(VK_ERROR_EXTENSION_NOT_PRESENT)
-        NAME(VK_ERROR_FEATURE_NOT_PRESENT)
-        NAME(VK_ERROR_INCOMPATIBLE_DRIVER)
-        NAME(VK_ERROR_TOO_MANY_OBJECTS)
-        NAME(VK_ERROR_FORMAT_NOT_SUPPORTED)
-        NAME(VK_ERROR_INVALID_EXTERNAL_HANDLE)
-        NAME(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
-#undef NAME
-    default: return "(another VkResult)";
-    }
-}
-
 /* ---------------------------------------------------------------- messenger */
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL record_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
@@ -86,9 +60,7 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL record_message(VkDebugUtilsMessageSeverity
                                                      void *user) {
     (void)user;
     /* The loader reports its own choices (e.g. layers added from the environment): not a fault. */
-    bool loader_note = types == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && data->pMessageIdName &&
-                       strcmp(data->pMessageIdName, "Loader Message") == 0;
-    if (loader_note) return VK_FALSE;
+    if (types == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && test_vk_is_loader_message(data)) return VK_FALSE;
     bool error = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
     const char *expected = message_expectations ? message_expectations->message_id_prefix : NULL;
     if (!error && expected && data->pMessageIdName &&
@@ -100,17 +72,6 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL record_message(VkDebugUtilsMessageSeverity
             data->pMessageIdName ? data->pMessageIdName : "-", data->pMessage ? data->pMessage : "");
     messages_seen++;
     return VK_FALSE;
-}
-
-static VkDebugUtilsMessengerCreateInfoEXT messenger_info(void) {
-    return (VkDebugUtilsMessengerCreateInfoEXT){
-        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity =
-            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
-        .pfnUserCallback = record_message,
-    };
 }
 
 /* ---------------------------------------------------------------- chain */
@@ -131,91 +92,46 @@ static void read_chain(harness *h) {
 /* ---------------------------------------------------------------- instance */
 
 static void create_instance(harness *h) {
-    uint32_t loader_version = VK_API_VERSION_1_0;
-    PFN_vkEnumerateInstanceVersion enumerate_version =
-        (PFN_vkEnumerateInstanceVersion)vkGetInstanceProcAddr(NULL, "vkEnumerateInstanceVersion");
-    if (enumerate_version) enumerate_version(&loader_version);
-    h->api_version = loader_version < VK_API_VERSION_1_3 ? loader_version : VK_API_VERSION_1_3;
-
-    const char *extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
-    VkDebugUtilsMessengerCreateInfoEXT messenger = messenger_info();
-    VkApplicationInfo app = {
-        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-        .pApplicationName = "suballoc-integration-test",
-        .apiVersion = h->api_version,
+    test_vk_instance_info info = {
+        .application = "suballoc-integration-test",
+        .messenger = record_message, /* also catches messages of vkCreateInstance itself */
     };
-    VkInstanceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = &messenger, /* also catches messages of vkCreateInstance itself */
-        .pApplicationInfo = &app,
-        .enabledExtensionCount = 1,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VkResult result = vkCreateInstance(&info, NULL, &h->instance);
+    test_vk_instance instance;
+    VkResult result = test_vk_instance_create(&info, &instance);
     if (result != VK_SUCCESS) {
-        fprintf(stderr, "harness: vkCreateInstance failed: %s\n", harness_result_name(result));
+        fprintf(stderr, "harness: vkCreateInstance or its debug-utils messenger failed: %s\n", vk_result_name(result));
         exit(1);
     }
-    PFN_vkCreateDebugUtilsMessengerEXT create_messenger =
-        (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(h->instance, "vkCreateDebugUtilsMessengerEXT");
-    if (!create_messenger || create_messenger(h->instance, &messenger, NULL, &h->messenger) != VK_SUCCESS) {
-        fprintf(stderr, "harness: cannot create a debug-utils messenger\n");
-        exit(1);
-    }
+    h->instance = instance.handle;
+    h->messenger = instance.messenger;
+    h->api_version = instance.api_version;
 }
 
 static void destroy_instance(harness *h) {
-    PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger =
-        (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(h->instance, "vkDestroyDebugUtilsMessengerEXT");
-    if (destroy_messenger) destroy_messenger(h->instance, h->messenger, NULL);
-    vkDestroyInstance(h->instance, NULL);
-}
-
-static uint32_t compute_queue_family(VkPhysicalDevice physical) {
-    VkQueueFamilyProperties families[16];
-    uint32_t count = 16;
-    vkGetPhysicalDeviceQueueFamilyProperties(physical, &count, families);
-    for (uint32_t i = 0; i < count; i++)
-        if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) return i;
-    return UINT32_MAX;
+    test_vk_instance instance = {h->instance, h->messenger, h->api_version};
+    test_vk_instance_destroy(&instance);
 }
 
 static void pick_physical_device(harness *h) {
-    VkPhysicalDevice devices[16];
-    uint32_t count = 16;
-    VkResult result = vkEnumeratePhysicalDevices(h->instance, &count, devices);
-    if ((result != VK_SUCCESS && result != VK_INCOMPLETE) || count == 0) {
-        fprintf(stderr, "harness: no Vulkan physical device (%s)\n", harness_result_name(result));
+    if (!test_vk_pick_physical_device(h->instance, VK_QUEUE_COMPUTE_BIT, &h->physical, &h->queue_family)) {
+        fprintf(stderr, "harness: no Vulkan physical device with a compute queue\n");
         exit(1);
     }
-    for (uint32_t i = 0; i < count; i++) {
-        if (compute_queue_family(devices[i]) == UINT32_MAX) continue;
-        h->physical = devices[i];
-        vkGetPhysicalDeviceProperties(h->physical, &h->properties);
-        vkGetPhysicalDeviceMemoryProperties(h->physical, &h->memory);
-        if (h->properties.apiVersion < VK_API_VERSION_1_2) {
-            fprintf(stderr, "harness: '%s' is Vulkan %u.%u; the tests need 1.2\n", h->properties.deviceName,
-                    VK_API_VERSION_MAJOR(h->properties.apiVersion), VK_API_VERSION_MINOR(h->properties.apiVersion));
-            exit(1);
-        }
-        if (h->api_version < VK_API_VERSION_1_2) {
-            fprintf(stderr, "harness: the loader offers Vulkan 1.%u; the tests need 1.2\n",
-                    VK_API_VERSION_MINOR(h->api_version));
-            exit(1);
-        }
-        return;
+    vkGetPhysicalDeviceProperties(h->physical, &h->properties);
+    vkGetPhysicalDeviceMemoryProperties(h->physical, &h->memory);
+    if (h->properties.apiVersion < VK_API_VERSION_1_2) {
+        fprintf(stderr, "harness: '%s' is Vulkan %u.%u; the tests need 1.2\n", h->properties.deviceName,
+                VK_API_VERSION_MAJOR(h->properties.apiVersion), VK_API_VERSION_MINOR(h->properties.apiVersion));
+        exit(1);
     }
-    fprintf(stderr, "harness: no physical device with a compute queue\n");
-    exit(1);
+    if (h->api_version < VK_API_VERSION_1_2) {
+        fprintf(stderr, "harness: the loader offers Vulkan 1.%u; the tests need 1.2\n",
+                VK_API_VERSION_MINOR(h->api_version));
+        exit(1);
+    }
 }
 
 /* ---------------------------------------------------------------- device */
-
-static bool has_extension(const VkExtensionProperties *list, uint32_t count, const char *name) {
-    for (uint32_t i = 0; i < count; i++)
-        if (strcmp(list[i].extensionName, name) == 0) return true;
-    return false;
-}
 
 typedef struct feature_chain {
     VkPhysicalDeviceFeatures2 features;
@@ -244,25 +160,21 @@ static void link_features(feature_chain *chain, bool v13, bool priority) {
 }
 
 static void create_device(harness *h, const harness_device_request *request) {
-    VkExtensionProperties available[512];
-    uint32_t available_count = 512;
-    vkEnumerateDeviceExtensionProperties(h->physical, NULL, &available_count, available);
-
     const char *extensions[8];
     uint32_t extension_count = 0;
     harness_enabled *on = &h->enabled;
     memset(on, 0, sizeof *on);
-    if (request->external_memory_fd && has_extension(available, available_count, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME)) {
+    if (request->external_memory_fd && test_vk_has_device_extension(h->physical, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME)) {
         extensions[extension_count++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
         on->external_memory_fd = true;
     }
     if (request->external_memory_host &&
-        has_extension(available, available_count, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME)) {
+        test_vk_has_device_extension(h->physical, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME)) {
         extensions[extension_count++] = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
         on->external_memory_host = true;
     }
     bool priority_extension = request->memory_priority &&
-                              has_extension(available, available_count, VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME);
+                              test_vk_has_device_extension(h->physical, VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME);
     bool v13 = h->properties.apiVersion >= VK_API_VERSION_1_3 && h->api_version >= VK_API_VERSION_1_3;
 
     feature_chain supported = {0}, wanted = {0};
@@ -284,23 +196,8 @@ static void create_device(harness *h, const harness_device_request *request) {
     wanted.v13.privateData = on->private_data;
     wanted.priority.memoryPriority = on->memory_priority;
 
-    h->queue_family = compute_queue_family(h->physical);
-    float queue_priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-        .queueFamilyIndex = h->queue_family,
-        .queueCount = 1,
-        .pQueuePriorities = &queue_priority,
-    };
-    VkDeviceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = &wanted.features,
-        .queueCreateInfoCount = 1,
-        .pQueueCreateInfos = &queue,
-        .enabledExtensionCount = extension_count,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VK_REQUIRE(vkCreateDevice(h->physical, &info, NULL, &h->device));
+    VK_REQUIRE(test_vk_device_create(h->physical, h->queue_family, extensions, extension_count, &wanted.features,
+                                     &h->device));
     vkGetDeviceQueue(h->device, h->queue_family, 0, &h->queue);
     VkCommandPoolCreateInfo pool = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -712,7 +609,7 @@ void harness_submit_and_wait(harness *h, VkCommandBuffer commands) {
     if (result == VK_SUCCESS) result = vkWaitForFences(h->device, 1, &fence, VK_TRUE, UINT64_MAX);
     vkDestroyFence(h->device, fence, NULL);
     vkFreeCommandBuffers(h->device, h->command_pool, 1, &commands);
-    REQUIRE(result == VK_SUCCESS, "submitting work failed: %s", harness_result_name(result));
+    REQUIRE(result == VK_SUCCESS, "submitting work failed: %s", vk_result_name(result));
 }
 
 void harness_barrier(VkCommandBuffer commands) {

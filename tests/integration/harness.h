@@ -20,6 +20,7 @@
 #include <vulkan/vulkan.h>
 
 #include "strict_device.h"
+#include "test_vk.h"
 
 /* ---------------------------------------------------------------- results */
 
@@ -43,7 +44,7 @@
     do {                                                                                           \
         VkResult vk_require_result_ = (call);                                                      \
         REQUIRE(vk_require_result_ == VK_SUCCESS, "%s returned %s", #call,                         \
-                harness_result_name(vk_require_result_));                                          \
+                vk_result_name(vk_require_result_));                                          \
     } while (0)
 
 void harness_fail(const char *file, int line, const char *condition, const char *format, ...)
@@ -51,7 +52,6 @@ void harness_fail(const char *file, int line, const char *condition, const char 
 _Noreturn void harness_abort_case(void);
 /* Leaves the case without failing it: the device lacks what the case needs. */
 _Noreturn void harness_skip(const char *format, ...) __attribute__((format(printf, 1, 2)));
-const char *harness_result_name(VkResult result);
 
 /* ---------------------------------------------------------------- setup */
 

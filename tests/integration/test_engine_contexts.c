@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <vulkan/vulkan.h>
 
+#include "test_vk.h"
+
 enum { INSTANCES = 100, DEVICES = 70, COPY_BYTES = 4096 };
 
 #define STATS_FILE_ENV "VK_TRANSPARENT_SUBALLOC_STATS_FILE"
@@ -41,21 +43,6 @@ static _Atomic uint64_t messages;
             failures++;                                                                                                \
         }                                                                                                              \
     } while (0)
-
-static const char *result_name(VkResult result) {
-    switch (result) {
-    case VK_SUCCESS: return "VK_SUCCESS";
-    case VK_ERROR_OUT_OF_HOST_MEMORY: return "VK_ERROR_OUT_OF_HOST_MEMORY";
-    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
-    case VK_ERROR_INITIALIZATION_FAILED: return "VK_ERROR_INITIALIZATION_FAILED";
-    case VK_ERROR_LAYER_NOT_PRESENT: return "VK_ERROR_LAYER_NOT_PRESENT";
-    case VK_ERROR_EXTENSION_NOT_PRESENT: return "VK_ERROR_EXTENSION_NOT_PRESENT";
-    case VK_ERROR_INCOMPATIBLE_DRIVER: return "VK_ERROR_INCOMPATIBLE_DRIVER";
-    case VK_ERROR_TOO_MANY_OBJECTS: return "VK_ERROR_TOO_MANY_OBJECTS";
-    case VK_ERROR_MEMORY_MAP_FAILED: return "VK_ERROR_MEMORY_MAP_FAILED";
-    default: return "(another VkResult)";
-    }
-}
 
 /* What a crash inside vkCreateInstance / vkCreateDevice was doing (a layer that
  * aborts takes the process with it; the log must still say where). */
@@ -76,25 +63,12 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
                                                  const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
     (void)user;
     /* The loader reports its own choices (layers from the environment): not a fault. */
-    if (types == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && data->pMessageIdName &&
-        strcmp(data->pMessageIdName, "Loader Message") == 0)
-        return VK_FALSE;
+    if (types == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && test_vk_is_loader_message(data)) return VK_FALSE;
     if (atomic_fetch_add(&messages, 1) < 10)
         fprintf(stderr, "%s message [%s]: %s\n",
                 (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) ? "ERROR" : "WARNING",
                 data->pMessageIdName ? data->pMessageIdName : "-", data->pMessage ? data->pMessage : "");
     return VK_FALSE;
-}
-
-static VkDebugUtilsMessengerCreateInfoEXT messenger_info(void) {
-    return (VkDebugUtilsMessengerCreateInfoEXT){
-        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity =
-            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
-        .pfnUserCallback = on_message,
-    };
 }
 
 /* ---------------------------------------------------------------- instances */
@@ -105,40 +79,27 @@ typedef struct context {
 } context;
 
 static bool instance_create(context *c) {
-    const char *extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
-    VkDebugUtilsMessengerCreateInfoEXT messenger = messenger_info();
-    VkApplicationInfo app = {
-        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-        .pApplicationName = "suballoc-engine-contexts",
-        .apiVersion = VK_API_VERSION_1_2,
+    test_vk_instance_info info = {
+        .application = "suballoc-engine-contexts",
+        .api_version = VK_API_VERSION_1_2,
+        .messenger = on_message,
     };
-    VkInstanceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = &messenger,
-        .pApplicationInfo = &app,
-        .enabledExtensionCount = 1,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VkResult result = vkCreateInstance(&info, NULL, &c->instance);
+    test_vk_instance instance;
+    VkResult result = test_vk_instance_create(&info, &instance);
+    c->instance = instance.handle;
+    c->messenger = instance.messenger;
     if (result != VK_SUCCESS) {
-        c->instance = VK_NULL_HANDLE;
-        fprintf(stderr, "vkCreateInstance returned %s\n", result_name(result));
+        fprintf(stderr, "vkCreateInstance or its debug-utils messenger returned %s\n", vk_result_name(result));
         return false;
     }
-    PFN_vkCreateDebugUtilsMessengerEXT create =
-        (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(c->instance, "vkCreateDebugUtilsMessengerEXT");
-    result = create ? create(c->instance, &messenger, NULL, &c->messenger) : VK_ERROR_EXTENSION_NOT_PRESENT;
-    CHECK(result == VK_SUCCESS, "a debug-utils messenger: %s", result_name(result));
     return true;
 }
 
 static void instance_destroy(context *c) {
-    if (!c->instance) return;
-    PFN_vkDestroyDebugUtilsMessengerEXT destroy =
-        (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(c->instance, "vkDestroyDebugUtilsMessengerEXT");
-    if (destroy && c->messenger) destroy(c->instance, c->messenger, NULL);
-    vkDestroyInstance(c->instance, NULL);
+    test_vk_instance instance = {.handle = c->instance, .messenger = c->messenger};
+    test_vk_instance_destroy(&instance);
     c->instance = VK_NULL_HANDLE;
+    c->messenger = VK_NULL_HANDLE;
 }
 
 /* ---------------------------------------------------------------- devices */
@@ -163,14 +124,6 @@ static uint32_t pattern(uint32_t seed, uint32_t i) {
     return x;
 }
 
-static uint32_t compute_family(VkPhysicalDevice physical) {
-    VkQueueFamilyProperties families[16];
-    uint32_t count = 16;
-    vkGetPhysicalDeviceQueueFamilyProperties(physical, &count, families);
-    for (uint32_t i = 0; i < count; i++)
-        if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) return i;
-    return UINT32_MAX;
-}
 
 static VkBuffer make_buffer(VkDevice d, VkBufferUsageFlags usage) {
     VkBufferCreateInfo info = {
@@ -181,7 +134,7 @@ static VkBuffer make_buffer(VkDevice d, VkBufferUsageFlags usage) {
     };
     VkBuffer buffer = VK_NULL_HANDLE;
     VkResult result = vkCreateBuffer(d, &info, NULL, &buffer);
-    CHECK(result == VK_SUCCESS, "vkCreateBuffer: %s", result_name(result));
+    CHECK(result == VK_SUCCESS, "vkCreateBuffer: %s", vk_result_name(result));
     return buffer;
 }
 
@@ -190,42 +143,23 @@ static VkBuffer make_buffer(VkDevice d, VkBufferUsageFlags usage) {
 static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
     memset(dv, 0, sizeof *dv);
     dv->seed = seed;
-    VkPhysicalDevice physicals[8];
-    uint32_t count = 8;
-    VkResult result = vkEnumeratePhysicalDevices(instance, &count, physicals);
-    if ((result != VK_SUCCESS && result != VK_INCOMPLETE) || count == 0) {
-        fprintf(stderr, "vkEnumeratePhysicalDevices: %s, %u devices\n", result_name(result), count);
+    VkPhysicalDevice physical;
+    uint32_t family;
+    if (!test_vk_pick_physical_device(instance, VK_QUEUE_COMPUTE_BIT, &physical, &family)) {
+        fprintf(stderr, "no Vulkan device with a compute queue\n");
         return false;
     }
-    VkPhysicalDevice physical = physicals[0];
-    uint32_t family = compute_family(physical);
-    if (family == UINT32_MAX) {
-        fprintf(stderr, "no compute queue\n");
-        return false;
-    }
-    float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-        .queueFamilyIndex = family,
-        .queueCount = 1,
-        .pQueuePriorities = &priority,
-    };
-    VkDeviceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .queueCreateInfoCount = 1,
-        .pQueueCreateInfos = &queue,
-    };
-    result = vkCreateDevice(physical, &info, NULL, &dv->device);
+    VkResult result = test_vk_device_create(physical, family, NULL, 0, NULL, &dv->device);
     if (result != VK_SUCCESS) {
         dv->device = VK_NULL_HANDLE;
-        fprintf(stderr, "vkCreateDevice returned %s\n", result_name(result));
+        fprintf(stderr, "vkCreateDevice returned %s\n", vk_result_name(result));
         return false;
     }
     VkDevice d = dv->device;
     vkGetDeviceQueue(d, family, 0, &dv->queue);
     VkCommandPoolCreateInfo pool = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = family};
     result = vkCreateCommandPool(d, &pool, NULL, &dv->pool);
-    CHECK(result == VK_SUCCESS, "vkCreateCommandPool: %s", result_name(result));
+    CHECK(result == VK_SUCCESS, "vkCreateCommandPool: %s", vk_result_name(result));
 
     dv->source_buffer = make_buffer(d, VK_BUFFER_USAGE_TRANSFER_SRC_BIT);
     dv->target_buffer = make_buffer(d, VK_BUFFER_USAGE_TRANSFER_DST_BIT);
@@ -257,16 +191,16 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
     allocate.allocationSize = 1000 + seed;
     VkResult r3 = vkAllocateMemory(d, &allocate, NULL, &dv->extra);
     CHECK(r1 == VK_SUCCESS && r2 == VK_SUCCESS && r3 == VK_SUCCESS, "device %u: vkAllocateMemory: %s %s %s", seed,
-          result_name(r1), result_name(r2), result_name(r3));
+          vk_result_name(r1), vk_result_name(r2), vk_result_name(r3));
     if (r1 != VK_SUCCESS || r2 != VK_SUCCESS || r3 != VK_SUCCESS) return false;
     r1 = vkBindBufferMemory(d, dv->source_buffer, dv->source, offset);
     r2 = vkBindBufferMemory(d, dv->target_buffer, dv->target, offset);
-    CHECK(r1 == VK_SUCCESS && r2 == VK_SUCCESS, "device %u: vkBindBufferMemory: %s %s", seed, result_name(r1),
-          result_name(r2));
+    CHECK(r1 == VK_SUCCESS && r2 == VK_SUCCESS, "device %u: vkBindBufferMemory: %s %s", seed, vk_result_name(r1),
+          vk_result_name(r2));
     void *source_data = NULL, *target_data = NULL;
     r1 = vkMapMemory(d, dv->source, offset, COPY_BYTES, 0, &source_data);
     r2 = vkMapMemory(d, dv->target, 0, VK_WHOLE_SIZE, 0, &target_data);
-    CHECK(r1 == VK_SUCCESS && r2 == VK_SUCCESS, "device %u: vkMapMemory: %s %s", seed, result_name(r1), result_name(r2));
+    CHECK(r1 == VK_SUCCESS && r2 == VK_SUCCESS, "device %u: vkMapMemory: %s %s", seed, vk_result_name(r1), vk_result_name(r2));
     if (r1 != VK_SUCCESS || r2 != VK_SUCCESS) return false;
     dv->source_data = source_data;
     dv->target_data = (uint8_t *)target_data + offset;
@@ -296,7 +230,7 @@ static void device_check(device *dv) {
     };
     VkCommandBuffer commands;
     VkResult result = vkAllocateCommandBuffers(d, &allocate, &commands);
-    CHECK(result == VK_SUCCESS, "vkAllocateCommandBuffers: %s", result_name(result));
+    CHECK(result == VK_SUCCESS, "vkAllocateCommandBuffers: %s", vk_result_name(result));
     if (result != VK_SUCCESS) return;
     VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
@@ -313,7 +247,7 @@ static void device_check(device *dv) {
                            .pCommandBuffers = &commands};
     result = vkQueueSubmit(dv->queue, 1, &submit, VK_NULL_HANDLE);
     if (result == VK_SUCCESS) result = vkQueueWaitIdle(dv->queue);
-    CHECK(result == VK_SUCCESS, "device %u: submit: %s", dv->seed, result_name(result));
+    CHECK(result == VK_SUCCESS, "device %u: submit: %s", dv->seed, vk_result_name(result));
     vkFreeCommandBuffers(d, dv->pool, 1, &commands);
     if (!dv->coherent) {
         VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = dv->target,

@@ -185,7 +185,7 @@ static bool resource_bind(harness *h, resource *r, VkDeviceMemory memory, uint32
                                   : vkBindBufferMemory(h->device, r->buffer, memory, offset);
     CHECK(result == VK_SUCCESS,
           "binding %s (size %" PRIu64 ", alignment %" PRIu64 ") at offset %" PRIu64 " of type %u returned %s", r->label,
-          r->requirements.size, r->requirements.alignment, offset, type, harness_result_name(result));
+          r->requirements.size, r->requirements.alignment, offset, type, vk_result_name(result));
     if (result != VK_SUCCESS) return false;
     r->memory = memory;
     r->offset = offset;
@@ -331,7 +331,7 @@ static uint64_t check_through_mapping(harness *h, const resource *r) {
     VkMappedMemoryRange whole = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = r->memory,
                                  .size = VK_WHOLE_SIZE};
     VkResult result = vkInvalidateMappedMemoryRanges(h->device, 1, &whole);
-    CHECK(result == VK_SUCCESS, "invalidating %s's memory returned %s", r->label, harness_result_name(result));
+    CHECK(result == VK_SUCCESS, "invalidating %s's memory returned %s", r->label, vk_result_name(result));
     if (r->kind == KIND_BUFFER) return harness_check_pattern(r->host + r->offset, data_bytes(r), r->seed, r->label);
     VkImageSubresource subresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0};
     VkSubresourceLayout layout;
@@ -515,7 +515,7 @@ static uint8_t *map_if_host_visible(harness *h, VkDeviceMemory memory, uint32_t 
     if (!harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) return NULL;
     void *data;
     VkResult result = vkMapMemory(h->device, memory, 0, VK_WHOLE_SIZE, 0, &data);
-    CHECK(result == VK_SUCCESS, "mapping type %u returned %s", type, harness_result_name(result));
+    CHECK(result == VK_SUCCESS, "mapping type %u returned %s", type, vk_result_name(result));
     if (result != VK_SUCCESS) return NULL;
     check_map_alignment(h, data, 0);
     return data;
@@ -526,7 +526,7 @@ static void slab_allocate(harness *h, slab *s, VkDeviceSize size, uint32_t type)
     s->size = size;
     s->type = type;
     VkResult result = harness_allocate_simple(h, size, type, &s->memory);
-    REQUIRE(result == VK_SUCCESS, "a %" PRIu64 "-byte slab of type %u: %s", size, type, harness_result_name(result));
+    REQUIRE(result == VK_SUCCESS, "a %" PRIu64 "-byte slab of type %u: %s", size, type, vk_result_name(result));
     /* Mapped at once and for good, as VMA maps its blocks. */
     s->host = map_if_host_visible(h, s->memory, type);
 }
@@ -941,13 +941,13 @@ static void in_pieces(harness *h, const noncoherent *n, bool flush, VkDeviceSize
         VkResult result = flush ? vkFlushMappedMemoryRanges(h->device, 1, &ranges[i])
                                 : vkInvalidateMappedMemoryRanges(h->device, 1, &ranges[i]);
         CHECK(result == VK_SUCCESS, "%s [%" PRIu64 ", +%" PRIu64 ") returned %s", flush ? "flush" : "invalidate",
-              ranges[i].offset, ranges[i].size, harness_result_name(result));
+              ranges[i].offset, ranges[i].size, vk_result_name(result));
     }
     uint32_t rest = count < 2 ? count : 2;
     VkResult result = flush ? vkFlushMappedMemoryRanges(h->device, rest, &ranges[count - rest])
                             : vkInvalidateMappedMemoryRanges(h->device, rest, &ranges[count - rest]);
     CHECK(result == VK_SUCCESS, "%s of the last pieces returned %s", flush ? "flush" : "invalidate",
-          harness_result_name(result));
+          vk_result_name(result));
 }
 
 /* Non-coherent memory, as a streaming engine uses it: host writes made visible
@@ -1149,7 +1149,7 @@ static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
     }
     VkResult result = vkBindBufferMemory2(h->device, COUNT, binds);
     CHECK(result == VK_SUCCESS, "vkBindBufferMemory2 of %u buffers in %u memories returned %s", (unsigned)COUNT,
-          memory_count, harness_result_name(result));
+          memory_count, vk_result_name(result));
     if (result != VK_SUCCESS) {
         for (uint32_t i = 0; i < COUNT; i++) items[i].memory = VK_NULL_HANDLE; /* all undefined now */
     } else {
@@ -1168,7 +1168,7 @@ static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
             harness_fill_pattern(items[i].host + items[i].offset, data_bytes(&items[i]), items[i].seed);
         }
         result = vkFlushMappedMemoryRanges(h->device, memory_count, ranges);
-        CHECK(result == VK_SUCCESS, "one flush of %u ranges returned %s", memory_count, harness_result_name(result));
+        CHECK(result == VK_SUCCESS, "one flush of %u ranges returned %s", memory_count, vk_result_name(result));
         check_resources(h, list, COUNT, "a thousand buffers written by the host, one flush");
         /* The device writes every buffer, one invalidate call makes all of it the host's. */
         for (uint32_t i = 0; i < COUNT; i++) {
@@ -1178,7 +1178,7 @@ static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
         check_resources(h, list, COUNT, "a thousand buffers written by the device");
         result = vkInvalidateMappedMemoryRanges(h->device, memory_count, ranges);
         CHECK(result == VK_SUCCESS, "one invalidate of %u ranges returned %s", memory_count,
-              harness_result_name(result));
+              vk_result_name(result));
         uint32_t wrong = 0;
         for (uint32_t i = 0; i < COUNT; i++)
             wrong += harness_check_pattern(items[i].host + items[i].offset, data_bytes(&items[i]), items[i].seed,
@@ -1311,9 +1311,9 @@ static void create_all_query_all_allocate_all_map_then_bind_all(harness *h) {
         VkResult buffer_result = buffers ? vkBindBufferMemory2(h->device, buffers, buffer_binds) : VK_SUCCESS;
         VkResult image_result = images ? vkBindImageMemory2(h->device, images, image_binds) : VK_SUCCESS;
         CHECK(buffer_result == VK_SUCCESS, "type %u: vkBindBufferMemory2 of %u buffers returned %s", types[t], buffers,
-              harness_result_name(buffer_result));
+              vk_result_name(buffer_result));
         CHECK(image_result == VK_SUCCESS, "type %u: vkBindImageMemory2 of %u images returned %s", types[t], images,
-              harness_result_name(image_result));
+              vk_result_name(image_result));
         for (uint32_t i = half; i < used; i++) {
             /* After a failed batch every resource in it is undefined: leave them all out. */
             VkResult result = is_image(list[i]) ? image_result : buffer_result;
@@ -1498,8 +1498,8 @@ static void buffers_alias_the_same_range(harness *h) {
         VkResult bb = vkBindBufferMemory(h->device, b, memory, 0);
         VkResult bc = vkBindBufferMemory(h->device, c, memory, c_offset);
         CHECK(ba == VK_SUCCESS && bb == VK_SUCCESS && bc == VK_SUCCESS,
-              "type %u: binding buffers over one range returned %s, %s, %s", types[t], harness_result_name(ba),
-              harness_result_name(bb), harness_result_name(bc));
+              "type %u: binding buffers over one range returned %s, %s, %s", types[t], vk_result_name(ba),
+              vk_result_name(bb), vk_result_name(bc));
         if (ba == VK_SUCCESS && bb == VK_SUCCESS && bc == VK_SUCCESS) {
             uint32_t seed = 15000 + t;
             /* Write through a, read through b. */
@@ -1637,7 +1637,7 @@ static void *binder_main(void *argument) {
             if (result == VK_SUCCESS) vkGetBufferMemoryRequirements(h->device, r->buffer, &r->requirements);
         }
         if (result != VK_SUCCESS) {
-            report_error(&b->report, "creating %s %u: %s", r->label, i, harness_result_name(result));
+            report_error(&b->report, "creating %s %u: %s", r->label, i, vk_result_name(result));
             continue;
         }
         VkDeviceSize offset = next_offset(h, cursor[s], any[s], last_linear[s], r);
@@ -1649,7 +1649,7 @@ static void *binder_main(void *argument) {
                              : vkBindBufferMemory(h->device, r->buffer, st->shared[s], offset);
         if (result != VK_SUCCESS) {
             report_error(&b->report, "binding %s %u at offset %" PRIu64 " of shared allocation %u returned %s", r->label,
-                         i, offset, s, harness_result_name(result));
+                         i, offset, s, vk_result_name(result));
             continue;
         }
         r->memory = st->shared[s];
@@ -1671,7 +1671,7 @@ static void *binder_main(void *argument) {
                                      .allocationSize = b->own_size[i], .memoryTypeIndex = st->host_type};
         VkResult result = vkAllocateMemory(h->device, &info, NULL, &b->own[i]);
         if (result != VK_SUCCESS) {
-            report_error(&b->report, "own allocation %u: %s", i, harness_result_name(result));
+            report_error(&b->report, "own allocation %u: %s", i, vk_result_name(result));
             b->own[i] = VK_NULL_HANDLE;
             continue;
         }
@@ -1679,7 +1679,7 @@ static void *binder_main(void *argument) {
         void *p;
         result = vkMapMemory(h->device, b->own[i], 0, VK_WHOLE_SIZE, 0, &p);
         if (result != VK_SUCCESS) {
-            report_error(&b->report, "mapping own allocation %u: %s", i, harness_result_name(result));
+            report_error(&b->report, "mapping own allocation %u: %s", i, vk_result_name(result));
             continue;
         }
         harness_fill_pattern(p, b->own_size[i], 30000 + 100 * b->index + i);
@@ -1714,7 +1714,7 @@ static void *churner_main(void *argument) {
                 /* Every second one is freed still mapped: vkFreeMemory unmaps, and engines rely on it. */
                 if (n % 2) vkUnmapMemory(h->device, live[slot]);
             } else {
-                report_error(&c->report, "mapping a churned allocation: %s", harness_result_name(result));
+                report_error(&c->report, "mapping a churned allocation: %s", vk_result_name(result));
             }
             vkFreeMemory(h->device, live[slot], NULL);
             live[slot] = VK_NULL_HANDLE;
@@ -1726,7 +1726,7 @@ static void *churner_main(void *argument) {
                                      .memoryTypeIndex = st->host_type};
         VkResult result = vkAllocateMemory(h->device, &info, NULL, &live[slot]);
         if (result != VK_SUCCESS) {
-            report_error(&c->report, "allocating %" PRIu64 " bytes: %s", sizes[slot], harness_result_name(result));
+            report_error(&c->report, "allocating %" PRIu64 " bytes: %s", sizes[slot], vk_result_name(result));
             live[slot] = VK_NULL_HANDLE;
             continue;
         }
@@ -1734,7 +1734,7 @@ static void *churner_main(void *argument) {
         void *p;
         result = vkMapMemory(h->device, live[slot], 0, VK_WHOLE_SIZE, 0, &p);
         if (result != VK_SUCCESS) {
-            report_error(&c->report, "mapping %" PRIu64 " bytes: %s", sizes[slot], harness_result_name(result));
+            report_error(&c->report, "mapping %" PRIu64 " bytes: %s", sizes[slot], vk_result_name(result));
             continue;
         }
         harness_fill_pattern(p, sizes[slot], seeds[slot]);
@@ -1854,7 +1854,7 @@ static void *racer_main(void *argument) {
                                       : vkBindBufferMemory(h->device, r->buffer, st->memories[m], r->offset);
         if (result != VK_SUCCESS)
             report_error(&st->reports[me->index], "binding %s at %" PRIu64 " of fresh allocation %u (%" PRIu64
-                         " bytes) returned %s", r->label, r->offset, m, st->sizes[m], harness_result_name(result));
+                         " bytes) returned %s", r->label, r->offset, m, st->sizes[m], vk_result_name(result));
         else r->memory = st->memories[m];
     }
     return NULL;
@@ -1971,7 +1971,7 @@ static bool worker_check_and_free(worker_pool *pool, thread_report *report, hand
     void *p;
     VkResult result = vkMapMemory(pool->device, item->memory, 0, VK_WHOLE_SIZE, 0, &p);
     bool ok = result == VK_SUCCESS;
-    if (!ok) report_error(report, "mapping a handed-over allocation: %s", harness_result_name(result));
+    if (!ok) report_error(report, "mapping a handed-over allocation: %s", vk_result_name(result));
     if (ok && !pool->coherent) {
         VkMappedMemoryRange whole = range_of(item->memory, 0, VK_WHOLE_SIZE);
         vkInvalidateMappedMemoryRanges(pool->device, 1, &whole);
@@ -2010,13 +2010,13 @@ static void *worker_main(void *argument) {
                                          .allocationSize = item.size, .memoryTypeIndex = pool->type};
             VkResult result = vkAllocateMemory(pool->device, &info, NULL, &item.memory);
             if (result != VK_SUCCESS) {
-                report_error(report, "allocating %" PRIu64 " bytes: %s", item.size, harness_result_name(result));
+                report_error(report, "allocating %" PRIu64 " bytes: %s", item.size, vk_result_name(result));
                 continue;
             }
             void *p;
             result = vkMapMemory(pool->device, item.memory, 0, VK_WHOLE_SIZE, 0, &p);
             if (result != VK_SUCCESS) {
-                report_error(report, "mapping %" PRIu64 " bytes: %s", item.size, harness_result_name(result));
+                report_error(report, "mapping %" PRIu64 " bytes: %s", item.size, vk_result_name(result));
                 vkFreeMemory(pool->device, item.memory, NULL);
                 continue;
             }
@@ -2038,14 +2038,8 @@ static void *worker_main(void *argument) {
 
 /* A device with one queue of the harness's family and nothing else. */
 static VkDevice plain_device(harness *h) {
-    float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                     .queueFamilyIndex = h->queue_family, .queueCount = 1,
-                                     .pQueuePriorities = &priority};
-    VkDeviceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
-                               .pQueueCreateInfos = &queue};
     VkDevice device;
-    VK_REQUIRE(vkCreateDevice(h->physical, &info, NULL, &device));
+    VK_REQUIRE(test_vk_device_create(h->physical, h->queue_family, NULL, 0, NULL, &device));
     return device;
 }
 

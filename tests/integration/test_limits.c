@@ -131,7 +131,7 @@ static void the_app_holds_more_live_allocations_than_the_driver_allows(harness *
         uint32_t n = harness_memory_types(h, requirements.memoryTypeBits, 0, types);
         s->type = types[i % n];
         VkResult result = harness_allocate_simple(h, requirements.size, s->type, &s->memory);
-        REQUIRE(result == VK_SUCCESS, "live allocation %u of %u: %s", i + 1, count, harness_result_name(result));
+        REQUIRE(result == VK_SUCCESS, "live allocation %u of %u: %s", i + 1, count, vk_result_name(result));
         VK_REQUIRE(vkBindBufferMemory(h->device, s->buffer, s->memory, 0));
     }
     printf("  %u live app allocations\n", count);
@@ -172,7 +172,7 @@ static void check_big_allocation(harness *h, VkDeviceSize size, uint32_t type) {
     VkDeviceMemory memory;
     VkResult result = harness_allocate_simple(h, requirements.size, type, &memory);
     REQUIRE(result == VK_SUCCESS, "%" PRIu64 " MiB in type %u: %s", (uint64_t)(requirements.size >> 20), type,
-            harness_result_name(result));
+            vk_result_name(result));
     VK_REQUIRE(vkBindBufferMemory(h->device, buffer, memory, 0));
 
     harness_host_buffer readback;

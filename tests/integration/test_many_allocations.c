@@ -194,7 +194,7 @@ static void allocate_and_bind(uint32_t first_resource, uint32_t resource_count, 
     };
     VkResult result = harness_allocate(w.h, &info, &a->memory);
     REQUIRE(result == VK_SUCCESS, "allocation %u (%" PRIu64 " bytes, type %u) failed: %s", index, (uint64_t)size,
-            a->type, harness_result_name(result));
+            a->type, vk_result_name(result));
     a->live = true;
 
     for (uint32_t i = 0; i < resource_count; i++) {

@@ -59,7 +59,7 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL app_message(VkDebugUtilsMessageSeverityFla
                                                   const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
     feature_app *app = user;
     const char *id = data->pMessageIdName ? data->pMessageIdName : "-";
-    if (types == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && strcmp(id, "Loader Message") == 0) return VK_FALSE;
+    if (types == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && test_vk_is_loader_message(data)) return VK_FALSE;
     bool error = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
     if (error && app->layer_errors_expected && strncmp(id, LAYER_MESSAGE_ID, strlen(LAYER_MESSAGE_ID)) == 0) {
         app->layer_errors++;
@@ -72,49 +72,21 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL app_message(VkDebugUtilsMessageSeverityFla
     return VK_FALSE;
 }
 
-static VkDebugUtilsMessengerCreateInfoEXT app_messenger_info(feature_app *app) {
-    return (VkDebugUtilsMessengerCreateInfoEXT){
-        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity =
-            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
-        .pfnUserCallback = app_message,
-        .pUserData = app,
-    };
-}
-
-static bool lists(const VkExtensionProperties *list, uint32_t count, const char *name) {
-    for (uint32_t i = 0; i < count; i++)
-        if (strcmp(list[i].extensionName, name) == 0) return true;
-    return false;
-}
-
 /* VK_EXT_debug_marker needs VK_EXT_debug_report on the instance. */
 static void create_app_instance(const harness *outer, feature_app *app) {
-    VkExtensionProperties available[64];
-    uint32_t count = 64;
-    vkEnumerateInstanceExtensionProperties(NULL, &count, available);
-    const char *extensions[2] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME, VK_EXT_DEBUG_REPORT_EXTENSION_NAME};
-    uint32_t extension_count = lists(available, count, VK_EXT_DEBUG_REPORT_EXTENSION_NAME) ? 2 : 1;
-    VkDebugUtilsMessengerCreateInfoEXT messenger = app_messenger_info(app);
-    VkApplicationInfo application = {
-        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-        .pApplicationName = "suballoc-sparse-and-markers",
-        .apiVersion = outer->api_version,
+    const char *debug_report[] = {VK_EXT_DEBUG_REPORT_EXTENSION_NAME};
+    test_vk_instance_info info = {
+        .application = "suballoc-sparse-and-markers",
+        .api_version = outer->api_version,
+        .messenger = app_message,
+        .messenger_user = app,
+        .extensions = debug_report,
+        .extension_count = test_vk_has_instance_extension(VK_EXT_DEBUG_REPORT_EXTENSION_NAME) ? 1 : 0,
     };
-    VkInstanceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = &messenger,
-        .pApplicationInfo = &application,
-        .enabledExtensionCount = extension_count,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VK_REQUIRE(vkCreateInstance(&info, NULL, &app->h.instance));
-    PFN_vkCreateDebugUtilsMessengerEXT create_messenger =
-        (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(app->h.instance, "vkCreateDebugUtilsMessengerEXT");
-    REQUIRE(create_messenger, "vkCreateDebugUtilsMessengerEXT is offered");
-    VK_REQUIRE(create_messenger(app->h.instance, &messenger, NULL, &app->messenger));
+    test_vk_instance instance;
+    VK_REQUIRE(test_vk_instance_create(&info, &instance));
+    app->h.instance = instance.handle;
+    app->messenger = instance.messenger;
 }
 
 /* The same GPU the harness picked, seen from this app's instance. */
@@ -122,7 +94,7 @@ static VkPhysicalDevice same_physical_device(const harness *outer, VkInstance in
     VkPhysicalDevice devices[16];
     uint32_t count = 16;
     VkResult result = vkEnumeratePhysicalDevices(instance, &count, devices);
-    REQUIRE(result == VK_SUCCESS || result == VK_INCOMPLETE, "physical devices: %s", harness_result_name(result));
+    REQUIRE(result == VK_SUCCESS || result == VK_INCOMPLETE, "physical devices: %s", vk_result_name(result));
     for (uint32_t i = 0; i < count; i++) {
         VkPhysicalDeviceProperties properties;
         vkGetPhysicalDeviceProperties(devices[i], &properties);
@@ -133,10 +105,8 @@ static VkPhysicalDevice same_physical_device(const harness *outer, VkInstance in
 }
 
 static void destroy_app_instance(feature_app *app) {
-    PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger =
-        (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(app->h.instance, "vkDestroyDebugUtilsMessengerEXT");
-    if (destroy_messenger) destroy_messenger(app->h.instance, app->messenger, NULL);
-    vkDestroyInstance(app->h.instance, NULL);
+    test_vk_instance instance = {.handle = app->h.instance, .messenger = app->messenger};
+    test_vk_instance_destroy(&instance);
 }
 
 typedef struct app_features {
@@ -205,22 +175,8 @@ static void create_app_device(feature_app *app, const feature_request *want, app
         extensions[extension_count++] = VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME;
         extensions[extension_count++] = VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_EXTENSION_NAME;
     }
-    float queue_priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-        .queueFamilyIndex = app->h.queue_family,
-        .queueCount = 1,
-        .pQueuePriorities = &queue_priority,
-    };
-    VkDeviceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = &wanted->core,
-        .queueCreateInfoCount = 1,
-        .pQueueCreateInfos = &queue,
-        .enabledExtensionCount = extension_count,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VK_REQUIRE(vkCreateDevice(app->h.physical, &info, NULL, &app->h.device));
+    VK_REQUIRE(test_vk_device_create(app->h.physical, app->h.queue_family, extensions, extension_count, &wanted->core,
+                                     &app->h.device));
     vkGetDeviceQueue(app->h.device, app->h.queue_family, 0, &app->h.queue);
     VkCommandPoolCreateInfo pool = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -233,12 +189,10 @@ static void create_app_device(feature_app *app, const feature_request *want, app
 
 /* What the app's physical device has of the request: NULL, or why it cannot run the case. */
 static const char *query_features(const feature_app *app, const feature_request *want, app_features *has) {
-    VkExtensionProperties available[512];
-    uint32_t count = 512;
-    vkEnumerateDeviceExtensionProperties(app->h.physical, NULL, &count, available);
-    bool has_marker = lists(available, count, VK_EXT_DEBUG_MARKER_EXTENSION_NAME);
-    bool has_pageable = lists(available, count, VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_EXTENSION_NAME) &&
-                        lists(available, count, VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME);
+    VkPhysicalDevice physical = app->h.physical;
+    bool has_marker = test_vk_has_device_extension(physical, VK_EXT_DEBUG_MARKER_EXTENSION_NAME);
+    bool has_pageable = test_vk_has_device_extension(physical, VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_EXTENSION_NAME) &&
+                        test_vk_has_device_extension(physical, VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME);
     link_app_features(has, has_pageable);
     vkGetPhysicalDeviceFeatures2(app->h.physical, &has->core);
     return missing_feature(want, has, has_marker, has_pageable, family_flags(app->h.physical, app->h.queue_family));
@@ -747,7 +701,7 @@ static void a_misaligned_sparse_memory_offset_is_refused_before_the_driver(harne
     VkResult result = vkQueueBindSparse(app.h.queue, 1, &info, fence);
     app.layer_errors_expected = false;
     CHECK(result < 0, "a memoryOffset off the %" PRIu64 "-byte blocks is refused, not %s", needs.alignment,
-          harness_result_name(result));
+          vk_result_name(result));
     CHECK(app.layer_errors >= 1 && strstr(app.last_layer_error, "vkQueueBindSparse") &&
               strstr(app.last_layer_error, "memoryOffset"),
           "the layer says why: '%s'", app.last_layer_error);
@@ -798,7 +752,7 @@ static void an_image_region_bind_past_the_end_of_its_suballocation_is_refused(ha
     VkResult result = vkQueueBindSparse(app.h.queue, 1, &info, VK_NULL_HANDLE);
     app.layer_errors_expected = false;
     CHECK(result < 0, "a %ux%u region in %" PRIu64 " bytes is refused, not %s", side, side, 2 * needs.alignment,
-          harness_result_name(result));
+          vk_result_name(result));
     CHECK(app.layer_errors >= 1 && strstr(app.last_layer_error, "vkQueueBindSparse") &&
               strstr(app.last_layer_error, "do not fit"),
           "the layer says why: '%s'", app.last_layer_error);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <vulkan/vulkan.h>
 
+#include "test_vk.h"
 #include "vk_ext_structs.h"
 #include "vk_layer_settings_ext.h"
 
@@ -41,35 +42,21 @@ static chain make_chain_with(bool layer, const char *mode, bool debug_utils) {
         .settingCount = 1,
         .pSettings = &setting,
     };
-    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .apiVersion = VK_API_VERSION_1_3};
-    VkInstanceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = mode != NULL ? &settings : NULL,
-        .pApplicationInfo = &app,
-        .enabledLayerCount = layer ? 1 : 0,
-        .ppEnabledLayerNames = layers,
-        .enabledExtensionCount = debug_utils ? 1 : 0,
-        .ppEnabledExtensionNames = extensions,
+    test_vk_instance_info info = {
+        .api_version = VK_API_VERSION_1_3,
+        .next = mode != NULL ? &settings : NULL,
+        .layers = layers,
+        .layer_count = layer ? 1 : 0,
+        .extensions = extensions,
+        .extension_count = debug_utils ? 1 : 0,
     };
-    ck_assert_int_eq(vkCreateInstance(&info, NULL, &c.instance), VK_SUCCESS);
-
-    uint32_t count = 1;
+    test_vk_instance instance;
+    ck_assert_int_eq(test_vk_instance_create(&info, &instance), VK_SUCCESS);
+    c.instance = instance.handle;
     VkPhysicalDevice physical;
-    VkResult enumerated = vkEnumeratePhysicalDevices(c.instance, &count, &physical);
-    ck_assert(enumerated == VK_SUCCESS || enumerated == VK_INCOMPLETE);
-    ck_assert_uint_ge(count, 1);
-    float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-        .queueCount = 1,
-        .pQueuePriorities = &priority,
-    };
-    VkDeviceCreateInfo device_info = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .queueCreateInfoCount = 1,
-        .pQueueCreateInfos = &queue,
-    };
-    ck_assert_int_eq(vkCreateDevice(physical, &device_info, NULL, &c.device), VK_SUCCESS);
+    uint32_t family;
+    ck_assert(test_vk_pick_physical_device(c.instance, 0, &physical, &family));
+    ck_assert_int_eq(test_vk_device_create(physical, family, NULL, 0, NULL, &c.device), VK_SUCCESS);
     return c;
 }
 

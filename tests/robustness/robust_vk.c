@@ -28,31 +28,6 @@ uint64_t robust_failures(void) {
     return atomic_load(&failures);
 }
 
-const char *robust_result_name(VkResult result) {
-    switch (result) {
-#define NAME(r) \
-    case r: return #r;
-        NAME(VK_SUCCESS)
-        NAME(VK_NOT_READY)
-        NAME(VK_TIMEOUT)
-        NAME(VK_INCOMPLETE)
-        NAME(VK_ERROR_OUT_OF_HOST_MEMORY)
-        NAME(VK_ERROR_OUT_OF_DEVICE_MEMORY)
-        NAME(VK_ERROR_INITIALIZATION_FAILED)
-        NAME(VK_ERROR_DEVICE_LOST)
-        NAME(VK_ERROR_MEMORY_MAP_FAILED)
-        NAME(VK_ERROR_LAYER_NOT_PRESENT)
-        NAME(VK_ERROR_EXTENSION_NOT_PRESENT)
-        NAME(VK_ERROR_FEATURE_NOT_PRESENT)
-        NAME(VK_ERROR_TOO_MANY_OBJECTS)
-        NAME(VK_ERROR_INVALID_EXTERNAL_HANDLE)
-        NAME(VK_ERROR_INVALID_OPAQUE_CAPTURE_ADDRESS)
-        NAME(VK_ERROR_UNKNOWN)
-#undef NAME
-    default: return "(another VkResult)";
-    }
-}
-
 /* ---- layer messages ------------------------------------------------------------ */
 
 static pthread_mutex_t messages_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -103,71 +78,36 @@ uint64_t robust_other_message_count(void) {
 
 /* ---- instance and devices -------------------------------------------------------- */
 
-static VkDebugUtilsMessengerCreateInfoEXT messenger_info(void) {
-    return (VkDebugUtilsMessengerCreateInfoEXT){
-        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_VERBOSE_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT |
-                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
-                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
-        .pfnUserCallback = count_message,
-    };
-}
-
-static bool create_messenger(robust_vk *vk) {
-    PFN_vkCreateDebugUtilsMessengerEXT create =
-        (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(vk->instance, "vkCreateDebugUtilsMessengerEXT");
-    VkDebugUtilsMessengerCreateInfoEXT info = messenger_info();
-    return create != NULL && create(vk->instance, &info, NULL, &vk->messenger) == VK_SUCCESS;
-}
-
-static bool pick_physical_device(robust_vk *vk) {
-    uint32_t count = 1;
-    VkResult result = vkEnumeratePhysicalDevices(vk->instance, &count, &vk->physical);
-    if ((result != VK_SUCCESS && result != VK_INCOMPLETE) || count == 0) return false;
-    vkGetPhysicalDeviceProperties(vk->physical, &vk->properties);
-    vkGetPhysicalDeviceMemoryProperties(vk->physical, &vk->memory);
-    uint32_t families = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(vk->physical, &families, NULL);
-    vk->queue_family = 0;
-    return families > 0;
-}
-
 bool robust_instance_create(robust_vk *vk) {
     *vk = (robust_vk){0};
-    const char *extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
-    VkApplicationInfo app = {
-        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-        .pApplicationName = "suballoc robustness test",
-        .apiVersion = VK_API_VERSION_1_1,
+    test_vk_instance_info info = {
+        .application = "suballoc robustness test",
+        .api_version = VK_API_VERSION_1_1,
+        .messenger = count_message,
+        .severities = VK_DEBUG_UTILS_MESSAGE_SEVERITY_VERBOSE_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT |
+                      VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
     };
-    VkInstanceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pApplicationInfo = &app,
-        .enabledExtensionCount = 1,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VkResult result = vkCreateInstance(&info, NULL, &vk->instance);
+    test_vk_instance instance;
+    VkResult result = test_vk_instance_create(&info, &instance);
     if (result != VK_SUCCESS) {
-        fprintf(stderr, "robust: vkCreateInstance returned %s\n", robust_result_name(result));
+        fprintf(stderr, "robust: vkCreateInstance or its debug-utils messenger returned %s\n", vk_result_name(result));
         return false;
     }
-    if (!create_messenger(vk) || !pick_physical_device(vk)) {
-        fprintf(stderr, "robust: no debug-utils messenger or no physical device\n");
+    vk->instance = instance.handle;
+    vk->messenger = instance.messenger;
+    if (!test_vk_pick_physical_device(vk->instance, 0, &vk->physical, &vk->queue_family)) {
+        fprintf(stderr, "robust: no physical device\n");
         robust_instance_destroy(vk);
         return false;
     }
+    vkGetPhysicalDeviceProperties(vk->physical, &vk->properties);
+    vkGetPhysicalDeviceMemoryProperties(vk->physical, &vk->memory);
     return true;
 }
 
 void robust_instance_destroy(robust_vk *vk) {
-    if (vk->instance == VK_NULL_HANDLE) return;
-    if (vk->messenger != VK_NULL_HANDLE) {
-        PFN_vkDestroyDebugUtilsMessengerEXT destroy =
-            (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(vk->instance, "vkDestroyDebugUtilsMessengerEXT");
-        if (destroy != NULL) destroy(vk->instance, vk->messenger, NULL);
-    }
-    vkDestroyInstance(vk->instance, NULL);
+    test_vk_instance instance = {.handle = vk->instance, .messenger = vk->messenger};
+    test_vk_instance_destroy(&instance);
     *vk = (robust_vk){0};
 }
 
@@ -185,21 +125,9 @@ static void find_strict_functions(robust_device *device) {
 
 bool robust_device_create(const robust_vk *vk, robust_device *out) {
     *out = (robust_device){0};
-    float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-        .queueFamilyIndex = vk->queue_family,
-        .queueCount = 1,
-        .pQueuePriorities = &priority,
-    };
-    VkDeviceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .queueCreateInfoCount = 1,
-        .pQueueCreateInfos = &queue,
-    };
-    VkResult result = vkCreateDevice(vk->physical, &info, NULL, &out->handle);
+    VkResult result = test_vk_device_create(vk->physical, vk->queue_family, NULL, 0, NULL, &out->handle);
     if (result != VK_SUCCESS) {
-        fprintf(stderr, "robust: vkCreateDevice returned %s\n", robust_result_name(result));
+        fprintf(stderr, "robust: vkCreateDevice returned %s\n", vk_result_name(result));
         return false;
     }
     find_strict_functions(out);

@@ -19,6 +19,7 @@
 #include <vulkan/vulkan.h>
 
 #include "strict_device.h"
+#include "test_vk.h"
 
 #define ROBUST_LAYER_MESSAGE_ID "TRANSPARENT-suballoc"
 
@@ -42,7 +43,8 @@
 void robust_fail(const char *file, int line, const char *condition, const char *format, ...)
     __attribute__((format(printf, 4, 5)));
 uint64_t robust_failures(void);
-const char *robust_result_name(VkResult result);
+/* The project's one VkResult name table (common/vk_result_name.c). */
+#define robust_result_name vk_result_name
 
 /* ---- layer messages ------------------------------------------------------------ */
 

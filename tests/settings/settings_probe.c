@@ -27,6 +27,7 @@
 #include <vulkan/vulkan.h>
 
 #include "settings.h"
+#include "test_vk.h"
 #include "vk_layer_settings_ext.h"
 
 #define MAX_API_SETTINGS 16
@@ -230,18 +231,19 @@ static VkResult create_instance(const options *o, VkInstance *instance) {
 
     const char *layer = SUBALLOC_LAYER_NAME;
     const char *extension = VK_EXT_LAYER_SETTINGS_EXTENSION_NAME;
-    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "settings_probe",
-                             .apiVersion = VK_API_VERSION_1_1};
-    VkInstanceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = o->api_count > 0 ? &layer_settings : NULL,
-        .pApplicationInfo = &app,
-        .enabledLayerCount = o->enable_layer ? 1 : 0,
-        .ppEnabledLayerNames = o->enable_layer ? &layer : NULL,
-        .enabledExtensionCount = o->enable_settings_extension ? 1 : 0,
-        .ppEnabledExtensionNames = o->enable_settings_extension ? &extension : NULL,
+    test_vk_instance_info info = {
+        .application = "settings_probe",
+        .api_version = VK_API_VERSION_1_1,
+        .next = o->api_count > 0 ? &layer_settings : NULL,
+        .layers = &layer,
+        .layer_count = o->enable_layer ? 1 : 0,
+        .extensions = &extension,
+        .extension_count = o->enable_settings_extension ? 1 : 0,
     };
-    return vkCreateInstance(&info, NULL, instance);
+    test_vk_instance made;
+    VkResult result = test_vk_instance_create(&info, &made);
+    *instance = made.handle;
+    return result;
 }
 
 static bool host_visible_type(VkPhysicalDevice gpu, uint32_t *type) {
@@ -265,12 +267,7 @@ static bool reported_limit_is_expected(const options *o, VkPhysicalDevice gpu) {
 }
 
 static VkResult create_device(VkPhysicalDevice gpu, VkDevice *device) {
-    float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO, .queueFamilyIndex = 0,
-                                     .queueCount = 1, .pQueuePriorities = &priority};
-    VkDeviceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, .queueCreateInfoCount = 1,
-                               .pQueueCreateInfos = &queue};
-    return vkCreateDevice(gpu, &info, NULL, device);
+    return test_vk_device_create(gpu, 0, NULL, 0, NULL, device);
 }
 
 /* Allocates, writes through a mapping, and frees: what any app does. */
@@ -346,7 +343,7 @@ static int run(const options *o) {
     bool capturing = o->expect_log != NULL && capture_begin(&stderr_capture);
     VkResult result = create_instance(o, &instance);
     bool log_seen = capturing && capture_end(&stderr_capture, o->expect_log);
-    if (result != VK_SUCCESS) return fail("vkCreateInstance failed (%s)", result == VK_ERROR_LAYER_NOT_PRESENT ? "layer not present" : "see VkResult");
+    if (result != VK_SUCCESS) return fail("vkCreateInstance failed (%s)", vk_result_name(result));
     if (o->expect_log != NULL && !log_seen) return fail("vkCreateInstance did not report '%s'", o->expect_log);
 
     uint32_t count = 1;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <vulkan/vulkan.h>
 
+#include "test_vk.h"
 #include "vk_layer_settings_ext.h"
 
 #define MAX_LIVE 256
@@ -52,7 +53,7 @@ static void die(const char *format, ...) {
 #define VK_CHECK(call)                                                                 \
     do {                                                                               \
         VkResult check_result_ = (call);                                               \
-        if (check_result_ != VK_SUCCESS) die("%s returned %d", #call, (int)check_result_); \
+        if (check_result_ != VK_SUCCESS) die("%s returned %s", #call, vk_result_name(check_result_)); \
     } while (0)
 
 /* ---- the app ----------------------------------------------------------------------- */
@@ -97,30 +98,10 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
     return VK_FALSE;
 }
 
-static bool has_instance_extension(const char *name) {
-    VkExtensionProperties list[128];
-    uint32_t count = 128;
-    vkEnumerateInstanceExtensionProperties(NULL, &count, list);
-    for (uint32_t i = 0; i < count; i++)
-        if (strcmp(list[i].extensionName, name) == 0) return true;
-    return false;
-}
-
-static bool has_device_extension(VkPhysicalDevice physical, const char *name) {
-    VkExtensionProperties list[256];
-    uint32_t count = 256;
-    vkEnumerateDeviceExtensionProperties(physical, NULL, &count, list);
-    for (uint32_t i = 0; i < count; i++)
-        if (strcmp(list[i].extensionName, name) == 0) return true;
-    return false;
-}
-
 static void app_create(app *a) {
     memset(a, 0, sizeof *a);
-    const char *extensions[2] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
-    uint32_t extension_count = 1;
-    a->debug_report = has_instance_extension(VK_EXT_DEBUG_REPORT_EXTENSION_NAME); /* VK_EXT_debug_marker needs it */
-    if (a->debug_report) extensions[extension_count++] = VK_EXT_DEBUG_REPORT_EXTENSION_NAME;
+    const char *debug_report[] = {VK_EXT_DEBUG_REPORT_EXTENSION_NAME};
+    a->debug_report = test_vk_has_instance_extension(debug_report[0]); /* VK_EXT_debug_marker needs it */
     /* A layer setting given in code, when the test asks for one. */
     static char setting_name[128];
     static const char *setting_value;
@@ -133,30 +114,19 @@ static void app_create(app *a) {
         snprintf(setting_name, sizeof setting_name, "%.*s", (int)(equals - given), given);
         setting_value = equals + 1;
     }
-    VkDebugUtilsMessengerCreateInfoEXT messenger = {
-        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .pNext = equals != NULL ? &settings : NULL,
-        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
-        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
-        .pfnUserCallback = on_message,
+    test_vk_instance_info info = {
+        .application = "stats_dump_app",
+        .api_version = VK_API_VERSION_1_2,
+        .messenger = on_message,
+        .types = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
+        .extensions = debug_report,
+        .extension_count = a->debug_report ? 1 : 0,
+        .next = equals != NULL ? &settings : NULL,
     };
-    VkApplicationInfo application = {
-        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-        .pApplicationName = "stats_dump_app",
-        .apiVersion = VK_API_VERSION_1_2,
-    };
-    VkInstanceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-        .pNext = &messenger,
-        .pApplicationInfo = &application,
-        .enabledExtensionCount = extension_count,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VK_CHECK(vkCreateInstance(&info, NULL, &a->instance));
-    PFN_vkCreateDebugUtilsMessengerEXT create =
-        (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(a->instance, "vkCreateDebugUtilsMessengerEXT");
-    if (create == NULL) die("no vkCreateDebugUtilsMessengerEXT");
-    VK_CHECK(create(a->instance, &messenger, NULL, &a->messenger));
+    test_vk_instance instance;
+    VK_CHECK(test_vk_instance_create(&info, &instance));
+    a->instance = instance.handle;
+    a->messenger = instance.messenger;
     a->set_name = (PFN_vkSetDebugUtilsObjectNameEXT)vkGetInstanceProcAddr(a->instance, "vkSetDebugUtilsObjectNameEXT");
     uint32_t count = 1;
     VkResult result = vkEnumeratePhysicalDevices(a->instance, &count, &a->physical);
@@ -168,17 +138,15 @@ static void app_create(app *a) {
 }
 
 static void app_destroy(app *a) {
-    PFN_vkDestroyDebugUtilsMessengerEXT destroy =
-        (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(a->instance, "vkDestroyDebugUtilsMessengerEXT");
-    if (destroy != NULL) destroy(a->instance, a->messenger, NULL);
-    vkDestroyInstance(a->instance, NULL);
+    test_vk_instance instance = {.handle = a->instance, .messenger = a->messenger};
+    test_vk_instance_destroy(&instance);
 }
 
 static void device_create(app *a, device *d) {
     memset(d, 0, sizeof *d);
     const char *extensions[1];
     uint32_t extension_count = 0;
-    if (a->debug_report && has_device_extension(a->physical, VK_EXT_DEBUG_MARKER_EXTENSION_NAME)) {
+    if (a->debug_report && test_vk_has_device_extension(a->physical, VK_EXT_DEBUG_MARKER_EXTENSION_NAME)) {
         extensions[extension_count++] = VK_EXT_DEBUG_MARKER_EXTENSION_NAME;
         d->debug_marker = true;
     }
@@ -188,22 +156,8 @@ static void device_create(app *a, device *d) {
     VkPhysicalDeviceVulkan12Features want12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                                .bufferDeviceAddress = has12.bufferDeviceAddress};
     d->device_address = has12.bufferDeviceAddress;
-    float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-        .queueFamilyIndex = 0,
-        .queueCount = 1,
-        .pQueuePriorities = &priority,
-    };
-    VkDeviceCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-        .pNext = a->api_version >= VK_API_VERSION_1_2 ? &want12 : NULL,
-        .queueCreateInfoCount = 1,
-        .pQueueCreateInfos = &queue,
-        .enabledExtensionCount = extension_count,
-        .ppEnabledExtensionNames = extensions,
-    };
-    VK_CHECK(vkCreateDevice(a->physical, &info, NULL, &d->handle));
+    VK_CHECK(test_vk_device_create(a->physical, 0, extensions, extension_count,
+                                   a->api_version >= VK_API_VERSION_1_2 ? &want12 : NULL, &d->handle));
     if (d->debug_marker)
         d->marker_name = (PFN_vkDebugMarkerSetObjectNameEXT)vkGetDeviceProcAddr(d->handle, "vkDebugMarkerSetObjectNameEXT");
 }

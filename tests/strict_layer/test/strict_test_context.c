@@ -3,7 +3,11 @@
 
 #include <string.h>
 
-#define CHECK_VK(call) ck_assert_int_eq((call), VK_SUCCESS)
+#define CHECK_VK(call)                                                                                                 \
+    do {                                                                                                               \
+        VkResult check_vk_result_ = (call);                                                                            \
+        ck_assert_msg(check_vk_result_ == VK_SUCCESS, "%s returned %s", #call, vk_result_name(check_vk_result_));      \
+    } while (0)
 
 static PFN_vkVoidFunction device_function(VkDevice device, const char *name)
 {
@@ -25,19 +29,6 @@ static void load_control_functions(StrictTestContext *context)
         (PFN_vkStrictDeviceGetViolationCountTEST)device_function(device, "vkStrictDeviceGetViolationCountTEST");
 }
 
-static uint32_t find_queue_family(VkPhysicalDevice physical_device)
-{
-    VkQueueFamilyProperties families[8];
-    uint32_t count = 8;
-    vkGetPhysicalDeviceQueueFamilyProperties(physical_device, &count, families);
-    for (uint32_t i = 0; i < count; i++) {
-        if (families[i].queueFlags & VK_QUEUE_TRANSFER_BIT || families[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)
-            return i;
-    }
-    ck_abort_msg("no queue family can transfer");
-    return 0;
-}
-
 void strict_test_open(StrictTestContext *context, const char *const *extensions, uint32_t extension_count)
 {
     strict_test_open_with_features(context, extensions, extension_count, NULL);
@@ -47,31 +38,15 @@ void strict_test_open_with_features(StrictTestContext *context, const char *cons
                                     uint32_t extension_count, const void *features)
 {
     memset(context, 0, sizeof(*context));
-    VkApplicationInfo application = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-                                     .pApplicationName = "test_strict_device",
-                                     .apiVersion = VK_API_VERSION_1_3};
-    VkInstanceCreateInfo instance_info = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-                                          .pApplicationInfo = &application};
-    CHECK_VK(vkCreateInstance(&instance_info, NULL, &context->instance));
-
-    uint32_t count = 1;
-    VkResult result = vkEnumeratePhysicalDevices(context->instance, &count, &context->physical_device);
-    ck_assert(result == VK_SUCCESS || result == VK_INCOMPLETE);
-    ck_assert_uint_ge(count, 1);
-
-    context->queue_family = find_queue_family(context->physical_device);
-    float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue_info = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-                                          .queueFamilyIndex = context->queue_family,
-                                          .queueCount = 1,
-                                          .pQueuePriorities = &priority};
-    VkDeviceCreateInfo device_info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-                                      .pNext = features,
-                                      .queueCreateInfoCount = 1,
-                                      .pQueueCreateInfos = &queue_info,
-                                      .enabledExtensionCount = extension_count,
-                                      .ppEnabledExtensionNames = extensions};
-    CHECK_VK(vkCreateDevice(context->physical_device, &device_info, NULL, &context->device));
+    test_vk_instance_info instance_info = {.application = "test_strict_device", .api_version = VK_API_VERSION_1_3};
+    test_vk_instance instance;
+    CHECK_VK(test_vk_instance_create(&instance_info, &instance));
+    context->instance = instance.handle;
+    ck_assert_msg(test_vk_pick_physical_device(context->instance, VK_QUEUE_TRANSFER_BIT, &context->physical_device,
+                                               &context->queue_family),
+                  "no Vulkan device with a queue family that can transfer");
+    CHECK_VK(test_vk_device_create(context->physical_device, context->queue_family, extensions, extension_count,
+                                   features, &context->device));
     vkGetDeviceQueue(context->device, context->queue_family, 0, &context->queue);
 
     VkCommandPoolCreateInfo pool_info = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,

@@ -11,6 +11,7 @@
 #include <vulkan/vulkan.h>
 
 #include "strict_device.h"
+#include "test_vk.h"
 
 typedef struct StrictTestContext {
     VkInstance instance;
