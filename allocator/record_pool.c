@@ -37,14 +37,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "branch_hints.h"
+
 #define CACHED_POOL_SLOTS 32u
 #define DEFAULT_RESERVE_PER_CLASS ((size_t)1 << 30)
 #define DEFAULT_BATCH 32u
 #define DEFAULT_CACHE_LIMIT 64u
 #define MIN_COMMIT_BYTES ((size_t)64 << 10)
-
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 typedef struct class_cache {
     void *head;

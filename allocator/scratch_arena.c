@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "branch_hints.h"
+
 #define INITIAL_CHUNK_BYTES ((size_t)64 << 10)
 #define MAX_CHUNK_BYTES ((size_t)1 << 20)
 #define MAX_ALIGN ((size_t)4096)
-
-#define likely(x) __builtin_expect(!!(x), 1)
 
 typedef struct heap_block {
     struct heap_block *next; /* older block */

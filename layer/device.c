@@ -160,20 +160,9 @@ static void forget_passthrough(void *user, VkDeviceMemory memory, uint64_t size)
     (void)user, (void)memory, (void)size;
 }
 
-static uint64_t count_live_suballocations(suballoc_device *device) {
-    uint64_t live = 0;
-    for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++)
-        for (suballoc_pool *p = atomic_load(&device->types[t].pools); p != NULL; p = atomic_load(&p->next_in_type)) {
-            pool_lock_acquire(&p->lock);
-            live += p->counters.live;
-            pool_lock_release(&p->lock);
-        }
-    return live;
-}
-
 VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice handle, const VkAllocationCallbacks *allocator) {
     if (handle == VK_NULL_HANDLE) return;
-    suballoc_device *device = device_from_key(dispatch_key_of(handle));
+    suballoc_device *device = DEVICE_OF(handle);
     if (device == NULL) return;
 
 #ifdef SUBALLOC_EXPENSIVE_CHECKS
@@ -181,7 +170,7 @@ VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice handle, const VkAllocati
         for (suballoc_pool *p = atomic_load(&device->types[t].pools); p != NULL; p = atomic_load(&p->next_in_type))
             pool_check_or_abort(p, "the app's last call before vkDestroyDevice");
 #endif
-    uint64_t leaked = count_live_suballocations(device) + atomic_load(&device->counters.passthrough_live);
+    uint64_t leaked = stats_live_suballocations(device) + atomic_load(&device->counters.passthrough_live);
     stats_write(device, leaked);
     stats_json_device_destroying(device); /* the leaks are still in their blocks */
     if (leaked > 0)

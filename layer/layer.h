@@ -390,6 +390,8 @@ bool requirements_cache_get(const suballoc_device *device, VkObjectType type, ui
 /* ---- statistics (stats.c) ------------------------------------------------------- */
 
 void stats_raise_peak(_Atomic uint64_t *peak, uint64_t value);
+/* Sub-allocations the app holds on the device now, summed over its pools. */
+uint64_t stats_live_suballocations(const suballoc_device *device);
 void stats_write(const suballoc_device *device, uint64_t leaked_allocations);
 /* Whether the device's statistics go anywhere (a file, a dump, or the log at
  * info): pass-through mode then keeps its allocations in the set to count bytes. */

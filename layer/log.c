@@ -110,11 +110,3 @@ void layer_log(suballoc_instance *instance, suballoc_log_level level, const char
 void layer_log_settings_report(void *user, suballoc_log_level level, const char *message) {
     LAYER_LOG((suballoc_instance *)user, level, "%s", message);
 }
-
-void layer_log_close(void) {
-    pthread_mutex_lock(&log_file_lock);
-    if (log_file != NULL) fclose(log_file);
-    log_file = NULL;
-    log_file_path[0] = '\0';
-    pthread_mutex_unlock(&log_file_lock);
-}

@@ -40,7 +40,4 @@ void layer_log(suballoc_instance *instance, suballoc_log_level level, const char
 /* Adapter for suballoc_settings_load's report callback (user = the instance). */
 void layer_log_settings_report(void *user, suballoc_log_level level, const char *message);
 
-/* Closes the log file, if one was opened. */
-void layer_log_close(void);
-
 #endif

@@ -91,15 +91,9 @@ static uint64_t queried_alignment(const suballoc_device *device, uint32_t memory
     return slot->alignment;
 }
 
-static void atomic_raise(_Atomic uint64_t *value, uint64_t to) {
-    uint64_t seen = atomic_load_explicit(value, memory_order_relaxed);
-    while (seen < to && !atomic_compare_exchange_weak_explicit(value, &seen, to, memory_order_relaxed, memory_order_relaxed)) {
-    }
-}
-
 static void raise_max_alignment(suballoc_device *device, uint32_t memory_type_bits, uint64_t alignment) {
     for (uint32_t t = 0; t < device->memory.memoryTypeCount; t++)
-        if (memory_type_bits & (1u << t)) atomic_raise(&device->types[t].max_alignment, alignment);
+        if (memory_type_bits & (1u << t)) stats_raise_peak(&device->types[t].max_alignment, alignment);
 }
 
 void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements) {

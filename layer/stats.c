@@ -47,6 +47,10 @@ static pool_counters sum_pools(const suballoc_device *device) {
     return sum;
 }
 
+uint64_t stats_live_suballocations(const suballoc_device *device) {
+    return sum_pools(device).live;
+}
+
 bool stats_wanted(const suballoc_settings *settings) {
     return settings->stats_file[0] != '\0' || settings->stats_json_file[0] != '\0' ||
            settings->log_level >= SUBALLOC_LOG_INFO;
