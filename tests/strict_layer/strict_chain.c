@@ -4,8 +4,7 @@
  * reverse order once the driver has returned. */
 #include "strict_layer_internal.h"
 
-static bool relink(StrictChainEdit *edit, VkBaseOutStructure *owner, VkBaseOutStructure *next)
-{
+static bool relink(strict_chain_edit *edit, VkBaseOutStructure *owner, VkBaseOutStructure *next) {
     if (edit->count == STRICT_CHAIN_EDITS_MAX) {
         strict_layer_error("more than %u pNext edits in one call", STRICT_CHAIN_EDITS_MAX);
         return false;
@@ -17,43 +16,35 @@ static bool relink(StrictChainEdit *edit, VkBaseOutStructure *owner, VkBaseOutSt
     return true;
 }
 
-bool strict_chain_remove(StrictChainEdit *edit, void *head, VkStructureType type)
-{
+bool strict_chain_remove(strict_chain_edit *edit, void *head, VkStructureType type) {
     VkBaseOutStructure *owner = head;
     while (owner->pNext) {
-        if (owner->pNext->sType != type)
-            owner = owner->pNext;
-        else if (!relink(edit, owner, owner->pNext->pNext))
-            return false;
+        if (owner->pNext->sType != type) owner = owner->pNext;
+        else if (!relink(edit, owner, owner->pNext->pNext)) return false;
     }
     return true;
 }
 
-const void *strict_chain_replace(StrictChainEdit *edit, void *head, VkStructureType type, void *replacement)
-{
+const void *strict_chain_replace(strict_chain_edit *edit, void *head, VkStructureType type, void *replacement) {
     for (VkBaseOutStructure *owner = head; owner->pNext; owner = owner->pNext) {
         VkBaseOutStructure *original = owner->pNext;
-        if (original->sType != type)
-            continue;
+        if (original->sType != type) continue;
         ((VkBaseOutStructure *)replacement)->pNext = original->pNext;
         return relink(edit, owner, replacement) ? original : NULL;
     }
     return NULL;
 }
 
-void strict_chain_restore(StrictChainEdit *edit)
-{
+void strict_chain_restore(strict_chain_edit *edit) {
     while (edit->count) {
         edit->count--;
         edit->owner[edit->count]->pNext = edit->old_next[edit->count];
     }
 }
 
-const void *strict_chain_find(const void *chain, VkStructureType type)
-{
+const void *strict_chain_find(const void *chain, VkStructureType type) {
     for (const VkBaseInStructure *item = chain; item; item = item->pNext) {
-        if (item->sType == type)
-            return item;
+        if (item->sType == type) return item;
     }
     return NULL;
 }

@@ -89,18 +89,18 @@
 #define STRICT_DEVICE_SPARSE_BLOCK_SIZE 65536u
 
 typedef struct StrictDeviceCounters {
-    uint64_t live_allocations;      /* driver VkDeviceMemory objects alive now */
+    uint64_t live_allocations; /* driver VkDeviceMemory objects alive now */
     uint64_t peak_live_allocations;
-    uint64_t total_allocations;     /* successful vkAllocateMemory calls */
-    uint64_t failed_allocations;    /* refused: injected faults, heap full, size limit */
+    uint64_t total_allocations;  /* successful vkAllocateMemory calls */
+    uint64_t failed_allocations; /* refused: injected faults, heap full, size limit */
     uint64_t live_bytes;
     uint64_t peak_live_bytes;
     uint64_t live_mappings;
-    uint64_t total_maps;            /* successful vkMapMemory calls */
-    uint64_t violations;            /* rule violations seen (see header comment) */
-    uint64_t sparse_binds;          /* VkSparse*MemoryBind elements vkQueueBindSparse accepted */
-    uint64_t debug_marker_calls;    /* accepted vkDebugMarkerSetObjectName/TagEXT calls */
-    uint64_t priority_changes;      /* accepted vkSetDeviceMemoryPriorityEXT calls */
+    uint64_t total_maps;         /* successful vkMapMemory calls */
+    uint64_t violations;         /* rule violations seen (see header comment) */
+    uint64_t sparse_binds;       /* VkSparse*MemoryBind elements vkQueueBindSparse accepted */
+    uint64_t debug_marker_calls; /* accepted vkDebugMarkerSetObjectName/TagEXT calls */
+    uint64_t priority_changes;   /* accepted vkSetDeviceMemoryPriorityEXT calls */
 } StrictDeviceCounters;
 
 typedef enum StrictDeviceFault {
@@ -113,8 +113,8 @@ typedef void(VKAPI_PTR *PFN_vkStrictDeviceGetCountersTEST)(VkDevice device, Stri
 
 /* Makes the nth call of that kind from now fail (nth = 1: the very next call);
  * with repeat, every call from the nth on fails. nth = 0 cancels the fault. */
-typedef void(VKAPI_PTR *PFN_vkStrictDeviceInjectFaultTEST)(VkDevice device, StrictDeviceFault kind,
-                                                           uint64_t nth, VkBool32 repeat);
+typedef void(VKAPI_PTR *PFN_vkStrictDeviceInjectFaultTEST)(VkDevice device, StrictDeviceFault kind, uint64_t nth,
+                                                           VkBool32 repeat);
 
 /* Refuses (VK_ERROR_OUT_OF_DEVICE_MEMORY) every vkAllocateMemory above max_bytes,
  * as a fragmented real heap would; 0 removes the limit. */
@@ -178,7 +178,7 @@ typedef uint64_t(VKAPI_PTR *PFN_vkStrictDeviceGetViolationCountTEST)(VkDevice de
 /* ---- what the emulated features saw ---- */
 
 typedef enum StrictDeviceSparseBindKind {
-    STRICT_DEVICE_SPARSE_BIND_BUFFER = 0,  /* VkSparseBufferMemoryBindInfo */
+    STRICT_DEVICE_SPARSE_BIND_BUFFER = 0,   /* VkSparseBufferMemoryBindInfo */
     STRICT_DEVICE_SPARSE_BIND_IMAGE_OPAQUE, /* VkSparseImageOpaqueMemoryBindInfo */
     STRICT_DEVICE_SPARSE_BIND_IMAGE,        /* VkSparseImageMemoryBindInfo */
 } StrictDeviceSparseBindKind;
@@ -186,15 +186,15 @@ typedef enum StrictDeviceSparseBindKind {
 /* One accepted element of a vkQueueBindSparse call, as it reached this layer. */
 typedef struct StrictDeviceSparseBind {
     StrictDeviceSparseBindKind kind;
-    uint64_t resource;              /* the VkBuffer or VkImage */
-    VkDeviceMemory memory;          /* VK_NULL_HANDLE for an unbind */
+    uint64_t resource;     /* the VkBuffer or VkImage */
+    VkDeviceMemory memory; /* VK_NULL_HANDLE for an unbind */
     VkDeviceSize memory_offset;
     VkDeviceSize size;              /* bytes of memory the bind covers */
     VkDeviceSize resource_offset;   /* buffer and opaque binds */
     VkImageSubresource subresource; /* image binds */
     VkOffset3D offset;
     VkExtent3D extent;
-    VkBool32 backed;                /* made real: the whole resource bound on the driver */
+    VkBool32 backed; /* made real: the whole resource bound on the driver */
 } StrictDeviceSparseBind;
 
 #define STRICT_DEVICE_SPARSE_BIND_HISTORY 64u
@@ -218,9 +218,8 @@ typedef struct StrictDeviceObjectMarker {
 
 /* VK_FALSE when no name or tag was set on the object since it was made (a
  * memory, buffer or image forgets them when it goes). */
-typedef VkBool32(VKAPI_PTR *PFN_vkStrictDeviceGetObjectMarkerTEST)(VkDevice device,
-                                                                   VkDebugReportObjectTypeEXT type, uint64_t object,
-                                                                   StrictDeviceObjectMarker *marker);
+typedef VkBool32(VKAPI_PTR *PFN_vkStrictDeviceGetObjectMarkerTEST)(VkDevice device, VkDebugReportObjectTypeEXT type,
+                                                                   uint64_t object, StrictDeviceObjectMarker *marker);
 
 /* The priority of a live driver allocation: its VkMemoryPriorityAllocateInfoEXT
  * (0.5 without one), then the last vkSetDeviceMemoryPriorityEXT. VK_FALSE for

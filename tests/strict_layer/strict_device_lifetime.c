@@ -4,8 +4,7 @@
 
 #include "strict_layer_internal.h"
 
-static VkLayerDeviceCreateInfo *find_device_link(const VkDeviceCreateInfo *info)
-{
+static VkLayerDeviceCreateInfo *find_device_link(const VkDeviceCreateInfo *info) {
     const VkBaseInStructure *item = info->pNext;
     for (; item; item = item->pNext) {
         const VkLayerDeviceCreateInfo *link = (const VkLayerDeviceCreateInfo *)item;
@@ -15,26 +14,22 @@ static VkLayerDeviceCreateInfo *find_device_link(const VkDeviceCreateInfo *info)
     return NULL;
 }
 
-static bool env_is(const char *name, const char *value)
-{
+static bool env_is(const char *name, const char *value) {
     const char *set = getenv(name);
     return set && strcmp(set, value) == 0;
 }
 
-static VkPhysicalDeviceLimits reported_limits(StrictInstance *instance, VkPhysicalDevice physical_device)
-{
+static VkPhysicalDeviceLimits reported_limits(strict_instance *instance, VkPhysicalDevice physical_device) {
     VkPhysicalDeviceProperties properties;
     instance->next.GetPhysicalDeviceProperties(physical_device, &properties);
     strict_fake_raise_limits(&properties.limits);
     return properties.limits;
 }
 
-static StrictDevice *new_device(VkDevice handle, StrictInstance *instance, StrictPhysicalDevice *physical,
-                                PFN_vkGetDeviceProcAddr next_gdpa)
-{
-    StrictDevice *device = calloc(1, sizeof(*device));
-    if (!device)
-        return NULL;
+static strict_device *new_device(VkDevice handle, strict_instance *instance, strict_physical_device *physical,
+                                 PFN_vkGetDeviceProcAddr next_gdpa) {
+    strict_device *device = calloc(1, sizeof(*device));
+    if (!device) return NULL;
     device->handle = handle;
     device->key = strict_dispatch_key(handle);
     device->physical = physical;
@@ -55,37 +50,31 @@ static StrictDevice *new_device(VkDevice handle, StrictInstance *instance, Stric
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL strict_CreateDevice(VkPhysicalDevice physical_device, const VkDeviceCreateInfo *info,
-                                                   const VkAllocationCallbacks *allocator, VkDevice *out)
-{
+                                                   const VkAllocationCallbacks *allocator, VkDevice *out) {
     VkLayerDeviceCreateInfo *link = find_device_link(info);
-    StrictInstance *instance = strict_registry_instance(physical_device);
+    strict_instance *instance = strict_registry_instance(physical_device);
     if (!link || !link->u.pLayerInfo || !instance) {
         strict_layer_error("vkCreateDevice: no loader link info or unknown instance");
         return VK_ERROR_INITIALIZATION_FAILED;
     }
-    StrictPhysicalDevice *physical = strict_registry_physical_device(physical_device);
-    if (!physical)
-        return VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (!physical->usable)
-        return VK_ERROR_INITIALIZATION_FAILED;
+    strict_physical_device *physical = strict_registry_physical_device(physical_device);
+    if (!physical) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (!physical->usable) return VK_ERROR_INITIALIZATION_FAILED;
 
     PFN_vkGetInstanceProcAddr next_gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
     PFN_vkGetDeviceProcAddr next_gdpa = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
     PFN_vkCreateDevice next_create = (PFN_vkCreateDevice)next_gipa(instance->handle, "vkCreateDevice");
-    if (!next_create)
-        return VK_ERROR_INITIALIZATION_FAILED;
+    if (!next_create) return VK_ERROR_INITIALIZATION_FAILED;
     /* The caller may enable what this layer emulates; the driver must not see it. */
-    StrictDriverDeviceInfo driver;
-    if (!strict_driver_device_info_make(physical, info, &driver))
-        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    strict_driver_device_info driver;
+    if (!strict_driver_device_info_make(physical, info, &driver)) return VK_ERROR_OUT_OF_HOST_MEMORY;
 
     link->u.pLayerInfo = link->u.pLayerInfo->pNext;
     VkResult result = next_create(physical_device, &driver.info, allocator, out);
     strict_driver_device_info_finish(&driver);
-    if (result != VK_SUCCESS)
-        return result;
+    if (result != VK_SUCCESS) return result;
 
-    StrictDevice *device = new_device(*out, instance, physical, next_gdpa);
+    strict_device *device = new_device(*out, instance, physical, next_gdpa);
     if (!device) {
         PFN_vkDestroyDevice destroy = (PFN_vkDestroyDevice)next_gdpa(*out, "vkDestroyDevice");
         destroy(*out, allocator);
@@ -97,13 +86,10 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_CreateDevice(VkPhysicalDevice physical_dev
     return VK_SUCCESS;
 }
 
-VKAPI_ATTR void VKAPI_CALL strict_DestroyDevice(VkDevice handle, const VkAllocationCallbacks *allocator)
-{
-    if (!handle)
-        return;
-    StrictDevice *device = strict_registry_remove_device(strict_dispatch_key(handle));
-    if (!device)
-        return;
+VKAPI_ATTR void VKAPI_CALL strict_DestroyDevice(VkDevice handle, const VkAllocationCallbacks *allocator) {
+    if (!handle) return;
+    strict_device *device = strict_registry_remove_device(strict_dispatch_key(handle));
+    if (!device) return;
     pthread_mutex_lock(&device->lock);
     if (device->check_leaks && device->counters.live_allocations != 0)
         strict_violation(device, STRICT_DEVICE_VIOLATION_LEAK_AT_DESTROY,

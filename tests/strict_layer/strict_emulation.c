@@ -14,11 +14,9 @@ const VkExtensionProperties strict_emulated_extensions[STRICT_EMULATED_EXTENSION
     {VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_EXTENSION_NAME, VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_SPEC_VERSION},
 };
 
-uint32_t strict_emulated_extension_bit(const char *name)
-{
+uint32_t strict_emulated_extension_bit(const char *name) {
     for (uint32_t i = 0; i < STRICT_EMULATED_EXTENSION_COUNT; i++) {
-        if (strcmp(name, strict_emulated_extensions[i].extensionName) == 0)
-            return 1u << i;
+        if (strcmp(name, strict_emulated_extensions[i].extensionName) == 0) return 1u << i;
     }
     return 0;
 }
@@ -33,33 +31,28 @@ static const struct {
      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PAGEABLE_DEVICE_LOCAL_MEMORY_FEATURES_EXT},
 };
 
-static bool keep_names_for_driver(StrictPhysicalDevice *physical, const VkDeviceCreateInfo *info,
-                                  StrictDriverDeviceInfo *out)
-{
+static bool keep_names_for_driver(strict_physical_device *physical, const VkDeviceCreateInfo *info,
+                                  strict_driver_device_info *out) {
     out->names = calloc(info->enabledExtensionCount + 1, sizeof(*out->names));
-    if (!out->names)
-        return false;
+    if (!out->names) return false;
     out->info.enabledExtensionCount = 0;
     for (uint32_t i = 0; i < info->enabledExtensionCount; i++) {
         const char *name = info->ppEnabledExtensionNames[i];
         uint32_t bit = strict_emulated_extension_bit(name);
         out->enabled_extensions |= bit;
-        if (bit == 0 || strict_driver_has(physical, bit))
-            out->names[out->info.enabledExtensionCount++] = name;
+        if (bit == 0 || strict_driver_has(physical, bit)) out->names[out->info.enabledExtensionCount++] = name;
     }
     out->info.ppEnabledExtensionNames = out->names;
     return true;
 }
 
-static void clear_sparse_features(VkPhysicalDeviceFeatures *features)
-{
+static void clear_sparse_features(VkPhysicalDeviceFeatures *features) {
     features->sparseBinding = VK_FALSE;
     features->sparseResidencyBuffer = VK_FALSE;
     features->sparseResidencyImage2D = VK_FALSE;
 }
 
-static bool hide_emulated_features(StrictPhysicalDevice *physical, StrictDriverDeviceInfo *out)
-{
+static bool hide_emulated_features(strict_physical_device *physical, strict_driver_device_info *out) {
     if (out->info.pEnabledFeatures) {
         out->features = *out->info.pEnabledFeatures;
         clear_sparse_features(&out->features);
@@ -75,27 +68,22 @@ static bool hide_emulated_features(StrictPhysicalDevice *physical, StrictDriverD
             return false;
     }
     for (size_t i = 0; i < sizeof(emulated_feature_structures) / sizeof(emulated_feature_structures[0]); i++) {
-        if (strict_driver_has(physical, emulated_feature_structures[i].extension_bit))
-            continue;
-        if (!strict_chain_remove(&out->edit, &out->info, emulated_feature_structures[i].features))
-            return false;
+        if (strict_driver_has(physical, emulated_feature_structures[i].extension_bit)) continue;
+        if (!strict_chain_remove(&out->edit, &out->info, emulated_feature_structures[i].features)) return false;
     }
     return true;
 }
 
-bool strict_driver_device_info_make(StrictPhysicalDevice *physical, const VkDeviceCreateInfo *info,
-                                    StrictDriverDeviceInfo *out)
-{
+bool strict_driver_device_info_make(strict_physical_device *physical, const VkDeviceCreateInfo *info,
+                                    strict_driver_device_info *out) {
     memset(out, 0, sizeof(*out));
     out->info = *info;
-    if (keep_names_for_driver(physical, info, out) && hide_emulated_features(physical, out))
-        return true;
+    if (keep_names_for_driver(physical, info, out) && hide_emulated_features(physical, out)) return true;
     strict_driver_device_info_finish(out);
     return false;
 }
 
-void strict_driver_device_info_finish(StrictDriverDeviceInfo *made)
-{
+void strict_driver_device_info_finish(strict_driver_device_info *made) {
     strict_chain_restore(&made->edit);
     free(made->names);
     made->names = NULL;

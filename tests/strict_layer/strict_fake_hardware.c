@@ -8,8 +8,8 @@
 #define GiB (1024ull * MiB)
 
 static const VkMemoryHeap fake_heaps[STRICT_FAKE_HEAP_COUNT] = {
-    {2 * GiB, VK_MEMORY_HEAP_DEVICE_LOCAL_BIT}, /* "VRAM" */
-    {4 * GiB, 0},                               /* system memory */
+    {2 * GiB, VK_MEMORY_HEAP_DEVICE_LOCAL_BIT},   /* "VRAM" */
+    {4 * GiB, 0},                                 /* system memory */
     {256 * MiB, VK_MEMORY_HEAP_DEVICE_LOCAL_BIT}, /* the small BAR heap */
 };
 
@@ -17,8 +17,7 @@ static const VkMemoryType fake_types[STRICT_DEVICE_MEMORY_TYPE_COUNT] = {
     {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0},
     {VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 1},
     {VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT, 1},
-    {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-         VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+    {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
      2},
     {VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT | VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT, 0},
 };
@@ -26,44 +25,35 @@ static const VkMemoryType fake_types[STRICT_DEVICE_MEMORY_TYPE_COUNT] = {
 #define ALL_TYPES ((1u << STRICT_DEVICE_MEMORY_TYPE_COUNT) - 1u)
 #define LAZY_TYPE_BIT (1u << STRICT_DEVICE_MEMORY_TYPE_LAZILY_ALLOCATED)
 
-static uint32_t first_type_with(const VkPhysicalDeviceMemoryProperties *driver, VkMemoryPropertyFlags needed)
-{
+static uint32_t first_type_with(const VkPhysicalDeviceMemoryProperties *driver, VkMemoryPropertyFlags needed) {
     for (uint32_t i = 0; i < driver->memoryTypeCount; i++) {
-        if ((driver->memoryTypes[i].propertyFlags & needed) == needed)
-            return i;
+        if ((driver->memoryTypes[i].propertyFlags & needed) == needed) return i;
     }
     return UINT32_MAX;
 }
 
-bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, StrictTypeBacking *backing)
-{
+bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, strict_type_backing *backing) {
     /* Host-visible fake types need a coherent host-visible driver type: the
      * layer alone decides what is non-coherent (it shadows that type). The
      * others take the driver's device-local type. */
     uint32_t host = first_type_with(driver, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-    if (host == UINT32_MAX)
-        return false;
+    if (host == UINT32_MAX) return false;
     uint32_t device_local = first_type_with(driver, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-    if (device_local == UINT32_MAX)
-        device_local = host;
+    if (device_local == UINT32_MAX) device_local = host;
     for (uint32_t t = 0; t < STRICT_DEVICE_MEMORY_TYPE_COUNT; t++)
         backing->real_type[t] = strict_fake_type_is_host_visible(t) ? host : device_local;
     return true;
 }
 
-void strict_fake_memory_properties(VkPhysicalDeviceMemoryProperties *properties)
-{
+void strict_fake_memory_properties(VkPhysicalDeviceMemoryProperties *properties) {
     *properties = (VkPhysicalDeviceMemoryProperties){0};
     properties->memoryTypeCount = STRICT_DEVICE_MEMORY_TYPE_COUNT;
-    for (uint32_t t = 0; t < STRICT_DEVICE_MEMORY_TYPE_COUNT; t++)
-        properties->memoryTypes[t] = fake_types[t];
+    for (uint32_t t = 0; t < STRICT_DEVICE_MEMORY_TYPE_COUNT; t++) properties->memoryTypes[t] = fake_types[t];
     properties->memoryHeapCount = STRICT_FAKE_HEAP_COUNT;
-    for (uint32_t h = 0; h < STRICT_FAKE_HEAP_COUNT; h++)
-        properties->memoryHeaps[h] = fake_heaps[h];
+    for (uint32_t h = 0; h < STRICT_FAKE_HEAP_COUNT; h++) properties->memoryHeaps[h] = fake_heaps[h];
 }
 
-void strict_fake_identity(VkPhysicalDeviceProperties *properties)
-{
+void strict_fake_identity(VkPhysicalDeviceProperties *properties) {
     /* A discrete GPU, because that is what the memory above pretends to be:
      * programs pick their paths by device type (zink, libplacebo and others
      * treat a CPU device as a software rasterizer, and zink takes a CPU device
@@ -86,13 +76,9 @@ void strict_fake_identity(VkPhysicalDeviceProperties *properties)
     properties->deviceName[prefix + kept] = '\0';
 }
 
-static VkDeviceSize max_size(VkDeviceSize a, VkDeviceSize b)
-{
-    return a > b ? a : b;
-}
+static VkDeviceSize max_size(VkDeviceSize a, VkDeviceSize b) { return a > b ? a : b; }
 
-void strict_fake_raise_limits(VkPhysicalDeviceLimits *limits)
-{
+void strict_fake_raise_limits(VkPhysicalDeviceLimits *limits) {
     /* Never below the driver's own value: the driver must stay satisfied too. */
     limits->maxMemoryAllocationCount = STRICT_DEVICE_MAX_ALLOCATION_COUNT;
     limits->bufferImageGranularity = max_size(limits->bufferImageGranularity, STRICT_DEVICE_BUFFER_IMAGE_GRANULARITY);
@@ -102,32 +88,22 @@ void strict_fake_raise_limits(VkPhysicalDeviceLimits *limits)
     limits->sparseAddressSpaceSize = max_size(limits->sparseAddressSpaceSize, STRICT_FAKE_SPARSE_ADDRESS_SPACE);
 }
 
-uint32_t strict_fake_heap_of_type(uint32_t fake_type)
-{
-    return fake_types[fake_type].heapIndex;
-}
+uint32_t strict_fake_heap_of_type(uint32_t fake_type) { return fake_types[fake_type].heapIndex; }
 
-VkDeviceSize strict_fake_heap_size(uint32_t heap)
-{
-    return fake_heaps[heap].size;
-}
+VkDeviceSize strict_fake_heap_size(uint32_t heap) { return fake_heaps[heap].size; }
 
-bool strict_fake_type_is_host_visible(uint32_t fake_type)
-{
+bool strict_fake_type_is_host_visible(uint32_t fake_type) {
     return (fake_types[fake_type].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) != 0;
 }
 
-bool strict_fake_type_is_host_coherent(uint32_t fake_type)
-{
+bool strict_fake_type_is_host_coherent(uint32_t fake_type) {
     return (fake_types[fake_type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) != 0;
 }
 
-uint32_t strict_fake_type_bits(const StrictTypeBacking *backing, uint32_t driver_bits, uint32_t allowed)
-{
+uint32_t strict_fake_type_bits(const strict_type_backing *backing, uint32_t driver_bits, uint32_t allowed) {
     uint32_t bits = 0;
     for (uint32_t t = 0; t < STRICT_DEVICE_MEMORY_TYPE_COUNT; t++) {
-        if ((allowed & (1u << t)) && (driver_bits & (1u << backing->real_type[t])))
-            bits |= 1u << t;
+        if ((allowed & (1u << t)) && (driver_bits & (1u << backing->real_type[t]))) bits |= 1u << t;
     }
     return bits;
 }
@@ -136,8 +112,7 @@ uint32_t strict_fake_type_bits(const StrictTypeBacking *backing, uint32_t driver
  * untiled size, even a 256-byte one. Legal, and harsher than any tiled GPU: a
  * resource smaller than its alignment, the one case placement cannot always
  * serve (layer/placement.c), for the tests of that path. */
-static bool untiled_images(void)
-{
+static bool untiled_images(void) {
     static int cached = -1;
     if (cached < 0) {
         const char *value = getenv("STRICT_DEVICE_UNTILED_IMAGES");
@@ -146,22 +121,17 @@ static bool untiled_images(void)
     return cached == 1;
 }
 
-static VkDeviceSize kind_alignment(StrictResourceKind kind)
-{
+static VkDeviceSize kind_alignment(strict_resource_kind kind) {
     switch (kind) {
-    case STRICT_RESOURCE_BUFFER:
-        return STRICT_FAKE_BUFFER_ALIGNMENT;
-    case STRICT_RESOURCE_LINEAR_IMAGE:
-        return STRICT_FAKE_LINEAR_IMAGE_ALIGNMENT;
-    case STRICT_RESOURCE_OPTIMAL_IMAGE:
-        return STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT;
+    case STRICT_RESOURCE_BUFFER: return STRICT_FAKE_BUFFER_ALIGNMENT;
+    case STRICT_RESOURCE_LINEAR_IMAGE: return STRICT_FAKE_LINEAR_IMAGE_ALIGNMENT;
+    case STRICT_RESOURCE_OPTIMAL_IMAGE: return STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT;
     }
     return STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT;
 }
 
-void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceShape shape,
-                              VkMemoryRequirements *requirements)
-{
+void strict_fake_requirements(const strict_type_backing *backing, strict_resource_shape shape,
+                              VkMemoryRequirements *requirements) {
     /* Both are powers of two, so the larger is a multiple of the smaller and an
      * offset aligned for the fake device is aligned for the driver as well. */
     if (shape.kind == STRICT_RESOURCE_OPTIMAL_IMAGE && !untiled_images()) {
@@ -186,20 +156,17 @@ void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceSh
     requirements->memoryTypeBits = strict_fake_type_bits(backing, requirements->memoryTypeBits, allowed);
 }
 
-StrictResourceShape strict_image_shape(const VkImageCreateInfo *info)
-{
-    StrictResourceShape shape = {STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
+strict_resource_shape strict_image_shape(const VkImageCreateInfo *info) {
+    strict_resource_shape shape = {STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
     /* DRM-modifier tiling is opaque to us: treat it as optimal, the stricter case. */
-    if (info->tiling == VK_IMAGE_TILING_LINEAR)
-        shape.kind = STRICT_RESOURCE_LINEAR_IMAGE;
+    if (info->tiling == VK_IMAGE_TILING_LINEAR) shape.kind = STRICT_RESOURCE_LINEAR_IMAGE;
     shape.transient = (info->usage & VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT) != 0;
     shape.sparse = (info->flags & STRICT_FAKE_SPARSE_IMAGE_FLAGS) != 0;
     return shape;
 }
 
-StrictResourceShape strict_buffer_shape(const VkBufferCreateInfo *info)
-{
-    StrictResourceShape shape = {STRICT_RESOURCE_BUFFER, false, false};
+strict_resource_shape strict_buffer_shape(const VkBufferCreateInfo *info) {
+    strict_resource_shape shape = {STRICT_RESOURCE_BUFFER, false, false};
     shape.sparse = info && (info->flags & STRICT_FAKE_SPARSE_BUFFER_FLAGS) != 0;
     return shape;
 }

@@ -19,29 +19,29 @@
 #define STRICT_FAKE_BUFFER_ALIGNMENT 256u
 #define STRICT_FAKE_LINEAR_IMAGE_ALIGNMENT 4096u
 #define STRICT_FAKE_OPTIMAL_IMAGE_ALIGNMENT 65536u /* and tile, for images of 64 KiB or more */
-#define STRICT_FAKE_SMALL_IMAGE_TILE 256u         /* tile and alignment of smaller optimal images */
+#define STRICT_FAKE_SMALL_IMAGE_TILE 256u          /* tile and alignment of smaller optimal images */
 
 /* What decides a resource's fake alignment and allowed memory types. */
-typedef enum StrictResourceKind {
+typedef enum strict_resource_kind {
     STRICT_RESOURCE_BUFFER,
     STRICT_RESOURCE_LINEAR_IMAGE,
     STRICT_RESOURCE_OPTIMAL_IMAGE,
-} StrictResourceKind;
+} strict_resource_kind;
 
-typedef struct StrictResourceShape {
-    StrictResourceKind kind;
+typedef struct strict_resource_shape {
+    strict_resource_kind kind;
     bool transient; /* image usage has TRANSIENT_ATTACHMENT: may use the lazy type */
     bool sparse;    /* created with a SPARSE_* flag: binds in whole sparse blocks */
-} StrictResourceShape;
+} strict_resource_shape;
 
 /* The driver memory type that backs each fake type. */
-typedef struct StrictTypeBacking {
+typedef struct strict_type_backing {
     uint32_t real_type[STRICT_DEVICE_MEMORY_TYPE_COUNT];
-} StrictTypeBacking;
+} strict_type_backing;
 
 /* Chooses, for every fake type, a driver type able to play it (host-visible
  * where the fake type is). False when the driver has no host-visible type. */
-bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, StrictTypeBacking *backing);
+bool strict_fake_choose_backing(const VkPhysicalDeviceMemoryProperties *driver, strict_type_backing *backing);
 
 /* Device type and name: a discrete GPU named STRICT_DEVICE_NAME_PREFIX + the driver's name. */
 void strict_fake_identity(VkPhysicalDeviceProperties *properties);
@@ -56,32 +56,32 @@ bool strict_fake_type_is_host_coherent(uint32_t fake_type);
 /* Turns the driver's requirements into the fake ones, in place: alignment
  * raised to the kind's (to the sparse block for sparse resources, whose size
  * becomes whole blocks), memoryTypeBits rewritten to fake type indices. */
-void strict_fake_requirements(const StrictTypeBacking *backing, StrictResourceShape shape,
+void strict_fake_requirements(const strict_type_backing *backing, strict_resource_shape shape,
                               VkMemoryRequirements *requirements);
 
 /* Fake types whose backing driver type is in driver_bits, limited to allowed. */
-uint32_t strict_fake_type_bits(const StrictTypeBacking *backing, uint32_t driver_bits, uint32_t allowed);
+uint32_t strict_fake_type_bits(const strict_type_backing *backing, uint32_t driver_bits, uint32_t allowed);
 
-StrictResourceShape strict_image_shape(const VkImageCreateInfo *info);
-StrictResourceShape strict_buffer_shape(const VkBufferCreateInfo *info);
+strict_resource_shape strict_image_shape(const VkImageCreateInfo *info);
+strict_resource_shape strict_buffer_shape(const VkBufferCreateInfo *info);
 
 /* ---- sparse binding (strict_fake_sparse.c) ---- */
 
 #define STRICT_FAKE_SPARSE_ADDRESS_SPACE (1ull << 40)
-#define STRICT_FAKE_SPARSE_BUFFER_FLAGS                                                                               \
+#define STRICT_FAKE_SPARSE_BUFFER_FLAGS \
     (VK_BUFFER_CREATE_SPARSE_BINDING_BIT | VK_BUFFER_CREATE_SPARSE_RESIDENCY_BIT | VK_BUFFER_CREATE_SPARSE_ALIASED_BIT)
-#define STRICT_FAKE_SPARSE_IMAGE_FLAGS                                                                                \
+#define STRICT_FAKE_SPARSE_IMAGE_FLAGS \
     (VK_IMAGE_CREATE_SPARSE_BINDING_BIT | VK_IMAGE_CREATE_SPARSE_RESIDENCY_BIT | VK_IMAGE_CREATE_SPARSE_ALIASED_BIT)
 
 /* Where a sparse-resident image's blocks lie in its opaque range: the blocks of
  * every whole level, layer by layer, then one mip tail for all layers. */
-typedef struct StrictSparseImageLayout {
-    VkExtent3D granularity;        /* texels per block (the standard 2D shapes) */
-    uint32_t mip_tail_first_lod;   /* the image's mipLevels when it has no tail */
+typedef struct strict_sparse_image_layout {
+    VkExtent3D granularity;      /* texels per block (the standard 2D shapes) */
+    uint32_t mip_tail_first_lod; /* the image's mipLevels when it has no tail */
     VkDeviceSize mip_tail_offset;
-    VkDeviceSize mip_tail_size;    /* 0 without a tail */
-    VkDeviceSize size;             /* the whole opaque range */
-} StrictSparseImageLayout;
+    VkDeviceSize mip_tail_size; /* 0 without a tail */
+    VkDeviceSize size;          /* the whole opaque range */
+} strict_sparse_image_layout;
 
 void strict_fake_sparse_features(VkPhysicalDeviceFeatures *features);
 void strict_fake_sparse_properties(VkPhysicalDeviceSparseProperties *properties);
@@ -90,10 +90,10 @@ bool strict_fake_sparse_residency_supported(VkFormat format, VkImageType type, V
                                             VkImageTiling tiling);
 VkSparseImageFormatProperties strict_fake_sparse_format_properties(VkFormat format);
 /* False when the image cannot be sparse resident. */
-bool strict_fake_sparse_image_layout(const VkImageCreateInfo *info, StrictSparseImageLayout *layout);
+bool strict_fake_sparse_image_layout(const VkImageCreateInfo *info, strict_sparse_image_layout *layout);
 /* The extent of one mip level. */
 VkExtent3D strict_fake_mip_extent(VkExtent3D extent, uint32_t level);
 /* Bytes of memory an image bind of that extent covers: its blocks, partial ones whole. */
-VkDeviceSize strict_fake_sparse_region_bytes(const StrictSparseImageLayout *layout, VkExtent3D extent);
+VkDeviceSize strict_fake_sparse_region_bytes(const strict_sparse_image_layout *layout, VkExtent3D extent);
 
 #endif

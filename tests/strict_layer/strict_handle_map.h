@@ -12,27 +12,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct StrictHandleMapEntry {
+typedef struct strict_handle_map_entry {
     uint64_t key;
     void *value;
-} StrictHandleMapEntry;
+} strict_handle_map_entry;
 
-typedef struct StrictHandleMap {
-    StrictHandleMapEntry *entries;
+typedef struct strict_handle_map {
+    strict_handle_map_entry *entries;
     size_t capacity; /* a power of two, or 0 before the first insert */
     size_t count;
-} StrictHandleMap;
+} strict_handle_map;
 
-void strict_handle_map_init(StrictHandleMap *map);
-void strict_handle_map_free(StrictHandleMap *map);
+void strict_handle_map_init(strict_handle_map *map);
+void strict_handle_map_free(strict_handle_map *map);
 
 /* False when the host is out of memory; the map is unchanged then. */
-bool strict_handle_map_insert(StrictHandleMap *map, uint64_t key, void *value);
-void *strict_handle_map_find(const StrictHandleMap *map, uint64_t key);
+bool strict_handle_map_insert(strict_handle_map *map, uint64_t key, void *value);
+void *strict_handle_map_find(const strict_handle_map *map, uint64_t key);
 /* Removes the key and returns its value, or NULL when it was not there. */
-void *strict_handle_map_remove(StrictHandleMap *map, uint64_t key);
+void *strict_handle_map_remove(strict_handle_map *map, uint64_t key);
 
 /* Calls visit for every value; visit must not change the map. */
-void strict_handle_map_for_each(const StrictHandleMap *map, void (*visit)(void *value, void *context), void *context);
+void strict_handle_map_for_each(const strict_handle_map *map, void (*visit)(void *value, void *context), void *context);
 
 #endif

@@ -47,84 +47,67 @@
 #define MAP_ALIGNMENT ((VkDeviceSize)STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT)
 
 /* One atom of a mapping, clipped to the mapped range: [begin, end) in memory offsets. */
-typedef struct AtomSpan {
+typedef struct atom_span {
     VkDeviceSize begin;
     VkDeviceSize end;
-} AtomSpan;
+} atom_span;
 
-static uint8_t *shadow_at(const StrictMemory *memory, VkDeviceSize offset)
-{
+static uint8_t *shadow_at(const strict_memory *memory, VkDeviceSize offset) {
     return (uint8_t *)memory->app_pointer + (offset - memory->map_offset);
 }
 
-static uint8_t *snapshot_at(const StrictMemory *memory, VkDeviceSize offset)
-{
+static uint8_t *snapshot_at(const strict_memory *memory, VkDeviceSize offset) {
     return memory->snapshot + (offset - memory->map_offset);
 }
 
-static uint8_t *device_at(const StrictMemory *memory, VkDeviceSize offset)
-{
-    return memory->driver_base + offset;
-}
+static uint8_t *device_at(const strict_memory *memory, VkDeviceSize offset) { return memory->driver_base + offset; }
 
 /* Calls visit for every atom of [begin, end) inside the mapping. */
-static void for_each_atom(StrictMemory *memory, VkDeviceSize atom, VkDeviceSize begin, VkDeviceSize end,
-                          void (*visit)(StrictMemory *memory, AtomSpan span))
-{
+static void for_each_atom(strict_memory *memory, VkDeviceSize atom, VkDeviceSize begin, VkDeviceSize end,
+                          void (*visit)(strict_memory *memory, atom_span span)) {
     VkDeviceSize map_end = memory->map_offset + memory->map_size;
-    if (begin < memory->map_offset)
-        begin = memory->map_offset;
-    if (end > map_end)
-        end = map_end;
+    if (begin < memory->map_offset) begin = memory->map_offset;
+    if (end > map_end) end = map_end;
     while (begin < end) {
         VkDeviceSize next = (begin / atom + 1) * atom;
-        AtomSpan span = {begin, next < end ? next : end};
+        atom_span span = {begin, next < end ? next : end};
         visit(memory, span);
         begin = span.end;
     }
 }
 
-static bool host_wrote(const StrictMemory *memory, AtomSpan span)
-{
+static bool host_wrote(const strict_memory *memory, atom_span span) {
     return memcmp(shadow_at(memory, span.begin), snapshot_at(memory, span.begin), span.end - span.begin) != 0;
 }
 
-static bool device_wrote(const StrictMemory *memory, AtomSpan span)
-{
+static bool device_wrote(const strict_memory *memory, atom_span span) {
     return memcmp(device_at(memory, span.begin), snapshot_at(memory, span.begin), span.end - span.begin) != 0;
 }
 
 /* From the device into the cache: the host now sees what the device holds. */
-static void load(StrictMemory *memory, AtomSpan span)
-{
+static void load(strict_memory *memory, atom_span span) {
     size_t length = (size_t)(span.end - span.begin);
     memcpy(shadow_at(memory, span.begin), device_at(memory, span.begin), length);
     memcpy(snapshot_at(memory, span.begin), device_at(memory, span.begin), length);
 }
 
-static void write_back_if_written(StrictMemory *memory, AtomSpan span)
-{
-    if (!host_wrote(memory, span))
-        return;
+static void write_back_if_written(strict_memory *memory, atom_span span) {
+    if (!host_wrote(memory, span)) return;
     size_t length = (size_t)(span.end - span.begin);
     memcpy(device_at(memory, span.begin), shadow_at(memory, span.begin), length);
     memcpy(snapshot_at(memory, span.begin), shadow_at(memory, span.begin), length);
 }
 
-static void evict_if_clean(StrictMemory *memory, AtomSpan span)
-{
-    if (device_wrote(memory, span) && !host_wrote(memory, span))
-        load(memory, span);
+static void evict_if_clean(strict_memory *memory, atom_span span) {
+    if (device_wrote(memory, span) && !host_wrote(memory, span)) load(memory, span);
 }
 
-bool strict_host_cache_open(StrictMemory *memory, uint8_t *driver_base, VkDeviceSize offset, VkDeviceSize size)
-{
+bool strict_host_cache_open(strict_memory *memory, uint8_t *driver_base, VkDeviceSize offset, VkDeviceSize size) {
     /* The shadow starts as many bytes into an aligned block as offset is past
      * an alignment boundary, so (pointer - offset) is aligned as the spec says. */
     VkDeviceSize lead = offset % MAP_ALIGNMENT;
     VkDeviceSize block_size = (lead + size + MAP_ALIGNMENT - 1) / MAP_ALIGNMENT * MAP_ALIGNMENT;
-    if (block_size > SIZE_MAX)
-        return false;
+    if (block_size > SIZE_MAX) return false;
     void *block = aligned_alloc(MAP_ALIGNMENT, (size_t)block_size);
     uint8_t *snapshot = malloc(size ? (size_t)size : 1);
     if (!block || !snapshot) {
@@ -139,13 +122,12 @@ bool strict_host_cache_open(StrictMemory *memory, uint8_t *driver_base, VkDevice
     memory->map_offset = offset;
     memory->map_size = size;
     /* Nothing is cached yet: the host first sees what the device holds. */
-    AtomSpan whole = {offset, offset + size};
+    atom_span whole = {offset, offset + size};
     load(memory, whole);
     return true;
 }
 
-void strict_host_cache_close(StrictMemory *memory)
-{
+void strict_host_cache_close(strict_memory *memory) {
     free(memory->shadow_block);
     free(memory->snapshot);
     memory->shadow_block = NULL;
@@ -153,13 +135,11 @@ void strict_host_cache_close(StrictMemory *memory)
     memory->driver_base = NULL;
 }
 
-void strict_host_cache_flush(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin, VkDeviceSize end)
-{
+void strict_host_cache_flush(strict_device *device, strict_memory *memory, VkDeviceSize begin, VkDeviceSize end) {
     for_each_atom(memory, device->atom_size, begin, end, write_back_if_written);
 }
 
-void strict_host_cache_invalidate(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin, VkDeviceSize end)
-{
+void strict_host_cache_invalidate(strict_device *device, strict_memory *memory, VkDeviceSize begin, VkDeviceSize end) {
     for_each_atom(memory, device->atom_size, begin, end, load);
 }
 
@@ -168,37 +148,31 @@ void strict_host_cache_invalidate(StrictDevice *device, StrictMemory *memory, Vk
  * free, and comparing all of them at every wait made programs that wait often
  * ten times slower. A memory with a bind this layer has no record of (an image
  * plane, a resource made before the layer) is looked at whole. */
-static void evict_clean_lines(void *value, void *context)
-{
-    StrictMemory *memory = value;
-    const StrictDevice *device = context;
-    if (!memory->mapped || !memory->shadow_block)
-        return;
+static void evict_clean_lines(void *value, void *context) {
+    strict_memory *memory = value;
+    const strict_device *device = context;
+    if (!memory->mapped || !memory->shadow_block) return;
     if (memory->untracked_binds) {
         for_each_atom(memory, device->atom_size, memory->map_offset, memory->map_offset + memory->map_size,
                       evict_if_clean);
         return;
     }
     for (uint32_t i = 0; i < memory->bound_count; i++) {
-        const StrictResource *resource = memory->bound[i];
+        const strict_resource *resource = memory->bound[i];
         for_each_atom(memory, device->atom_size, resource->offset, resource->offset + resource->requirements.size,
                       evict_if_clean);
     }
 }
 
-void strict_host_cache_after_wait(StrictDevice *device)
-{
-    if (device->stale_reads)
-        return;
+void strict_host_cache_after_wait(strict_device *device) {
+    if (device->stale_reads) return;
     pthread_mutex_lock(&device->lock);
     strict_handle_map_for_each(&device->memories, evict_clean_lines, device);
     pthread_mutex_unlock(&device->lock);
 }
 
-void strict_host_cache_resource_gone(StrictDevice *device, StrictMemory *memory, VkDeviceSize begin,
-                                     VkDeviceSize end)
-{
-    if (device->stale_reads || !memory->mapped || !memory->shadow_block)
-        return;
+void strict_host_cache_resource_gone(strict_device *device, strict_memory *memory, VkDeviceSize begin,
+                                     VkDeviceSize end) {
+    if (device->stale_reads || !memory->mapped || !memory->shadow_block) return;
     for_each_atom(memory, device->atom_size, begin, end, evict_if_clean);
 }

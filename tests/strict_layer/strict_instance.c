@@ -5,8 +5,7 @@
 
 #include "strict_layer_internal.h"
 
-static VkLayerInstanceCreateInfo *find_instance_link(const VkInstanceCreateInfo *info)
-{
+static VkLayerInstanceCreateInfo *find_instance_link(const VkInstanceCreateInfo *info) {
     const VkBaseInStructure *item = info->pNext;
     for (; item; item = item->pNext) {
         const VkLayerInstanceCreateInfo *link = (const VkLayerInstanceCreateInfo *)item;
@@ -16,10 +15,9 @@ static VkLayerInstanceCreateInfo *find_instance_link(const VkInstanceCreateInfo 
     return NULL;
 }
 
-static void load_instance_dispatch(StrictInstance *instance, PFN_vkGetInstanceProcAddr gipa)
-{
+static void load_instance_dispatch(strict_instance *instance, PFN_vkGetInstanceProcAddr gipa) {
     VkInstance handle = instance->handle;
-    StrictInstanceDispatch *next = &instance->next;
+    strict_instance_dispatch *next = &instance->next;
     next->GetInstanceProcAddr = gipa;
     next->DestroyInstance = (PFN_vkDestroyInstance)gipa(handle, "vkDestroyInstance");
     next->EnumerateDeviceExtensionProperties =
@@ -43,20 +41,19 @@ static void load_instance_dispatch(StrictInstance *instance, PFN_vkGetInstancePr
     next->GetPhysicalDeviceQueueFamilyProperties2 =
         (PFN_vkGetPhysicalDeviceQueueFamilyProperties2)gipa(handle, "vkGetPhysicalDeviceQueueFamilyProperties2");
     if (!next->GetPhysicalDeviceQueueFamilyProperties2)
-        next->GetPhysicalDeviceQueueFamilyProperties2 = (PFN_vkGetPhysicalDeviceQueueFamilyProperties2)gipa(
-            handle, "vkGetPhysicalDeviceQueueFamilyProperties2KHR");
+        next->GetPhysicalDeviceQueueFamilyProperties2 =
+            (PFN_vkGetPhysicalDeviceQueueFamilyProperties2)gipa(handle, "vkGetPhysicalDeviceQueueFamilyProperties2KHR");
     next->GetPhysicalDeviceImageFormatProperties =
         (PFN_vkGetPhysicalDeviceImageFormatProperties)gipa(handle, "vkGetPhysicalDeviceImageFormatProperties");
     next->GetPhysicalDeviceImageFormatProperties2 =
         (PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(handle, "vkGetPhysicalDeviceImageFormatProperties2");
     if (!next->GetPhysicalDeviceImageFormatProperties2)
-        next->GetPhysicalDeviceImageFormatProperties2 = (PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(
-            handle, "vkGetPhysicalDeviceImageFormatProperties2KHR");
+        next->GetPhysicalDeviceImageFormatProperties2 =
+            (PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(handle, "vkGetPhysicalDeviceImageFormatProperties2KHR");
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL strict_CreateInstance(const VkInstanceCreateInfo *info,
-                                                     const VkAllocationCallbacks *allocator, VkInstance *out)
-{
+                                                     const VkAllocationCallbacks *allocator, VkInstance *out) {
     VkLayerInstanceCreateInfo *link = find_instance_link(info);
     if (!link || !link->u.pLayerInfo) {
         strict_layer_error("vkCreateInstance: no loader link info; is the layer loaded by the Vulkan loader?");
@@ -64,12 +61,10 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_CreateInstance(const VkInstanceCreateInfo 
     }
     PFN_vkGetInstanceProcAddr next_gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
     PFN_vkCreateInstance next_create = (PFN_vkCreateInstance)next_gipa(VK_NULL_HANDLE, "vkCreateInstance");
-    if (!next_create)
-        return VK_ERROR_INITIALIZATION_FAILED;
+    if (!next_create) return VK_ERROR_INITIALIZATION_FAILED;
 
-    StrictInstance *instance = calloc(1, sizeof(*instance));
-    if (!instance)
-        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    strict_instance *instance = calloc(1, sizeof(*instance));
+    if (!instance) return VK_ERROR_OUT_OF_HOST_MEMORY;
 
     /* The next element of the chain reads the link after ours. */
     link->u.pLayerInfo = link->u.pLayerInfo->pNext;
@@ -86,13 +81,10 @@ VKAPI_ATTR VkResult VKAPI_CALL strict_CreateInstance(const VkInstanceCreateInfo 
     return VK_SUCCESS;
 }
 
-VKAPI_ATTR void VKAPI_CALL strict_DestroyInstance(VkInstance handle, const VkAllocationCallbacks *allocator)
-{
-    if (!handle)
-        return;
-    StrictInstance *instance = strict_registry_remove_instance(strict_dispatch_key(handle));
-    if (!instance)
-        return;
+VKAPI_ATTR void VKAPI_CALL strict_DestroyInstance(VkInstance handle, const VkAllocationCallbacks *allocator) {
+    if (!handle) return;
+    strict_instance *instance = strict_registry_remove_instance(strict_dispatch_key(handle));
+    if (!instance) return;
     instance->next.DestroyInstance(handle, allocator);
     strict_registry_free_physical_devices(instance);
     pthread_mutex_destroy(&instance->physical_devices_lock);
@@ -101,8 +93,7 @@ VKAPI_ATTR void VKAPI_CALL strict_DestroyInstance(VkInstance handle, const VkAll
 
 /* The usual two-call protocol: count when properties is NULL, else copy what fits. */
 static VkResult copy_extensions(const VkExtensionProperties *list, uint32_t count, uint32_t *out_count,
-                                VkExtensionProperties *out)
-{
+                                VkExtensionProperties *out) {
     if (!out) {
         *out_count = count;
         return VK_SUCCESS;
@@ -113,25 +104,21 @@ static VkResult copy_extensions(const VkExtensionProperties *list, uint32_t coun
     return copied < count ? VK_INCOMPLETE : VK_SUCCESS;
 }
 
-static bool has_extension(const VkExtensionProperties *list, uint32_t count, const char *name)
-{
+static bool has_extension(const VkExtensionProperties *list, uint32_t count, const char *name) {
     for (uint32_t i = 0; i < count; i++) {
-        if (strcmp(list[i].extensionName, name) == 0)
-            return true;
+        if (strcmp(list[i].extensionName, name) == 0) return true;
     }
     return false;
 }
 
 /* The driver's list, with room for the layer's extensions after it. */
-static VkExtensionProperties *driver_extensions(StrictInstance *instance, VkPhysicalDevice physical_device,
-                                                uint32_t *count)
-{
+static VkExtensionProperties *driver_extensions(strict_instance *instance, VkPhysicalDevice physical_device,
+                                                uint32_t *count) {
     *count = 0;
     if (instance->next.EnumerateDeviceExtensionProperties(physical_device, NULL, count, NULL) != VK_SUCCESS)
         return NULL;
     VkExtensionProperties *list = calloc(*count + STRICT_EMULATED_EXTENSION_COUNT, sizeof(*list));
-    if (!list)
-        return NULL;
+    if (!list) return NULL;
     VkResult result = instance->next.EnumerateDeviceExtensionProperties(physical_device, NULL, count, list);
     if (result != VK_SUCCESS && result != VK_INCOMPLETE) {
         free(list);
@@ -140,9 +127,8 @@ static VkExtensionProperties *driver_extensions(StrictInstance *instance, VkPhys
     return list;
 }
 
-bool strict_driver_has_device_extension(VkPhysicalDevice physical_device, const char *name)
-{
-    StrictInstance *instance = strict_registry_instance(physical_device);
+bool strict_driver_has_device_extension(VkPhysicalDevice physical_device, const char *name) {
+    strict_instance *instance = strict_registry_instance(physical_device);
     uint32_t count;
     VkExtensionProperties *list = instance ? driver_extensions(instance, physical_device, &count) : NULL;
     bool found = list && has_extension(list, count, name);
@@ -152,21 +138,18 @@ bool strict_driver_has_device_extension(VkPhysicalDevice physical_device, const 
 
 VKAPI_ATTR VkResult VKAPI_CALL strict_EnumerateDeviceExtensionProperties(VkPhysicalDevice physical_device,
                                                                          const char *layer_name, uint32_t *count,
-                                                                         VkExtensionProperties *properties)
-{
+                                                                         VkExtensionProperties *properties) {
     if (layer_name && strcmp(layer_name, STRICT_DEVICE_LAYER_NAME) == 0)
         return copy_extensions(strict_emulated_extensions, STRICT_EMULATED_EXTENSION_COUNT, count, properties);
 
-    StrictInstance *instance = strict_registry_instance(physical_device);
-    if (!instance)
-        return VK_ERROR_INITIALIZATION_FAILED;
+    strict_instance *instance = strict_registry_instance(physical_device);
+    if (!instance) return VK_ERROR_INITIALIZATION_FAILED;
     if (layer_name)
         return instance->next.EnumerateDeviceExtensionProperties(physical_device, layer_name, count, properties);
 
     uint32_t driver_count;
     VkExtensionProperties *list = driver_extensions(instance, physical_device, &driver_count);
-    if (!list)
-        return VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (!list) return VK_ERROR_OUT_OF_HOST_MEMORY;
     uint32_t total = driver_count;
     for (uint32_t i = 0; i < STRICT_EMULATED_EXTENSION_COUNT; i++) {
         if (!has_extension(list, driver_count, strict_emulated_extensions[i].extensionName))

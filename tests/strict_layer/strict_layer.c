@@ -10,17 +10,17 @@
 
 #include "strict_layer_internal.h"
 
-typedef struct NamedFunction {
+typedef struct named_function {
     const char *name;
     PFN_vkVoidFunction function;
-} NamedFunction;
+} named_function;
 
 VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetInstanceProcAddr(VkInstance instance, const char *name);
 VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetDeviceProcAddr(VkDevice device, const char *name);
 
 #define FN(name) ((PFN_vkVoidFunction)(name))
 
-static const NamedFunction instance_functions[] = {
+static const named_function instance_functions[] = {
     {"vkGetInstanceProcAddr", FN(strict_GetInstanceProcAddr)},
     {"vkGetDeviceProcAddr", FN(strict_GetDeviceProcAddr)},
     {"vkCreateInstance", FN(strict_CreateInstance)},
@@ -47,26 +47,26 @@ static const NamedFunction instance_functions[] = {
     {"vkGetPhysicalDeviceSparseImageFormatProperties2KHR", FN(strict_GetPhysicalDeviceSparseImageFormatProperties2)},
 };
 
-/* A device-level intercept and the slot of StrictDeviceDispatch that holds the
+/* A device-level intercept and the slot of strict_device_dispatch that holds the
  * next function it calls. Aliases follow their core name, so a core name the
  * driver answers wins and an extension alias fills the slot only otherwise.
  * A function of an extension the layer emulates is offered when the caller
  * enabled the extension, whether the driver has it or not; one with no
  * function is not intercepted, only fetched for the layer's own calls. */
-typedef struct DeviceFunction {
+typedef struct device_function {
     const char *name;
     PFN_vkVoidFunction function;
     size_t next_slot;
-    uint32_t emulated_extension; /* a StrictEmulatedExtension bit, or 0 */
-} DeviceFunction;
+    uint32_t emulated_extension; /* a strict_emulated_extension bit, or 0 */
+} device_function;
 
 #define NO_SLOT SIZE_MAX
 /* The last two fields of a table entry. */
-#define SLOT(member) offsetof(StrictDeviceDispatch, member), 0
+#define SLOT(member) offsetof(strict_device_dispatch, member), 0
 #define OURS_ALONE NO_SLOT, 0
-#define EMULATED(member, extension) offsetof(StrictDeviceDispatch, member), (extension)
+#define EMULATED(member, extension) offsetof(strict_device_dispatch, member), (extension)
 
-static const DeviceFunction device_functions[] = {
+static const device_function device_functions[] = {
     {"vkGetDeviceProcAddr", FN(strict_GetDeviceProcAddr), SLOT(GetDeviceProcAddr)},
     {"vkDestroyDevice", FN(strict_DestroyDevice), SLOT(DestroyDevice)},
     {"vkAllocateMemory", FN(strict_AllocateMemory), SLOT(AllocateMemory)},
@@ -87,8 +87,7 @@ static const DeviceFunction device_functions[] = {
     {"vkBindImageMemory2KHR", FN(strict_BindImageMemory2), SLOT(BindImageMemory2)},
     {"vkGetBufferMemoryRequirements", FN(strict_GetBufferMemoryRequirements), SLOT(GetBufferMemoryRequirements)},
     {"vkGetBufferMemoryRequirements2", FN(strict_GetBufferMemoryRequirements2), SLOT(GetBufferMemoryRequirements2)},
-    {"vkGetBufferMemoryRequirements2KHR", FN(strict_GetBufferMemoryRequirements2),
-     SLOT(GetBufferMemoryRequirements2)},
+    {"vkGetBufferMemoryRequirements2KHR", FN(strict_GetBufferMemoryRequirements2), SLOT(GetBufferMemoryRequirements2)},
     {"vkGetImageMemoryRequirements", FN(strict_GetImageMemoryRequirements), SLOT(GetImageMemoryRequirements)},
     {"vkGetImageMemoryRequirements2", FN(strict_GetImageMemoryRequirements2), SLOT(GetImageMemoryRequirements2)},
     {"vkGetImageMemoryRequirements2KHR", FN(strict_GetImageMemoryRequirements2), SLOT(GetImageMemoryRequirements2)},
@@ -157,19 +156,16 @@ static const DeviceFunction device_functions[] = {
 
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 
-static PFN_vkVoidFunction read_slot(const StrictDeviceDispatch *dispatch, size_t slot)
-{
+static PFN_vkVoidFunction read_slot(const strict_device_dispatch *dispatch, size_t slot) {
     PFN_vkVoidFunction function;
     memcpy(&function, (const char *)dispatch + slot, sizeof(function));
     return function;
 }
 
-void strict_load_device_dispatch(StrictDevice *device, PFN_vkGetDeviceProcAddr next_gdpa)
-{
+void strict_load_device_dispatch(strict_device *device, PFN_vkGetDeviceProcAddr next_gdpa) {
     for (size_t i = 0; i < COUNT_OF(device_functions); i++) {
         size_t slot = device_functions[i].next_slot;
-        if (slot == NO_SLOT || read_slot(&device->next, slot))
-            continue;
+        if (slot == NO_SLOT || read_slot(&device->next, slot)) continue;
         PFN_vkVoidFunction next = next_gdpa(device->handle, device_functions[i].name);
         memcpy((char *)&device->next + slot, &next, sizeof(next));
     }
@@ -178,51 +174,40 @@ void strict_load_device_dispatch(StrictDevice *device, PFN_vkGetDeviceProcAddr n
     device->next.GetDeviceProcAddr = next_gdpa;
 }
 
-static PFN_vkVoidFunction find_instance_function(const char *name)
-{
+static PFN_vkVoidFunction find_instance_function(const char *name) {
     for (size_t i = 0; i < COUNT_OF(instance_functions); i++) {
-        if (strcmp(name, instance_functions[i].name) == 0)
-            return instance_functions[i].function;
+        if (strcmp(name, instance_functions[i].name) == 0) return instance_functions[i].function;
     }
     return NULL;
 }
 
-VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetInstanceProcAddr(VkInstance instance, const char *name)
-{
-    if (!name)
-        return NULL;
+VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetInstanceProcAddr(VkInstance instance, const char *name) {
+    if (!name) return NULL;
     PFN_vkVoidFunction ours = find_instance_function(name);
-    if (ours || !instance)
-        return ours;
-    StrictInstance *record = strict_registry_instance(instance);
+    if (ours || !instance) return ours;
+    strict_instance *record = strict_registry_instance(instance);
     return record ? record->next.GetInstanceProcAddr(instance, name) : NULL;
 }
 
 /* Never an entry point the driver does not have, unless the layer emulates it. */
-static bool offered(const StrictDevice *device, const DeviceFunction *function)
-{
-    if (function->emulated_extension)
-        return (device->enabled_extensions & function->emulated_extension) != 0;
+static bool offered(const strict_device *device, const device_function *function) {
+    if (function->emulated_extension) return (device->enabled_extensions & function->emulated_extension) != 0;
     return function->next_slot == NO_SLOT || read_slot(&device->next, function->next_slot);
 }
 
-VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetDeviceProcAddr(VkDevice handle, const char *name)
-{
-    StrictDevice *device = strict_registry_device(handle);
-    if (!device || !name)
-        return NULL;
+VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL strict_GetDeviceProcAddr(VkDevice handle, const char *name) {
+    strict_device *device = strict_registry_device(handle);
+    if (!device || !name) return NULL;
     for (size_t i = 0; i < COUNT_OF(device_functions); i++) {
-        if (strcmp(name, device_functions[i].name) != 0)
-            continue;
-        if (!device_functions[i].function)
-            break;
+        if (strcmp(name, device_functions[i].name) != 0) continue;
+        if (!device_functions[i].function) break;
         return offered(device, &device_functions[i]) ? device_functions[i].function : NULL;
     }
     return device->next.GetDeviceProcAddr(handle, name);
 }
 
-STRICT_EXPORT VKAPI_ATTR VkResult VKAPI_CALL vkNegotiateLoaderLayerInterfaceVersion(VkNegotiateLayerInterface *version)
-{
+STRICT_EXPORT VKAPI_ATTR VkResult VKAPI_CALL
+vkNegotiateLoaderLayerInterfaceVersion(VkNegotiateLayerInterface *version) {
     if (!version || version->sType != LAYER_NEGOTIATE_INTERFACE_STRUCT || version->loaderLayerInterfaceVersion < 2)
         return VK_ERROR_INITIALIZATION_FAILED;
     version->loaderLayerInterfaceVersion = 2;

@@ -6,11 +6,9 @@
 #include "strict_layer_internal.h"
 
 VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties(VkPhysicalDevice physical_device,
-                                                              VkPhysicalDeviceProperties *properties)
-{
-    StrictInstance *instance = strict_registry_instance(physical_device);
-    if (!instance)
-        return;
+                                                              VkPhysicalDeviceProperties *properties) {
+    strict_instance *instance = strict_registry_instance(physical_device);
+    if (!instance) return;
     instance->next.GetPhysicalDeviceProperties(physical_device, properties);
     strict_fake_identity(properties);
     strict_fake_raise_limits(&properties->limits);
@@ -18,32 +16,27 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties(VkPhysicalDevice p
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceProperties2(VkPhysicalDevice physical_device,
-                                                               VkPhysicalDeviceProperties2 *properties)
-{
-    StrictInstance *instance = strict_registry_instance(physical_device);
-    if (!instance)
-        return;
+                                                               VkPhysicalDeviceProperties2 *properties) {
+    strict_instance *instance = strict_registry_instance(physical_device);
+    if (!instance) return;
     if (instance->next.GetPhysicalDeviceProperties2)
         instance->next.GetPhysicalDeviceProperties2(physical_device, properties);
-    else
-        instance->next.GetPhysicalDeviceProperties(physical_device, &properties->properties);
+    else instance->next.GetPhysicalDeviceProperties(physical_device, &properties->properties);
     strict_fake_identity(&properties->properties);
     strict_fake_raise_limits(&properties->properties.limits);
     strict_fake_sparse_properties(&properties->properties.sparseProperties);
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties(VkPhysicalDevice physical_device,
-                                                                    VkPhysicalDeviceMemoryProperties *properties)
-{
+                                                                    VkPhysicalDeviceMemoryProperties *properties) {
     (void)physical_device;
     strict_fake_memory_properties(properties);
 }
 
-static void fill_budget(VkPhysicalDevice physical_device, VkPhysicalDeviceMemoryBudgetPropertiesEXT *budget)
-{
+static void fill_budget(VkPhysicalDevice physical_device, VkPhysicalDeviceMemoryBudgetPropertiesEXT *budget) {
     memset(budget->heapBudget, 0, sizeof(budget->heapBudget));
     memset(budget->heapUsage, 0, sizeof(budget->heapUsage));
-    StrictPhysicalDevice *physical = strict_registry_physical_device(physical_device);
+    strict_physical_device *physical = strict_registry_physical_device(physical_device);
     for (uint32_t heap = 0; heap < STRICT_FAKE_HEAP_COUNT; heap++) {
         budget->heapBudget[heap] = strict_fake_heap_size(heap);
         budget->heapUsage[heap] = physical ? atomic_load(&physical->heap_usage[heap]) : 0;
@@ -51,8 +44,7 @@ static void fill_budget(VkPhysicalDevice physical_device, VkPhysicalDeviceMemory
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties2(VkPhysicalDevice physical_device,
-                                                                     VkPhysicalDeviceMemoryProperties2 *properties)
-{
+                                                                     VkPhysicalDeviceMemoryProperties2 *properties) {
     /* Every field is fake, so nothing goes down to the driver. */
     strict_fake_memory_properties(&properties->memoryProperties);
     for (VkBaseOutStructure *item = properties->pNext; item; item = item->pNext) {
@@ -61,38 +53,32 @@ VKAPI_ATTR void VKAPI_CALL strict_GetPhysicalDeviceMemoryProperties2(VkPhysicalD
     }
 }
 
-static const StrictResourceShape buffer_shape = {STRICT_RESOURCE_BUFFER, false, false};
+static const strict_resource_shape buffer_shape = {STRICT_RESOURCE_BUFFER, false, false};
 
-static StrictResourceShape known_image_shape(StrictDevice *device, VkImage image)
-{
+static strict_resource_shape known_image_shape(strict_device *device, VkImage image) {
     pthread_mutex_lock(&device->lock);
-    StrictResource *resource = strict_handle_map_find(&device->images, (uint64_t)image);
+    strict_resource *resource = strict_handle_map_find(&device->images, (uint64_t)image);
     /* An image we never saw created is treated as optimal: the strictest case. */
-    StrictResourceShape strictest = {STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
-    StrictResourceShape shape = resource ? resource->shape : strictest;
+    strict_resource_shape strictest = {STRICT_RESOURCE_OPTIMAL_IMAGE, false, false};
+    strict_resource_shape shape = resource ? resource->shape : strictest;
     pthread_mutex_unlock(&device->lock);
     return shape;
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer,
-                                                              VkMemoryRequirements *requirements)
-{
-    StrictDevice *device = strict_registry_device(handle);
-    if (!device)
-        return;
-    if (strict_sparse_known_requirements(device, &device->buffers, (uint64_t)buffer, requirements))
-        return;
+                                                              VkMemoryRequirements *requirements) {
+    strict_device *device = strict_registry_device(handle);
+    if (!device) return;
+    if (strict_sparse_known_requirements(device, &device->buffers, (uint64_t)buffer, requirements)) return;
     device->next.GetBufferMemoryRequirements(handle, buffer, requirements);
     strict_fake_requirements(&device->physical->backing, buffer_shape, requirements);
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements2(VkDevice handle,
                                                                const VkBufferMemoryRequirementsInfo2 *info,
-                                                               VkMemoryRequirements2 *requirements)
-{
-    StrictDevice *device = strict_registry_device(handle);
-    if (!device)
-        return;
+                                                               VkMemoryRequirements2 *requirements) {
+    strict_device *device = strict_registry_device(handle);
+    if (!device) return;
     device->next.GetBufferMemoryRequirements2(handle, info, requirements);
     if (strict_sparse_known_requirements(device, &device->buffers, (uint64_t)info->buffer,
                                          &requirements->memoryRequirements))
@@ -101,24 +87,19 @@ VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements2(VkDevice handle,
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements(VkDevice handle, VkImage image,
-                                                             VkMemoryRequirements *requirements)
-{
-    StrictDevice *device = strict_registry_device(handle);
-    if (!device)
-        return;
-    if (strict_sparse_known_requirements(device, &device->images, (uint64_t)image, requirements))
-        return;
+                                                             VkMemoryRequirements *requirements) {
+    strict_device *device = strict_registry_device(handle);
+    if (!device) return;
+    if (strict_sparse_known_requirements(device, &device->images, (uint64_t)image, requirements)) return;
     device->next.GetImageMemoryRequirements(handle, image, requirements);
     strict_fake_requirements(&device->physical->backing, known_image_shape(device, image), requirements);
 }
 
 VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements2(VkDevice handle,
                                                               const VkImageMemoryRequirementsInfo2 *info,
-                                                              VkMemoryRequirements2 *requirements)
-{
-    StrictDevice *device = strict_registry_device(handle);
-    if (!device)
-        return;
+                                                              VkMemoryRequirements2 *requirements) {
+    strict_device *device = strict_registry_device(handle);
+    if (!device) return;
     device->next.GetImageMemoryRequirements2(handle, info, requirements);
     if (strict_sparse_known_requirements(device, &device->images, (uint64_t)info->image,
                                          &requirements->memoryRequirements))
@@ -129,11 +110,9 @@ VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements2(VkDevice handle,
 
 VKAPI_ATTR void VKAPI_CALL strict_GetDeviceBufferMemoryRequirements(VkDevice handle,
                                                                     const VkDeviceBufferMemoryRequirements *info,
-                                                                    VkMemoryRequirements2 *requirements)
-{
-    StrictDevice *device = strict_registry_device(handle);
-    if (!device)
-        return;
+                                                                    VkMemoryRequirements2 *requirements) {
+    strict_device *device = strict_registry_device(handle);
+    if (!device) return;
     /* The driver is asked about the buffer it would really make: not sparse. */
     VkBufferCreateInfo create = strict_sparse_driver_buffer_info(info->pCreateInfo);
     VkDeviceBufferMemoryRequirements driver_info = *info;
@@ -145,11 +124,9 @@ VKAPI_ATTR void VKAPI_CALL strict_GetDeviceBufferMemoryRequirements(VkDevice han
 
 VKAPI_ATTR void VKAPI_CALL strict_GetDeviceImageMemoryRequirements(VkDevice handle,
                                                                    const VkDeviceImageMemoryRequirements *info,
-                                                                   VkMemoryRequirements2 *requirements)
-{
-    StrictDevice *device = strict_registry_device(handle);
-    if (!device)
-        return;
+                                                                   VkMemoryRequirements2 *requirements) {
+    strict_device *device = strict_registry_device(handle);
+    if (!device) return;
     VkImageCreateInfo create = strict_sparse_driver_image_info(info->pCreateInfo);
     VkDeviceImageMemoryRequirements driver_info = *info;
     driver_info.pCreateInfo = &create;

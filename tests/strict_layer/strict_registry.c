@@ -4,80 +4,65 @@
 #include "strict_layer_internal.h"
 
 static pthread_rwlock_t registry_lock = PTHREAD_RWLOCK_INITIALIZER;
-static StrictInstance *instances;
-static StrictDevice *devices;
+static strict_instance *instances;
+static strict_device *devices;
 
-void strict_registry_add_instance(StrictInstance *instance)
-{
+void strict_registry_add_instance(strict_instance *instance) {
     pthread_rwlock_wrlock(&registry_lock);
     instance->next_in_registry = instances;
     instances = instance;
     pthread_rwlock_unlock(&registry_lock);
 }
 
-StrictInstance *strict_registry_remove_instance(void *key)
-{
+strict_instance *strict_registry_remove_instance(void *key) {
     pthread_rwlock_wrlock(&registry_lock);
-    StrictInstance **link = &instances;
-    while (*link && (*link)->key != key)
-        link = &(*link)->next_in_registry;
-    StrictInstance *found = *link;
-    if (found)
-        *link = found->next_in_registry;
+    strict_instance **link = &instances;
+    while (*link && (*link)->key != key) link = &(*link)->next_in_registry;
+    strict_instance *found = *link;
+    if (found) *link = found->next_in_registry;
     pthread_rwlock_unlock(&registry_lock);
     return found;
 }
 
-StrictInstance *strict_registry_instance(const void *dispatchable_handle)
-{
+strict_instance *strict_registry_instance(const void *dispatchable_handle) {
     void *key = strict_dispatch_key(dispatchable_handle);
     pthread_rwlock_rdlock(&registry_lock);
-    StrictInstance *found = instances;
-    while (found && found->key != key)
-        found = found->next_in_registry;
+    strict_instance *found = instances;
+    while (found && found->key != key) found = found->next_in_registry;
     pthread_rwlock_unlock(&registry_lock);
     return found;
 }
 
-void strict_registry_add_device(StrictDevice *device)
-{
+void strict_registry_add_device(strict_device *device) {
     pthread_rwlock_wrlock(&registry_lock);
     device->next_in_registry = devices;
     devices = device;
     pthread_rwlock_unlock(&registry_lock);
 }
 
-StrictDevice *strict_registry_remove_device(void *key)
-{
+strict_device *strict_registry_remove_device(void *key) {
     pthread_rwlock_wrlock(&registry_lock);
-    StrictDevice **link = &devices;
-    while (*link && (*link)->key != key)
-        link = &(*link)->next_in_registry;
-    StrictDevice *found = *link;
-    if (found)
-        *link = found->next_in_registry;
+    strict_device **link = &devices;
+    while (*link && (*link)->key != key) link = &(*link)->next_in_registry;
+    strict_device *found = *link;
+    if (found) *link = found->next_in_registry;
     pthread_rwlock_unlock(&registry_lock);
     return found;
 }
 
-StrictDevice *strict_registry_device(const void *dispatchable_handle)
-{
-    if (!dispatchable_handle)
-        return NULL;
+strict_device *strict_registry_device(const void *dispatchable_handle) {
+    if (!dispatchable_handle) return NULL;
     void *key = strict_dispatch_key(dispatchable_handle);
     pthread_rwlock_rdlock(&registry_lock);
-    StrictDevice *found = devices;
-    while (found && found->key != key)
-        found = found->next_in_registry;
+    strict_device *found = devices;
+    while (found && found->key != key) found = found->next_in_registry;
     pthread_rwlock_unlock(&registry_lock);
     return found;
 }
 
-static StrictPhysicalDevice *new_physical_device(StrictInstance *instance, VkPhysicalDevice handle)
-{
-    StrictPhysicalDevice *physical = calloc(1, sizeof(*physical));
-    if (!physical)
-        return NULL;
+static strict_physical_device *new_physical_device(strict_instance *instance, VkPhysicalDevice handle) {
+    strict_physical_device *physical = calloc(1, sizeof(*physical));
+    if (!physical) return NULL;
     physical->handle = handle;
     VkPhysicalDeviceMemoryProperties driver;
     instance->next.GetPhysicalDeviceMemoryProperties(handle, &driver);
@@ -91,15 +76,12 @@ static StrictPhysicalDevice *new_physical_device(StrictInstance *instance, VkPhy
     return physical;
 }
 
-StrictPhysicalDevice *strict_registry_physical_device(VkPhysicalDevice handle)
-{
-    StrictInstance *instance = strict_registry_instance(handle);
-    if (!instance)
-        return NULL;
+strict_physical_device *strict_registry_physical_device(VkPhysicalDevice handle) {
+    strict_instance *instance = strict_registry_instance(handle);
+    if (!instance) return NULL;
     pthread_mutex_lock(&instance->physical_devices_lock);
-    StrictPhysicalDevice *physical = instance->physical_devices;
-    while (physical && physical->handle != handle)
-        physical = physical->next_in_instance;
+    strict_physical_device *physical = instance->physical_devices;
+    while (physical && physical->handle != handle) physical = physical->next_in_instance;
     if (!physical) {
         physical = new_physical_device(instance, handle);
         if (physical) {
@@ -111,10 +93,9 @@ StrictPhysicalDevice *strict_registry_physical_device(VkPhysicalDevice handle)
     return physical;
 }
 
-void strict_registry_free_physical_devices(StrictInstance *instance)
-{
+void strict_registry_free_physical_devices(strict_instance *instance) {
     while (instance->physical_devices) {
-        StrictPhysicalDevice *physical = instance->physical_devices;
+        strict_physical_device *physical = instance->physical_devices;
         instance->physical_devices = physical->next_in_instance;
         free(physical);
     }

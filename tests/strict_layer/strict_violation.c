@@ -26,15 +26,12 @@ static const char *const rule_names[STRICT_DEVICE_VIOLATION_KIND_COUNT] = {
     [STRICT_DEVICE_VIOLATION_SPARSE_RESOURCE] = "sparse-resource",
 };
 
-const char *strict_violation_rule_name(StrictDeviceViolation kind)
-{
-    if ((unsigned)kind >= STRICT_DEVICE_VIOLATION_KIND_COUNT)
-        return "unknown-rule";
+const char *strict_violation_rule_name(StrictDeviceViolation kind) {
+    if ((unsigned)kind >= STRICT_DEVICE_VIOLATION_KIND_COUNT) return "unknown-rule";
     return rule_names[kind];
 }
 
-void strict_violation(StrictDevice *device, StrictDeviceViolation kind, const char *format, ...)
-{
+void strict_violation(strict_device *device, StrictDeviceViolation kind, const char *format, ...) {
     /* One write per line, so lines from several threads do not interleave. */
     char details[512];
     va_list args;
@@ -44,14 +41,12 @@ void strict_violation(StrictDevice *device, StrictDeviceViolation kind, const ch
     fprintf(stderr, "strict_device: VIOLATION: %s: %s\n", strict_violation_rule_name(kind), details);
     fflush(stderr);
 
-    if (!device->count_violations)
-        abort();
+    if (!device->count_violations) abort();
     device->counters.violations++;
     device->violation_counts[kind]++;
 }
 
-void strict_layer_error(const char *format, ...)
-{
+void strict_layer_error(const char *format, ...) {
     char details[512];
     va_list args;
     va_start(args, format);

@@ -11,7 +11,7 @@
 #define MiB (1024ull * 1024ull)
 #define PAGE STRICT_DEVICE_BUFFER_IMAGE_GRANULARITY
 
-static StrictTestContext context;
+static strict_test_context context;
 
 /* What a test made, destroyed by the fixture. */
 enum { TRACKED = 16 };
@@ -20,88 +20,64 @@ static VkBuffer tracked_buffers[TRACKED];
 static VkImage tracked_images[TRACKED];
 static unsigned memory_count, buffer_count, image_count;
 
-static VkDeviceMemory allocate(VkDeviceSize size)
-{
+static VkDeviceMemory allocate(VkDeviceSize size) {
     ck_assert_uint_lt(memory_count, TRACKED);
     return tracked_memories[memory_count++] =
                strict_test_allocate(&context, size, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
 }
 
-static VkBuffer buffer_of(VkDeviceSize size)
-{
+static VkBuffer buffer_of(VkDeviceSize size) {
     ck_assert_uint_lt(buffer_count, TRACKED);
     return tracked_buffers[buffer_count++] = strict_test_buffer(&context, size);
 }
 
-static VkImage image_of(VkImageTiling tiling, uint32_t side)
-{
+static VkImage image_of(VkImageTiling tiling, uint32_t side) {
     ck_assert_uint_lt(image_count, TRACKED);
     return tracked_images[image_count++] =
                strict_test_image(&context, tiling, side, VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
 }
 
-static void open_with(const char *forbid_aliasing)
-{
+static void open_with(const char *forbid_aliasing) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
-    if (forbid_aliasing)
-        setenv("STRICT_DEVICE_FORBID_ALIASING", forbid_aliasing, 1);
-    else
-        unsetenv("STRICT_DEVICE_FORBID_ALIASING");
+    if (forbid_aliasing) setenv("STRICT_DEVICE_FORBID_ALIASING", forbid_aliasing, 1);
+    else unsetenv("STRICT_DEVICE_FORBID_ALIASING");
     strict_test_open(&context, NULL, 0);
 }
 
-static void open_default(void)
-{
-    open_with(NULL);
-}
+static void open_default(void) { open_with(NULL); }
 
-static void open_forbidding_aliasing(void)
-{
-    open_with("1");
-}
+static void open_forbidding_aliasing(void) { open_with("1"); }
 
-static void close_context(void)
-{
-    for (unsigned i = 0; i < buffer_count; i++)
-        vkDestroyBuffer(context.device, tracked_buffers[i], NULL);
-    for (unsigned i = 0; i < image_count; i++)
-        vkDestroyImage(context.device, tracked_images[i], NULL);
-    for (unsigned i = 0; i < memory_count; i++)
-        vkFreeMemory(context.device, tracked_memories[i], NULL);
+static void close_context(void) {
+    for (unsigned i = 0; i < buffer_count; i++) vkDestroyBuffer(context.device, tracked_buffers[i], NULL);
+    for (unsigned i = 0; i < image_count; i++) vkDestroyImage(context.device, tracked_images[i], NULL);
+    for (unsigned i = 0; i < memory_count; i++) vkFreeMemory(context.device, tracked_memories[i], NULL);
     memory_count = buffer_count = image_count = 0;
     unsetenv("STRICT_DEVICE_FORBID_ALIASING");
     strict_test_close(&context);
 }
 
-static void assert_only_violation(StrictDeviceViolation kind, uint64_t times)
-{
+static void assert_only_violation(StrictDeviceViolation kind, uint64_t times) {
     ck_assert_uint_eq(context.violation_count(context.device, kind), times);
     ck_assert_uint_eq(strict_test_violations(&context), times);
 }
 
-static void assert_no_violation(void)
-{
-    ck_assert_uint_eq(strict_test_violations(&context), 0);
-}
+static void assert_no_violation(void) { ck_assert_uint_eq(strict_test_violations(&context), 0); }
 
-static VkDeviceSize round_up(VkDeviceSize value, VkDeviceSize alignment)
-{
+static VkDeviceSize round_up(VkDeviceSize value, VkDeviceSize alignment) {
     return (value + alignment - 1) / alignment * alignment;
 }
 
-static void bind_buffer(VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize offset)
-{
+static void bind_buffer(VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize offset) {
     ck_assert_int_eq(vkBindBufferMemory(context.device, buffer, memory, offset), VK_SUCCESS);
 }
 
-static void bind_image(VkImage image, VkDeviceMemory memory, VkDeviceSize offset)
-{
+static void bind_image(VkImage image, VkDeviceMemory memory, VkDeviceSize offset) {
     ck_assert_int_eq(vkBindImageMemory(context.device, image, memory, offset), VK_SUCCESS);
 }
 
 /* An optimal image of side x side texels at offset 0 of a fresh memory, and its size. */
-static VkDeviceSize optimal_image_at_zero(VkDeviceMemory memory, uint32_t side)
-{
+static VkDeviceSize optimal_image_at_zero(VkDeviceMemory memory, uint32_t side) {
     VkImage image = image_of(VK_IMAGE_TILING_OPTIMAL, side);
     bind_image(image, memory, 0);
     return strict_test_image_requirements(&context, image).size;
@@ -109,8 +85,7 @@ static VkDeviceSize optimal_image_at_zero(VkDeviceMemory memory, uint32_t side)
 
 /* ---- aliasing: the same bytes, on purpose ---- */
 
-START_TEST(an_optimal_image_and_a_buffer_over_the_same_bytes_are_not_a_violation)
-{
+START_TEST(an_optimal_image_and_a_buffer_over_the_same_bytes_are_not_a_violation) {
     VkDeviceMemory memory = allocate(1 * MiB);
     VkDeviceSize image_size = optimal_image_at_zero(memory, 64);
     bind_buffer(buffer_of(image_size), memory, 0);
@@ -118,8 +93,7 @@ START_TEST(an_optimal_image_and_a_buffer_over_the_same_bytes_are_not_a_violation
 }
 END_TEST
 
-START_TEST(a_buffer_bound_inside_an_optimal_image_is_aliasing_not_a_granularity_violation)
-{
+START_TEST(a_buffer_bound_inside_an_optimal_image_is_aliasing_not_a_granularity_violation) {
     VkDeviceMemory memory = allocate(1 * MiB);
     VkDeviceSize image_size = optimal_image_at_zero(memory, 64);
     ck_assert_uint_gt(image_size, 2 * PAGE);
@@ -129,8 +103,7 @@ START_TEST(a_buffer_bound_inside_an_optimal_image_is_aliasing_not_a_granularity_
 }
 END_TEST
 
-START_TEST(buffers_bound_over_each_other_are_not_a_violation_in_either_bind_form)
-{
+START_TEST(buffers_bound_over_each_other_are_not_a_violation_in_either_bind_form) {
     VkDeviceMemory memory = allocate(4096);
     bind_buffer(buffer_of(512), memory, 0);
     bind_buffer(buffer_of(512), memory, 256);
@@ -145,8 +118,7 @@ END_TEST
 
 /* ---- neighbours: buffer-image granularity ---- */
 
-START_TEST(linear_and_optimal_neighbours_on_one_page_are_reported_in_either_order)
-{
+START_TEST(linear_and_optimal_neighbours_on_one_page_are_reported_in_either_order) {
     VkImage first_image = image_of(VK_IMAGE_TILING_OPTIMAL, 8);
     VkImage second_image = image_of(VK_IMAGE_TILING_OPTIMAL, 8);
     VkDeviceSize image_size = strict_test_image_requirements(&context, first_image).size;
@@ -166,8 +138,7 @@ START_TEST(linear_and_optimal_neighbours_on_one_page_are_reported_in_either_orde
 }
 END_TEST
 
-START_TEST(linear_and_optimal_neighbours_on_separate_pages_are_not_reported)
-{
+START_TEST(linear_and_optimal_neighbours_on_separate_pages_are_not_reported) {
     VkDeviceMemory memory = allocate(1 * MiB);
     VkDeviceSize image_size = optimal_image_at_zero(memory, 64);
     /* On the page after the image's last byte. */
@@ -180,8 +151,7 @@ START_TEST(linear_and_optimal_neighbours_on_separate_pages_are_not_reported)
 }
 END_TEST
 
-START_TEST(neighbours_of_the_same_kind_may_share_a_page)
-{
+START_TEST(neighbours_of_the_same_kind_may_share_a_page) {
     VkDeviceMemory memory = allocate(1 * MiB);
     bind_buffer(buffer_of(256), memory, 0);
     bind_buffer(buffer_of(256), memory, 256);
@@ -194,8 +164,7 @@ START_TEST(neighbours_of_the_same_kind_may_share_a_page)
 }
 END_TEST
 
-START_TEST(resources_in_different_memory_objects_are_never_neighbours)
-{
+START_TEST(resources_in_different_memory_objects_are_never_neighbours) {
     VkDeviceMemory buffers = allocate(PAGE);
     VkDeviceMemory images = allocate(1 * MiB);
     bind_buffer(buffer_of(256), buffers, PAGE - 256);
@@ -204,8 +173,7 @@ START_TEST(resources_in_different_memory_objects_are_never_neighbours)
 }
 END_TEST
 
-START_TEST(a_real_neighbour_is_reported_even_beside_an_alias)
-{
+START_TEST(a_real_neighbour_is_reported_even_beside_an_alias) {
     VkDeviceMemory memory = allocate(1 * MiB);
     VkDeviceSize image_size = optimal_image_at_zero(memory, 8);
     ck_assert_uint_ne(image_size % PAGE, 0);
@@ -219,8 +187,7 @@ END_TEST
 
 /* ---- a program that says it never aliases ---- */
 
-START_TEST(overlap_is_reported_when_the_program_says_it_never_aliases)
-{
+START_TEST(overlap_is_reported_when_the_program_says_it_never_aliases) {
     VkDeviceMemory memory = allocate(4096);
     bind_buffer(buffer_of(512), memory, 0);
     /* Still bound: the rule is the program's own, not Vulkan's. */
@@ -229,8 +196,7 @@ START_TEST(overlap_is_reported_when_the_program_says_it_never_aliases)
 }
 END_TEST
 
-START_TEST(overlap_within_one_bind_call_is_reported_when_the_program_says_it_never_aliases)
-{
+START_TEST(overlap_within_one_bind_call_is_reported_when_the_program_says_it_never_aliases) {
     VkDeviceMemory memory = allocate(4096);
     VkBindBufferMemoryInfo binds[] = {
         {VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO, NULL, buffer_of(512), memory, 0},
@@ -241,8 +207,7 @@ START_TEST(overlap_within_one_bind_call_is_reported_when_the_program_says_it_nev
 }
 END_TEST
 
-Suite *strict_aliasing_suite(void)
-{
+Suite *strict_aliasing_suite(void) {
     Suite *suite = suite_create("aliasing");
     TCase *aliasing = tcase_create("aliasing");
     tcase_set_timeout(aliasing, STRICT_TEST_TIMEOUT_SECONDS);

@@ -7,25 +7,20 @@
 #include "strict_test_context.h"
 #include "strict_test_suites.h"
 
-static StrictTestContext context;
+static strict_test_context context;
 
-static void open_counting(void)
-{
+static void open_counting(void) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     strict_test_open(&context, NULL, 0);
 }
 
-static void close_context(void)
-{
-    strict_test_close(&context);
-}
+static void close_context(void) { strict_test_close(&context); }
 
-typedef struct Expected {
+typedef struct expected_counters {
     uint64_t live, peak_live, total, failed, live_bytes, peak_bytes, live_maps, total_maps;
-} Expected;
+} expected_counters;
 
-static void assert_counters(Expected expected)
-{
+static void assert_counters(expected_counters expected) {
     StrictDeviceCounters got = strict_test_counters(&context);
     ck_assert_uint_eq(got.live_allocations, expected.live);
     ck_assert_uint_eq(got.peak_live_allocations, expected.peak_live);
@@ -38,51 +33,48 @@ static void assert_counters(Expected expected)
     ck_assert_uint_eq(got.violations, 0);
 }
 
-static void *map(VkDeviceMemory memory)
-{
+static void *map(VkDeviceMemory memory) {
     void *data = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, memory, 0, VK_WHOLE_SIZE, 0, &data), VK_SUCCESS);
     return data;
 }
 
-START_TEST(counters_follow_allocations_maps_and_frees)
-{
-    assert_counters((Expected){0, 0, 0, 0, 0, 0, 0, 0});
+START_TEST(counters_follow_allocations_maps_and_frees) {
+    assert_counters((expected_counters){0, 0, 0, 0, 0, 0, 0, 0});
     VkDeviceMemory a = strict_test_allocate(&context, 1000, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkDeviceMemory b = strict_test_allocate(&context, 3000, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
     VkDeviceMemory c = strict_test_allocate(&context, 5000, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
-    assert_counters((Expected){3, 3, 3, 0, 9000, 9000, 0, 0});
+    assert_counters((expected_counters){3, 3, 3, 0, 9000, 9000, 0, 0});
 
     map(b);
     map(c);
-    assert_counters((Expected){3, 3, 3, 0, 9000, 9000, 2, 2});
+    assert_counters((expected_counters){3, 3, 3, 0, 9000, 9000, 2, 2});
 
     vkFreeMemory(context.device, a, NULL);
     vkUnmapMemory(context.device, c);
-    assert_counters((Expected){2, 3, 3, 0, 8000, 9000, 1, 2});
+    assert_counters((expected_counters){2, 3, 3, 0, 8000, 9000, 1, 2});
 
     /* Freeing mapped memory unmaps it. */
     vkFreeMemory(context.device, b, NULL);
-    assert_counters((Expected){1, 3, 3, 0, 5000, 9000, 0, 2});
+    assert_counters((expected_counters){1, 3, 3, 0, 5000, 9000, 0, 2});
 
     VkDeviceMemory d = strict_test_allocate(&context, 10000, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
-    assert_counters((Expected){2, 3, 4, 0, 15000, 15000, 0, 2});
+    assert_counters((expected_counters){2, 3, 4, 0, 15000, 15000, 0, 2});
 
     context.inject_fault(context.device, STRICT_DEVICE_FAULT_ALLOCATE, 1, VK_FALSE);
     VkMemoryAllocateInfo info = {VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, NULL, 64, 0};
     VkDeviceMemory refused;
     ck_assert_int_eq(vkAllocateMemory(context.device, &info, NULL, &refused), VK_ERROR_OUT_OF_DEVICE_MEMORY);
-    assert_counters((Expected){2, 3, 4, 1, 15000, 15000, 0, 2});
+    assert_counters((expected_counters){2, 3, 4, 1, 15000, 15000, 0, 2});
 
     vkFreeMemory(context.device, c, NULL);
     vkFreeMemory(context.device, d, NULL);
-    assert_counters((Expected){0, 3, 4, 1, 0, 15000, 0, 2});
+    assert_counters((expected_counters){0, 3, 4, 1, 0, 15000, 0, 2});
 }
 END_TEST
 
-START_TEST(counters_belong_to_their_own_device)
-{
-    StrictTestContext other;
+START_TEST(counters_belong_to_their_own_device) {
+    strict_test_context other;
     strict_test_open(&other, NULL, 0);
     VkDeviceMemory here = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkDeviceMemory there1 = strict_test_allocate(&other, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -103,16 +95,14 @@ END_TEST
 
 enum { THREADS = 8, ROUNDS = 1000, BYTES = 4096 };
 
-static void *allocate_bind_map_free(void *argument)
-{
+static void *allocate_bind_map_free(void *argument) {
     unsigned char tag = (unsigned char)(uintptr_t)argument;
     int failures = 0;
     for (int round = 0; round < ROUNDS; round++) {
         VkMemoryAllocateInfo info = {VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, NULL, BYTES,
                                      STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT};
-        VkBufferCreateInfo buffer_info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                                          .size = BYTES,
-                                          .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
+        VkBufferCreateInfo buffer_info = {
+            .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = BYTES, .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT};
         VkDeviceMemory memory;
         VkBuffer buffer;
         unsigned char *data;
@@ -136,8 +126,7 @@ static void *allocate_bind_map_free(void *argument)
     return (void *)(uintptr_t)failures;
 }
 
-START_TEST(counters_stay_exact_when_many_threads_allocate_map_and_bind)
-{
+START_TEST(counters_stay_exact_when_many_threads_allocate_map_and_bind) {
     pthread_t threads[THREADS];
     for (uintptr_t t = 0; t < THREADS; t++)
         ck_assert_int_eq(pthread_create(&threads[t], NULL, allocate_bind_map_free, (void *)(t + 1)), 0);
@@ -161,8 +150,7 @@ START_TEST(counters_stay_exact_when_many_threads_allocate_map_and_bind)
 }
 END_TEST
 
-Suite *strict_counters_suite(void)
-{
+Suite *strict_counters_suite(void) {
     Suite *suite = suite_create("counters");
     TCase *tc = tcase_create("counters");
     tcase_set_timeout(tc, STRICT_TEST_TIMEOUT_SECONDS);
@@ -173,8 +161,7 @@ Suite *strict_counters_suite(void)
     return suite;
 }
 
-Suite *strict_threads_suite(void)
-{
+Suite *strict_threads_suite(void) {
     Suite *suite = suite_create("threads");
     TCase *tc = tcase_create("threads");
     tcase_set_timeout(tc, STRICT_TEST_TIMEOUT_SECONDS);

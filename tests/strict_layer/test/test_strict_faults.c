@@ -8,91 +8,77 @@
 
 #define MiB (1024ull * 1024ull)
 
-static StrictTestContext context;
+static strict_test_context context;
 
-static void open_counting(void)
-{
+static void open_counting(void) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     strict_test_open(&context, NULL, 0);
 }
 
-static void close_context(void)
-{
+static void close_context(void) {
     ck_assert_uint_eq(strict_test_violations(&context), 0);
     strict_test_close(&context);
 }
 
-static VkResult try_allocate(VkDeviceSize size, uint32_t type, VkDeviceMemory *memory)
-{
+static VkResult try_allocate(VkDeviceSize size, uint32_t type, VkDeviceMemory *memory) {
     VkMemoryAllocateInfo info = {VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, NULL, size, type};
     *memory = VK_NULL_HANDLE;
     return vkAllocateMemory(context.device, &info, NULL, memory);
 }
 
 /* Makes `calls` allocations, records which succeeded, frees them all. */
-static void allocate_series(uint32_t calls, VkResult *results)
-{
+static void allocate_series(uint32_t calls, VkResult *results) {
     VkDeviceMemory memories[16];
     ck_assert_uint_le(calls, 16);
     for (uint32_t i = 0; i < calls; i++)
         results[i] = try_allocate(4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL, &memories[i]);
     for (uint32_t i = 0; i < calls; i++) {
-        if (results[i] == VK_SUCCESS)
-            vkFreeMemory(context.device, memories[i], NULL);
+        if (results[i] == VK_SUCCESS) vkFreeMemory(context.device, memories[i], NULL);
     }
 }
 
-START_TEST(an_allocation_fault_fails_exactly_the_nth_call)
-{
+START_TEST(an_allocation_fault_fails_exactly_the_nth_call) {
     context.inject_fault(context.device, STRICT_DEVICE_FAULT_ALLOCATE, 3, VK_FALSE);
     VkResult results[6];
     allocate_series(6, results);
-    for (uint32_t i = 0; i < 6; i++)
-        ck_assert_int_eq(results[i], i == 2 ? VK_ERROR_OUT_OF_DEVICE_MEMORY : VK_SUCCESS);
+    for (uint32_t i = 0; i < 6; i++) ck_assert_int_eq(results[i], i == 2 ? VK_ERROR_OUT_OF_DEVICE_MEMORY : VK_SUCCESS);
     StrictDeviceCounters counters = strict_test_counters(&context);
     ck_assert_uint_eq(counters.failed_allocations, 1);
     ck_assert_uint_eq(counters.total_allocations, 5);
 }
 END_TEST
 
-START_TEST(a_repeating_allocation_fault_fails_every_call_until_cancelled)
-{
+START_TEST(a_repeating_allocation_fault_fails_every_call_until_cancelled) {
     context.inject_fault(context.device, STRICT_DEVICE_FAULT_ALLOCATE, 2, VK_TRUE);
     VkResult results[5];
     allocate_series(5, results);
     ck_assert_int_eq(results[0], VK_SUCCESS);
-    for (uint32_t i = 1; i < 5; i++)
-        ck_assert_int_eq(results[i], VK_ERROR_OUT_OF_DEVICE_MEMORY);
+    for (uint32_t i = 1; i < 5; i++) ck_assert_int_eq(results[i], VK_ERROR_OUT_OF_DEVICE_MEMORY);
 
     context.inject_fault(context.device, STRICT_DEVICE_FAULT_ALLOCATE, 0, VK_FALSE);
     allocate_series(3, results);
-    for (uint32_t i = 0; i < 3; i++)
-        ck_assert_int_eq(results[i], VK_SUCCESS);
+    for (uint32_t i = 0; i < 3; i++) ck_assert_int_eq(results[i], VK_SUCCESS);
     ck_assert_uint_eq(strict_test_counters(&context).failed_allocations, 4);
 }
 END_TEST
 
-START_TEST(a_cancelled_fault_never_fires)
-{
+START_TEST(a_cancelled_fault_never_fires) {
     context.inject_fault(context.device, STRICT_DEVICE_FAULT_ALLOCATE, 1, VK_FALSE);
     context.inject_fault(context.device, STRICT_DEVICE_FAULT_ALLOCATE, 0, VK_FALSE);
     VkResult results[3];
     allocate_series(3, results);
-    for (uint32_t i = 0; i < 3; i++)
-        ck_assert_int_eq(results[i], VK_SUCCESS);
+    for (uint32_t i = 0; i < 3; i++) ck_assert_int_eq(results[i], VK_SUCCESS);
 }
 END_TEST
 
-START_TEST(a_map_fault_fails_exactly_the_nth_map_with_memory_map_failed)
-{
+START_TEST(a_map_fault_fails_exactly_the_nth_map_with_memory_map_failed) {
     VkDeviceMemory memory = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
     context.inject_fault(context.device, STRICT_DEVICE_FAULT_MAP, 2, VK_FALSE);
     for (uint32_t call = 1; call <= 4; call++) {
         void *data = NULL;
         VkResult result = vkMapMemory(context.device, memory, 0, VK_WHOLE_SIZE, 0, &data);
         ck_assert_int_eq(result, call == 2 ? VK_ERROR_MEMORY_MAP_FAILED : VK_SUCCESS);
-        if (result == VK_SUCCESS)
-            vkUnmapMemory(context.device, memory);
+        if (result == VK_SUCCESS) vkUnmapMemory(context.device, memory);
     }
     StrictDeviceCounters counters = strict_test_counters(&context);
     ck_assert_uint_eq(counters.total_maps, 3);
@@ -103,8 +89,7 @@ START_TEST(a_map_fault_fails_exactly_the_nth_map_with_memory_map_failed)
 }
 END_TEST
 
-START_TEST(allocations_above_the_size_limit_fail_until_it_is_removed)
-{
+START_TEST(allocations_above_the_size_limit_fail_until_it_is_removed) {
     VkDeviceMemory memory;
     context.set_allocation_size_limit(context.device, 1 * MiB);
     ck_assert_int_eq(try_allocate(1 * MiB + 1, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL, &memory),
@@ -119,8 +104,7 @@ START_TEST(allocations_above_the_size_limit_fail_until_it_is_removed)
 }
 END_TEST
 
-START_TEST(a_full_heap_answers_out_of_device_memory_and_frees_make_room)
-{
+START_TEST(a_full_heap_answers_out_of_device_memory_and_frees_make_room) {
     /* Type 3 lives in the 256 MiB heap. */
     const uint32_t bar = STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL_HOST_VISIBLE;
     VkDeviceMemory big, rest, extra;
@@ -140,8 +124,7 @@ START_TEST(a_full_heap_answers_out_of_device_memory_and_frees_make_room)
 }
 END_TEST
 
-START_TEST(is_driver_memory_knows_live_driver_allocations_only)
-{
+START_TEST(is_driver_memory_knows_live_driver_allocations_only) {
     VkDeviceMemory memory = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     ck_assert(context.is_driver_memory(context.device, memory));
     ck_assert(!context.is_driver_memory(context.device, VK_NULL_HANDLE));
@@ -151,8 +134,7 @@ START_TEST(is_driver_memory_knows_live_driver_allocations_only)
 }
 END_TEST
 
-Suite *strict_faults_suite(void)
-{
+Suite *strict_faults_suite(void) {
     Suite *suite = suite_create("faults");
     TCase *tc = tcase_create("faults");
     tcase_set_timeout(tc, STRICT_TEST_TIMEOUT_SECONDS);

@@ -7,14 +7,10 @@
 #include "strict_handle_map.h"
 
 /* Page-aligned, like real handles: the low bits carry no information. */
-static uint64_t handle_of(uint64_t i)
-{
-    return (i + 1) << 12;
-}
+static uint64_t handle_of(uint64_t i) { return (i + 1) << 12; }
 
-START_TEST(every_inserted_handle_is_found_with_its_value)
-{
-    StrictHandleMap map;
+START_TEST(every_inserted_handle_is_found_with_its_value) {
+    strict_handle_map map;
     strict_handle_map_init(&map);
     for (uint64_t i = 0; i < 10000; i++)
         ck_assert(strict_handle_map_insert(&map, handle_of(i), (void *)(uintptr_t)(i + 1)));
@@ -26,12 +22,10 @@ START_TEST(every_inserted_handle_is_found_with_its_value)
 }
 END_TEST
 
-START_TEST(removal_keeps_every_other_handle_reachable)
-{
-    StrictHandleMap map;
+START_TEST(removal_keeps_every_other_handle_reachable) {
+    strict_handle_map map;
     strict_handle_map_init(&map);
-    for (uint64_t i = 0; i < 5000; i++)
-        strict_handle_map_insert(&map, handle_of(i), (void *)(uintptr_t)(i + 1));
+    for (uint64_t i = 0; i < 5000; i++) strict_handle_map_insert(&map, handle_of(i), (void *)(uintptr_t)(i + 1));
     /* Remove every third key, in an order that crosses probe runs. */
     for (uint64_t i = 0; i < 5000; i += 3)
         ck_assert_ptr_eq(strict_handle_map_remove(&map, handle_of(i)), (void *)(uintptr_t)(i + 1));
@@ -44,11 +38,10 @@ START_TEST(removal_keeps_every_other_handle_reachable)
 }
 END_TEST
 
-START_TEST(random_operations_agree_with_a_plain_array)
-{
+START_TEST(random_operations_agree_with_a_plain_array) {
     enum { KEYS = 512 };
     void *model[KEYS] = {0};
-    StrictHandleMap map;
+    strict_handle_map map;
     strict_handle_map_init(&map);
     srand(7);
     for (int step = 0; step < 200000; step++) {
@@ -67,9 +60,8 @@ START_TEST(random_operations_agree_with_a_plain_array)
 }
 END_TEST
 
-START_TEST(null_handle_is_never_stored)
-{
-    StrictHandleMap map;
+START_TEST(null_handle_is_never_stored) {
+    strict_handle_map map;
     strict_handle_map_init(&map);
     ck_assert(!strict_handle_map_insert(&map, 0, &map));
     ck_assert_ptr_null(strict_handle_map_find(&map, 0));
@@ -78,8 +70,7 @@ START_TEST(null_handle_is_never_stored)
 }
 END_TEST
 
-int main(void)
-{
+int main(void) {
     Suite *suite = suite_create("handle_map");
     TCase *tc = tcase_create("handle_map");
     /* Check's default of 4 s is too tight for sanitizer builds on a busy CI box. */

@@ -5,8 +5,7 @@
 
 #include "strict_test_suites.h"
 
-int main(void)
-{
+int main(void) {
     SRunner *runner = srunner_create(strict_properties_suite());
     srunner_add_suite(runner, strict_violations_suite());
     srunner_add_suite(runner, strict_aliasing_suite());

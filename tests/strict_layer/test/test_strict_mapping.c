@@ -14,15 +14,14 @@
 #define SIZE 16384u
 #define ATOM STRICT_DEVICE_NON_COHERENT_ATOM_SIZE
 
-static StrictTestContext context;
+static strict_test_context context;
 
 /* A buffer bound to memory of the type under test, and a coherent readback. */
 static VkDeviceMemory subject_memory, readback_memory;
 static VkBuffer subject, readback;
 static unsigned char *readback_bytes;
 
-static void open_with_buffers(void)
-{
+static void open_with_buffers(void) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     unsetenv("STRICT_DEVICE_STALE_READS");
     strict_test_open(&context, NULL, 0);
@@ -38,8 +37,7 @@ static void open_with_buffers(void)
     strict_test_fill_buffer(&context, subject, SIZE, 0);
 }
 
-static void open_with_stale_reads(void)
-{
+static void open_with_stale_reads(void) {
     setenv("STRICT_DEVICE_STALE_READS", "1", 1);
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     strict_test_open(&context, NULL, 0);
@@ -55,8 +53,7 @@ static void open_with_stale_reads(void)
     strict_test_fill_buffer(&context, subject, SIZE, 0);
 }
 
-static void close_all(void)
-{
+static void close_all(void) {
     ck_assert_uint_eq(strict_test_violations(&context), 0);
     vkUnmapMemory(context.device, readback_memory);
     vkDestroyBuffer(context.device, subject, NULL);
@@ -66,27 +63,23 @@ static void close_all(void)
     strict_test_close(&context);
 }
 
-static VkResult sync(PFN_vkFlushMappedMemoryRanges function, VkDeviceSize offset, VkDeviceSize size)
-{
+static VkResult sync(PFN_vkFlushMappedMemoryRanges function, VkDeviceSize offset, VkDeviceSize size) {
     VkMappedMemoryRange range = {VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, subject_memory, offset, size};
     return function(context.device, 1, &range);
 }
 
 /* What the device holds now, seen through the readback buffer. */
-static const unsigned char *device_contents(void)
-{
+static const unsigned char *device_contents(void) {
     strict_test_copy_buffer(&context, subject, readback, SIZE);
     return readback_bytes;
 }
 
-static void assert_bytes(const unsigned char *bytes, size_t from, size_t to, unsigned char value)
-{
+static void assert_bytes(const unsigned char *bytes, size_t from, size_t to, unsigned char value) {
     for (size_t i = from; i < to; i++)
         ck_assert_msg(bytes[i] == value, "byte %zu is 0x%02x, expected 0x%02x", i, bytes[i], value);
 }
 
-START_TEST(map_pointers_are_4096_aligned_relative_to_offset_zero)
-{
+START_TEST(map_pointers_are_4096_aligned_relative_to_offset_zero) {
     const uint32_t host_types[] = {STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT,
                                    STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT,
                                    STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL_HOST_VISIBLE};
@@ -104,8 +97,7 @@ START_TEST(map_pointers_are_4096_aligned_relative_to_offset_zero)
 }
 END_TEST
 
-START_TEST(unflushed_host_writes_never_reach_the_device)
-{
+START_TEST(unflushed_host_writes_never_reach_the_device) {
     unsigned char *host = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 0, VK_WHOLE_SIZE, 0, (void **)&host), VK_SUCCESS);
     memset(host, 0xab, SIZE);
@@ -119,11 +111,9 @@ START_TEST(unflushed_host_writes_never_reach_the_device)
 }
 END_TEST
 
-START_TEST(a_whole_size_flush_from_an_offset_reaches_the_end_of_the_mapping)
-{
+START_TEST(a_whole_size_flush_from_an_offset_reaches_the_end_of_the_mapping) {
     unsigned char *host = NULL;
-    ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 4096, VK_WHOLE_SIZE, 0, (void **)&host),
-                     VK_SUCCESS);
+    ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 4096, VK_WHOLE_SIZE, 0, (void **)&host), VK_SUCCESS);
     memset(host, 0xcd, SIZE - 4096);
     ck_assert_int_eq(sync(vkFlushMappedMemoryRanges, 8192, VK_WHOLE_SIZE), VK_SUCCESS);
     vkUnmapMemory(context.device, subject_memory);
@@ -134,8 +124,7 @@ START_TEST(a_whole_size_flush_from_an_offset_reaches_the_end_of_the_mapping)
 }
 END_TEST
 
-START_TEST(flushed_writes_survive_unmap_and_a_fresh_map_reads_them)
-{
+START_TEST(flushed_writes_survive_unmap_and_a_fresh_map_reads_them) {
     unsigned char *host = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 0, VK_WHOLE_SIZE, 0, (void **)&host), VK_SUCCESS);
     memset(host, 0x5c, SIZE);
@@ -149,8 +138,7 @@ START_TEST(flushed_writes_survive_unmap_and_a_fresh_map_reads_them)
 }
 END_TEST
 
-START_TEST(device_writes_reach_atoms_the_host_did_not_write_once_it_has_waited)
-{
+START_TEST(device_writes_reach_atoms_the_host_did_not_write_once_it_has_waited) {
     unsigned char *host = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 0, VK_WHOLE_SIZE, 0, (void **)&host), VK_SUCCESS);
     assert_bytes(host, 0, SIZE, 0);
@@ -175,8 +163,7 @@ START_TEST(device_writes_reach_atoms_the_host_did_not_write_once_it_has_waited)
 }
 END_TEST
 
-START_TEST(an_invalidate_discards_unflushed_host_writes_in_its_range_only)
-{
+START_TEST(an_invalidate_discards_unflushed_host_writes_in_its_range_only) {
     unsigned char *host = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 0, VK_WHOLE_SIZE, 0, (void **)&host), VK_SUCCESS);
     memset(host, 0xab, 4 * ATOM);
@@ -195,8 +182,7 @@ START_TEST(an_invalidate_discards_unflushed_host_writes_in_its_range_only)
 }
 END_TEST
 
-START_TEST(with_stale_reads_device_writes_reach_the_host_only_through_invalidate)
-{
+START_TEST(with_stale_reads_device_writes_reach_the_host_only_through_invalidate) {
     unsigned char *host = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 0, VK_WHOLE_SIZE, 0, (void **)&host), VK_SUCCESS);
     assert_bytes(host, 0, SIZE, 0);
@@ -215,8 +201,7 @@ START_TEST(with_stale_reads_device_writes_reach_the_host_only_through_invalidate
 }
 END_TEST
 
-START_TEST(a_flush_writes_back_only_the_atoms_the_host_wrote)
-{
+START_TEST(a_flush_writes_back_only_the_atoms_the_host_wrote) {
     unsigned char *host = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, subject_memory, 0, VK_WHOLE_SIZE, 0, (void **)&host), VK_SUCCESS);
     /* The device writes everything; the host's stale view of it stays (stale reads). */
@@ -233,15 +218,13 @@ START_TEST(a_flush_writes_back_only_the_atoms_the_host_wrote)
 }
 END_TEST
 
-START_TEST(coherent_memory_sees_device_writes_without_invalidate)
-{
+START_TEST(coherent_memory_sees_device_writes_without_invalidate) {
     strict_test_fill_buffer(&context, readback, SIZE, 0x3c3c3c3cu);
     assert_bytes(readback_bytes, 0, SIZE, 0x3c);
 }
 END_TEST
 
-Suite *strict_mapping_suite(void)
-{
+Suite *strict_mapping_suite(void) {
     Suite *suite = suite_create("mapping");
     TCase *tc = tcase_create("mapping");
     tcase_set_timeout(tc, STRICT_TEST_TIMEOUT_SECONDS);

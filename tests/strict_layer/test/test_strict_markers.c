@@ -7,7 +7,7 @@
 #include "strict_test_context.h"
 #include "strict_test_suites.h"
 
-static StrictTestContext context;
+static strict_test_context context;
 static PFN_vkDebugMarkerSetObjectNameEXT set_name;
 static PFN_vkDebugMarkerSetObjectTagEXT set_tag;
 static PFN_vkSetDeviceMemoryPriorityEXT set_priority;
@@ -20,13 +20,9 @@ static const char *const extensions[] = {
     VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_EXTENSION_NAME,
 };
 
-static PFN_vkVoidFunction device_function(const char *name)
-{
-    return vkGetDeviceProcAddr(context.device, name);
-}
+static PFN_vkVoidFunction device_function(const char *name) { return vkGetDeviceProcAddr(context.device, name); }
 
-static void open_with_extensions(void)
-{
+static void open_with_extensions(void) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     unsetenv("STRICT_DEVICE_CHECK_LEAKS");
     VkPhysicalDevicePageableDeviceLocalMemoryFeaturesEXT pageable = {
@@ -49,15 +45,11 @@ static void open_with_extensions(void)
     ck_assert_ptr_nonnull(get_priority);
 }
 
-static void close_context(void)
-{
-    strict_test_close(&context);
-}
+static void close_context(void) { strict_test_close(&context); }
 
 static const VkDeviceMemory stranger = (VkDeviceMemory)(uintptr_t)0x5afe0000u;
 
-static VkResult name_object(VkDebugReportObjectTypeEXT type, uint64_t object, const char *name)
-{
+static VkResult name_object(VkDebugReportObjectTypeEXT type, uint64_t object, const char *name) {
     VkDebugMarkerObjectNameInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_MARKER_OBJECT_NAME_INFO_EXT,
                                            .objectType = type,
                                            .object = object,
@@ -66,8 +58,7 @@ static VkResult name_object(VkDebugReportObjectTypeEXT type, uint64_t object, co
 }
 
 static VkResult tag_object(VkDebugReportObjectTypeEXT type, uint64_t object, uint64_t tag_name, const void *tag,
-                           size_t size)
-{
+                           size_t size) {
     VkDebugMarkerObjectTagInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_MARKER_OBJECT_TAG_INFO_EXT,
                                           .objectType = type,
                                           .object = object,
@@ -79,16 +70,14 @@ static VkResult tag_object(VkDebugReportObjectTypeEXT type, uint64_t object, uin
 
 #define MEMORY_OBJECT VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT
 
-static void assert_only_unknown_memory(uint64_t times)
-{
+static void assert_only_unknown_memory(uint64_t times) {
     ck_assert_uint_eq(context.violation_count(context.device, STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY), times);
     ck_assert_uint_eq(strict_test_violations(&context), times);
 }
 
 /* ---- offered only when enabled ---- */
 
-START_TEST(emulated_functions_are_offered_only_when_their_extension_is_enabled)
-{
+START_TEST(emulated_functions_are_offered_only_when_their_extension_is_enabled) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     strict_test_open(&context, NULL, 0);
     ck_assert_ptr_null(device_function("vkDebugMarkerSetObjectNameEXT"));
@@ -101,8 +90,7 @@ START_TEST(emulated_functions_are_offered_only_when_their_extension_is_enabled)
 }
 END_TEST
 
-START_TEST(emulated_features_are_reported)
-{
+START_TEST(emulated_features_are_reported) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     strict_test_open(&context, NULL, 0);
     VkPhysicalDevicePageableDeviceLocalMemoryFeaturesEXT pageable = {
@@ -119,8 +107,7 @@ END_TEST
 
 /* ---- debug markers ---- */
 
-START_TEST(debug_marker_names_and_tags_on_live_memory_are_recorded)
-{
+START_TEST(debug_marker_names_and_tags_on_live_memory_are_recorded) {
     VkDeviceMemory memory = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     uint32_t tag = 0x7A6u;
     ck_assert_int_eq(name_object(MEMORY_OBJECT, (uint64_t)memory, "vertex memory"), VK_SUCCESS);
@@ -150,8 +137,7 @@ START_TEST(debug_marker_names_and_tags_on_live_memory_are_recorded)
 }
 END_TEST
 
-START_TEST(debug_marker_names_and_tags_on_unknown_memory_are_refused)
-{
+START_TEST(debug_marker_names_and_tags_on_unknown_memory_are_refused) {
     uint32_t tag = 1;
     ck_assert_int_ne(name_object(MEMORY_OBJECT, (uint64_t)stranger, "stranger"), VK_SUCCESS);
     ck_assert_int_ne(tag_object(MEMORY_OBJECT, (uint64_t)stranger, 1, &tag, sizeof tag), VK_SUCCESS);
@@ -164,8 +150,7 @@ END_TEST
 
 /* ---- priorities ---- */
 
-START_TEST(allocation_priority_is_recorded_per_allocation)
-{
+START_TEST(allocation_priority_is_recorded_per_allocation) {
     VkMemoryPriorityAllocateInfoEXT high = {.sType = VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT,
                                             .priority = 0.75f};
     VkMemoryAllocateFlagsInfo flags = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, .pNext = &high};
@@ -189,8 +174,7 @@ START_TEST(allocation_priority_is_recorded_per_allocation)
 }
 END_TEST
 
-START_TEST(a_priority_change_on_live_memory_is_recorded)
-{
+START_TEST(a_priority_change_on_live_memory_is_recorded) {
     VkDeviceMemory memory = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     set_priority(context.device, memory, 0.25f);
     float priority = 0.0f;
@@ -202,16 +186,14 @@ START_TEST(a_priority_change_on_live_memory_is_recorded)
 }
 END_TEST
 
-START_TEST(a_priority_change_on_unknown_memory_is_refused)
-{
+START_TEST(a_priority_change_on_unknown_memory_is_refused) {
     set_priority(context.device, stranger, 0.25f);
     assert_only_unknown_memory(1);
     ck_assert_uint_eq(strict_test_counters(&context).priority_changes, 0);
 }
 END_TEST
 
-Suite *strict_markers_suite(void)
-{
+Suite *strict_markers_suite(void) {
     Suite *suite = suite_create("markers");
     TCase *offered = tcase_create("offered");
     tcase_set_timeout(offered, STRICT_TEST_TIMEOUT_SECONDS);

@@ -10,28 +10,20 @@
 #define MiB (1024ull * 1024ull)
 #define GiB (1024ull * MiB)
 
-static StrictTestContext context;
+static strict_test_context context;
 
-static void open_plain(void)
-{
-    strict_test_open(&context, NULL, 0);
-}
+static void open_plain(void) { strict_test_open(&context, NULL, 0); }
 
-static void close_context(void)
-{
-    strict_test_close(&context);
-}
+static void close_context(void) { strict_test_close(&context); }
 
-static void assert_hardware_limits(const VkPhysicalDeviceLimits *limits)
-{
+static void assert_hardware_limits(const VkPhysicalDeviceLimits *limits) {
     ck_assert_uint_eq(limits->maxMemoryAllocationCount, 4096);
     ck_assert_uint_eq(limits->bufferImageGranularity, 1024);
     ck_assert_uint_eq(limits->nonCoherentAtomSize, 256);
     ck_assert_uint_eq(limits->minMemoryMapAlignment, 4096);
 }
 
-START_TEST(limits_are_those_of_strict_hardware_in_both_query_forms)
-{
+START_TEST(limits_are_those_of_strict_hardware_in_both_query_forms) {
     VkPhysicalDeviceProperties properties;
     vkGetPhysicalDeviceProperties(context.physical_device, &properties);
     assert_hardware_limits(&properties.limits);
@@ -42,8 +34,7 @@ START_TEST(limits_are_those_of_strict_hardware_in_both_query_forms)
 }
 END_TEST
 
-static void assert_strict_identity(const VkPhysicalDeviceProperties *properties)
-{
+static void assert_strict_identity(const VkPhysicalDeviceProperties *properties) {
     ck_assert_int_eq(properties->deviceType, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU);
     size_t prefix = strlen(STRICT_DEVICE_NAME_PREFIX);
     ck_assert_int_eq(strncmp(properties->deviceName, STRICT_DEVICE_NAME_PREFIX, prefix), 0);
@@ -52,8 +43,7 @@ static void assert_strict_identity(const VkPhysicalDeviceProperties *properties)
     ck_assert_ptr_null(strstr(properties->deviceName + prefix, STRICT_DEVICE_NAME_PREFIX));
 }
 
-START_TEST(the_device_is_a_discrete_gpu_with_a_name_of_its_own_in_both_query_forms)
-{
+START_TEST(the_device_is_a_discrete_gpu_with_a_name_of_its_own_in_both_query_forms) {
     VkPhysicalDeviceProperties properties;
     vkGetPhysicalDeviceProperties(context.physical_device, &properties);
     assert_strict_identity(&properties);
@@ -65,8 +55,7 @@ START_TEST(the_device_is_a_discrete_gpu_with_a_name_of_its_own_in_both_query_for
 }
 END_TEST
 
-static void assert_header_memory_layout(const VkPhysicalDeviceMemoryProperties *memory)
-{
+static void assert_header_memory_layout(const VkPhysicalDeviceMemoryProperties *memory) {
     static const VkMemoryHeap heaps[] = {
         {2 * GiB, VK_MEMORY_HEAP_DEVICE_LOCAL_BIT},
         {4 * GiB, 0},
@@ -93,8 +82,7 @@ static void assert_header_memory_layout(const VkPhysicalDeviceMemoryProperties *
     }
 }
 
-START_TEST(memory_heaps_and_types_are_the_headers_layout_in_both_query_forms)
-{
+START_TEST(memory_heaps_and_types_are_the_headers_layout_in_both_query_forms) {
     VkPhysicalDeviceMemoryProperties memory;
     vkGetPhysicalDeviceMemoryProperties(context.physical_device, &memory);
     assert_header_memory_layout(&memory);
@@ -109,8 +97,7 @@ END_TEST
 #define ALL_TYPES 0x1fu
 
 static void assert_requirements(const VkMemoryRequirements *got, VkDeviceSize alignment, uint32_t type_bits,
-                                VkDeviceSize size)
-{
+                                VkDeviceSize size) {
     ck_assert_uint_eq(got->alignment, alignment);
     ck_assert_uint_eq(got->memoryTypeBits, type_bits);
     ck_assert_uint_eq(got->size, size);
@@ -118,8 +105,7 @@ static void assert_requirements(const VkMemoryRequirements *got, VkDeviceSize al
 
 /* The three ways to ask: for the object, *2 for the object, and (1.3) for a create info. */
 static void assert_buffer_requirements_everywhere(const VkBufferCreateInfo *info, VkDeviceSize alignment,
-                                                  uint32_t type_bits)
-{
+                                                  uint32_t type_bits) {
     VkBuffer buffer;
     ck_assert_int_eq(vkCreateBuffer(context.device, info, NULL, &buffer), VK_SUCCESS);
     VkMemoryRequirements plain = strict_test_buffer_requirements(&context, buffer);
@@ -141,8 +127,7 @@ static void assert_buffer_requirements_everywhere(const VkBufferCreateInfo *info
 }
 
 static void assert_image_requirements_everywhere(const VkImageCreateInfo *info, VkDeviceSize alignment,
-                                                 uint32_t type_bits)
-{
+                                                 uint32_t type_bits) {
     VkImage image;
     ck_assert_int_eq(vkCreateImage(context.device, info, NULL, &image), VK_SUCCESS);
     VkMemoryRequirements plain = strict_test_image_requirements(&context, image);
@@ -163,8 +148,7 @@ static void assert_image_requirements_everywhere(const VkImageCreateInfo *info, 
     vkDestroyImage(context.device, image, NULL);
 }
 
-START_TEST(buffers_align_to_256_and_may_use_every_type_but_the_lazy_one)
-{
+START_TEST(buffers_align_to_256_and_may_use_every_type_but_the_lazy_one) {
     VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                .size = 100,
                                .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT};
@@ -172,8 +156,7 @@ START_TEST(buffers_align_to_256_and_may_use_every_type_but_the_lazy_one)
 }
 END_TEST
 
-static VkImageCreateInfo sized_image_info(VkImageTiling tiling, VkImageUsageFlags usage, uint32_t side)
-{
+static VkImageCreateInfo sized_image_info(VkImageTiling tiling, VkImageUsageFlags usage, uint32_t side) {
     return (VkImageCreateInfo){.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
                                .imageType = VK_IMAGE_TYPE_2D,
                                .format = VK_FORMAT_R8G8B8A8_UNORM,
@@ -185,29 +168,25 @@ static VkImageCreateInfo sized_image_info(VkImageTiling tiling, VkImageUsageFlag
                                .usage = usage};
 }
 
-static VkImageCreateInfo image_info(VkImageTiling tiling, VkImageUsageFlags usage)
-{
+static VkImageCreateInfo image_info(VkImageTiling tiling, VkImageUsageFlags usage) {
     return sized_image_info(tiling, usage, 16);
 }
 
 /* 128x128 RGBA8 is 64 KiB: large images come in 64 KiB tiles. */
-START_TEST(optimal_images_of_64_KiB_or_more_align_to_64_KiB)
-{
+START_TEST(optimal_images_of_64_KiB_or_more_align_to_64_KiB) {
     VkImageCreateInfo info = sized_image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT, 130);
     assert_image_requirements_everywhere(&info, 65536, ALL_BUT_LAZY);
 }
 END_TEST
 
-START_TEST(smaller_optimal_images_come_in_256_byte_tiles)
-{
+START_TEST(smaller_optimal_images_come_in_256_byte_tiles) {
     VkImageCreateInfo info = sized_image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT, 5);
     assert_image_requirements_everywhere(&info, 256, ALL_BUT_LAZY);
 }
 END_TEST
 
 /* Tiled hardware reports whole tiles: the size is a multiple of the alignment. */
-START_TEST(optimal_image_sizes_are_whole_tiles)
-{
+START_TEST(optimal_image_sizes_are_whole_tiles) {
     static const uint32_t sides[] = {1, 5, 17, 100, 130, 300};
     for (size_t i = 0; i < sizeof sides / sizeof *sides; i++) {
         VkImageCreateInfo info = sized_image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT, sides[i]);
@@ -223,25 +202,22 @@ START_TEST(optimal_image_sizes_are_whole_tiles)
 }
 END_TEST
 
-START_TEST(linear_images_align_to_4_KiB)
-{
+START_TEST(linear_images_align_to_4_KiB) {
     VkImageCreateInfo info = image_info(VK_IMAGE_TILING_LINEAR, VK_IMAGE_USAGE_TRANSFER_SRC_BIT);
     assert_image_requirements_everywhere(&info, 4096, ALL_BUT_LAZY);
 }
 END_TEST
 
-START_TEST(only_transient_attachments_may_use_the_lazy_type)
-{
-    VkImageCreateInfo info = image_info(VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT |
-                                                                     VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT);
+START_TEST(only_transient_attachments_may_use_the_lazy_type) {
+    VkImageCreateInfo info = image_info(VK_IMAGE_TILING_OPTIMAL,
+                                        VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT);
     assert_image_requirements_everywhere(&info, 256, ALL_TYPES);
 }
 END_TEST
 
 /* Device contents written by the GPU in memory of the given type come back
  * intact through a host-coherent readback buffer. */
-static void assert_type_holds_device_writes(uint32_t type)
-{
+static void assert_type_holds_device_writes(uint32_t type) {
     const VkDeviceSize size = 4096;
     VkDeviceMemory memory = strict_test_allocate(&context, size, type);
     ck_assert(context.is_driver_memory(context.device, memory));
@@ -257,8 +233,7 @@ static void assert_type_holds_device_writes(uint32_t type)
     strict_test_copy_buffer(&context, buffer, readback, size);
     uint32_t *words;
     ck_assert_int_eq(vkMapMemory(context.device, readback_memory, 0, VK_WHOLE_SIZE, 0, (void **)&words), VK_SUCCESS);
-    for (uint32_t i = 0; i < size / 4; i++)
-        ck_assert_uint_eq(words[i], pattern);
+    for (uint32_t i = 0; i < size / 4; i++) ck_assert_uint_eq(words[i], pattern);
     vkUnmapMemory(context.device, readback_memory);
 
     vkDestroyBuffer(context.device, readback, NULL);
@@ -267,16 +242,14 @@ static void assert_type_holds_device_writes(uint32_t type)
     vkFreeMemory(context.device, memory, NULL);
 }
 
-START_TEST(every_buffer_memory_type_is_backed_by_real_driver_memory)
-{
+START_TEST(every_buffer_memory_type_is_backed_by_real_driver_memory) {
     for (uint32_t type = 0; type < STRICT_DEVICE_MEMORY_TYPE_LAZILY_ALLOCATED; type++)
         assert_type_holds_device_writes(type);
     ck_assert_uint_eq(strict_test_violations(&context), 0);
 }
 END_TEST
 
-START_TEST(the_lazy_type_backs_a_transient_attachment)
-{
+START_TEST(the_lazy_type_backs_a_transient_attachment) {
     VkImage image = strict_test_image(&context, VK_IMAGE_TILING_OPTIMAL, 16,
                                       VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT);
     VkMemoryRequirements needs = strict_test_image_requirements(&context, image);
@@ -289,11 +262,9 @@ START_TEST(the_lazy_type_backs_a_transient_attachment)
 }
 END_TEST
 
-static bool lists_extension(const VkExtensionProperties *list, uint32_t count, const char *name)
-{
+static bool lists_extension(const VkExtensionProperties *list, uint32_t count, const char *name) {
     for (uint32_t i = 0; i < count; i++) {
-        if (strcmp(list[i].extensionName, name) == 0)
-            return true;
+        if (strcmp(list[i].extensionName, name) == 0) return true;
     }
     return false;
 }
@@ -306,8 +277,7 @@ static const char *const emulated_extensions[] = {
 };
 #define EMULATED_COUNT (sizeof(emulated_extensions) / sizeof(emulated_extensions[0]))
 
-START_TEST(emulated_extensions_are_offered_by_the_device_and_by_the_layer)
-{
+START_TEST(emulated_extensions_are_offered_by_the_device_and_by_the_layer) {
     VkExtensionProperties list[256];
     uint32_t count = 256;
     ck_assert_int_eq(vkEnumerateDeviceExtensionProperties(context.physical_device, NULL, &count, list), VK_SUCCESS);
@@ -326,8 +296,7 @@ START_TEST(emulated_extensions_are_offered_by_the_device_and_by_the_layer)
 }
 END_TEST
 
-static VkPhysicalDeviceMemoryBudgetPropertiesEXT read_budget(void)
-{
+static VkPhysicalDeviceMemoryBudgetPropertiesEXT read_budget(void) {
     VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
     VkPhysicalDeviceMemoryProperties2 memory2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
@@ -336,8 +305,7 @@ static VkPhysicalDeviceMemoryBudgetPropertiesEXT read_budget(void)
     return budget;
 }
 
-START_TEST(memory_budget_reports_each_fake_heap_and_its_usage)
-{
+START_TEST(memory_budget_reports_each_fake_heap_and_its_usage) {
     strict_test_close(&context);
     const char *budget_extension = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
     strict_test_open(&context, &budget_extension, 1);
@@ -358,15 +326,13 @@ START_TEST(memory_budget_reports_each_fake_heap_and_its_usage)
     vkFreeMemory(context.device, bar, NULL);
     vkFreeMemory(context.device, host, NULL);
     VkPhysicalDeviceMemoryBudgetPropertiesEXT after = read_budget();
-    for (uint32_t h = 0; h < 3; h++)
-        ck_assert_uint_eq(after.heapUsage[h], before.heapUsage[h]);
+    for (uint32_t h = 0; h < 3; h++) ck_assert_uint_eq(after.heapUsage[h], before.heapUsage[h]);
 }
 END_TEST
 
 /* Imports of host memory (what media and GL-on-Vulkan apps send) are offered
  * the fake host-coherent type, and memory of that type really is the app's. */
-START_TEST(imported_host_memory_gets_the_host_coherent_type_and_is_shared)
-{
+START_TEST(imported_host_memory_gets_the_host_coherent_type_and_is_shared) {
     strict_test_close(&context);
     const char *import_extension = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
     strict_test_open(&context, &import_extension, 1);
@@ -379,9 +345,9 @@ START_TEST(imported_host_memory_gets_the_host_coherent_type_and_is_shared)
     uint32_t *host = aligned_alloc(65536, size);
     memset(host, 0, size);
     VkMemoryHostPointerPropertiesEXT properties = {.sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
-    ck_assert_int_eq(get_properties(context.device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, host,
-                                    &properties),
-                     VK_SUCCESS);
+    ck_assert_int_eq(
+        get_properties(context.device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, host, &properties),
+        VK_SUCCESS);
     ck_assert_uint_eq(properties.memoryTypeBits, 1u << STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
 
     VkImportMemoryHostPointerInfoEXT import = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
@@ -396,8 +362,7 @@ START_TEST(imported_host_memory_gets_the_host_coherent_type_and_is_shared)
     VkBuffer buffer = strict_test_buffer(&context, size);
     ck_assert_int_eq(vkBindBufferMemory(context.device, buffer, memory, 0), VK_SUCCESS);
     strict_test_fill_buffer(&context, buffer, size, 0x12345678u);
-    for (VkDeviceSize i = 0; i < size / 4; i++)
-        ck_assert_uint_eq(host[i], 0x12345678u);
+    for (VkDeviceSize i = 0; i < size / 4; i++) ck_assert_uint_eq(host[i], 0x12345678u);
     ck_assert_uint_eq(strict_test_violations(&context), 0);
 
     vkDestroyBuffer(context.device, buffer, NULL);
@@ -406,16 +371,14 @@ START_TEST(imported_host_memory_gets_the_host_coherent_type_and_is_shared)
 }
 END_TEST
 
-START_TEST(control_functions_are_found_by_name_and_unknown_names_are_not)
-{
+START_TEST(control_functions_are_found_by_name_and_unknown_names_are_not) {
     /* strict_test_open already required the five control functions. */
     ck_assert_ptr_null(vkGetDeviceProcAddr(context.device, "vkStrictDeviceNoSuchFunctionTEST"));
     ck_assert_ptr_nonnull(vkGetDeviceProcAddr(context.device, "vkAllocateMemory"));
 }
 END_TEST
 
-Suite *strict_properties_suite(void)
-{
+Suite *strict_properties_suite(void) {
     Suite *suite = suite_create("properties");
     TCase *tc = tcase_create("reported");
     tcase_set_timeout(tc, STRICT_TEST_TIMEOUT_SECONDS);

@@ -11,7 +11,7 @@
 #define KiB 1024ull
 #define BLOCK ((VkDeviceSize)STRICT_DEVICE_SPARSE_BLOCK_SIZE)
 
-static StrictTestContext context;
+static strict_test_context context;
 static PFN_vkStrictDeviceGetSparseBindsTEST get_sparse_binds;
 static PFN_vkStrictDeviceGetBufferBindingTEST get_buffer_binding;
 
@@ -22,13 +22,10 @@ static VkBuffer tracked_buffers[TRACKED];
 static VkImage tracked_images[TRACKED];
 static unsigned memory_count, buffer_count, image_count;
 
-static void open_sparse_device_with(const char *forbid_aliasing)
-{
+static void open_sparse_device_with(const char *forbid_aliasing) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
-    if (forbid_aliasing)
-        setenv("STRICT_DEVICE_FORBID_ALIASING", forbid_aliasing, 1);
-    else
-        unsetenv("STRICT_DEVICE_FORBID_ALIASING");
+    if (forbid_aliasing) setenv("STRICT_DEVICE_FORBID_ALIASING", forbid_aliasing, 1);
+    else unsetenv("STRICT_DEVICE_FORBID_ALIASING");
     unsetenv("STRICT_DEVICE_CHECK_LEAKS");
     VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
     features.features.sparseBinding = VK_TRUE;
@@ -44,31 +41,22 @@ static void open_sparse_device_with(const char *forbid_aliasing)
     unsetenv("STRICT_DEVICE_FORBID_ALIASING");
 }
 
-static void open_sparse_device(void)
-{
-    open_sparse_device_with(NULL);
-}
+static void open_sparse_device(void) { open_sparse_device_with(NULL); }
 
-static void close_sparse_device(void)
-{
-    for (unsigned i = 0; i < buffer_count; i++)
-        vkDestroyBuffer(context.device, tracked_buffers[i], NULL);
-    for (unsigned i = 0; i < image_count; i++)
-        vkDestroyImage(context.device, tracked_images[i], NULL);
-    for (unsigned i = 0; i < memory_count; i++)
-        vkFreeMemory(context.device, tracked_memories[i], NULL);
+static void close_sparse_device(void) {
+    for (unsigned i = 0; i < buffer_count; i++) vkDestroyBuffer(context.device, tracked_buffers[i], NULL);
+    for (unsigned i = 0; i < image_count; i++) vkDestroyImage(context.device, tracked_images[i], NULL);
+    for (unsigned i = 0; i < memory_count; i++) vkFreeMemory(context.device, tracked_memories[i], NULL);
     memory_count = buffer_count = image_count = 0;
     strict_test_close(&context);
 }
 
-static VkDeviceMemory allocate(VkDeviceSize size, uint32_t type)
-{
+static VkDeviceMemory allocate(VkDeviceSize size, uint32_t type) {
     ck_assert_uint_lt(memory_count, TRACKED);
     return tracked_memories[memory_count++] = strict_test_allocate(&context, size, type);
 }
 
-static VkBuffer sparse_buffer(VkDeviceSize size, VkBufferCreateFlags flags)
-{
+static VkBuffer sparse_buffer(VkDeviceSize size, VkBufferCreateFlags flags) {
     VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                                .flags = flags,
                                .size = size,
@@ -79,8 +67,7 @@ static VkBuffer sparse_buffer(VkDeviceSize size, VkBufferCreateFlags flags)
     return tracked_buffers[buffer_count++] = buffer;
 }
 
-static VkImageCreateInfo image_info(uint32_t side, uint32_t levels, VkImageCreateFlags flags)
-{
+static VkImageCreateInfo image_info(uint32_t side, uint32_t levels, VkImageCreateFlags flags) {
     return (VkImageCreateInfo){.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
                                .flags = flags,
                                .imageType = VK_IMAGE_TYPE_2D,
@@ -94,8 +81,7 @@ static VkImageCreateInfo image_info(uint32_t side, uint32_t levels, VkImageCreat
                                .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED};
 }
 
-static VkImage sparse_image(uint32_t side, uint32_t levels, VkImageCreateFlags flags)
-{
+static VkImage sparse_image(uint32_t side, uint32_t levels, VkImageCreateFlags flags) {
     VkImageCreateInfo info = image_info(side, levels, flags);
     VkImage image;
     ck_assert_int_eq(vkCreateImage(context.device, &info, NULL, &image), VK_SUCCESS);
@@ -106,67 +92,51 @@ static VkImage sparse_image(uint32_t side, uint32_t levels, VkImageCreateFlags f
 #define RESIDENT_IMAGE (VK_IMAGE_CREATE_SPARSE_BINDING_BIT | VK_IMAGE_CREATE_SPARSE_RESIDENCY_BIT)
 
 static VkSparseMemoryBind memory_bind(VkDeviceSize resource_offset, VkDeviceSize size, VkDeviceMemory memory,
-                                      VkDeviceSize memory_offset)
-{
+                                      VkDeviceSize memory_offset) {
     return (VkSparseMemoryBind){resource_offset, size, memory, memory_offset, 0};
 }
 
-static VkResult bind_buffer_sparse(VkBuffer buffer, const VkSparseMemoryBind *binds, uint32_t count,
-                                   VkFence fence)
-{
+static VkResult bind_buffer_sparse(VkBuffer buffer, const VkSparseMemoryBind *binds, uint32_t count, VkFence fence) {
     VkSparseBufferMemoryBindInfo buffer_binds = {buffer, count, binds};
-    VkBindSparseInfo info = {.sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO,
-                             .bufferBindCount = 1,
-                             .pBufferBinds = &buffer_binds};
+    VkBindSparseInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO, .bufferBindCount = 1, .pBufferBinds = &buffer_binds};
     return vkQueueBindSparse(context.queue, 1, &info, fence);
 }
 
-static VkResult bind_image_opaque(VkImage image, VkSparseMemoryBind bind)
-{
+static VkResult bind_image_opaque(VkImage image, VkSparseMemoryBind bind) {
     VkSparseImageOpaqueMemoryBindInfo opaque = {image, 1, &bind};
-    VkBindSparseInfo info = {.sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO,
-                             .imageOpaqueBindCount = 1,
-                             .pImageOpaqueBinds = &opaque};
+    VkBindSparseInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO, .imageOpaqueBindCount = 1, .pImageOpaqueBinds = &opaque};
     return vkQueueBindSparse(context.queue, 1, &info, VK_NULL_HANDLE);
 }
 
-static VkResult bind_image_region(VkImage image, VkSparseImageMemoryBind bind)
-{
+static VkResult bind_image_region(VkImage image, VkSparseImageMemoryBind bind) {
     VkSparseImageMemoryBindInfo region = {image, 1, &bind};
-    VkBindSparseInfo info = {.sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO,
-                             .imageBindCount = 1,
-                             .pImageBinds = &region};
+    VkBindSparseInfo info = {.sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO, .imageBindCount = 1, .pImageBinds = &region};
     return vkQueueBindSparse(context.queue, 1, &info, VK_NULL_HANDLE);
 }
 
-static VkSparseImageMemoryBind region_bind(uint32_t level, VkOffset3D offset, VkExtent3D extent,
-                                           VkDeviceMemory memory, VkDeviceSize memory_offset)
-{
+static VkSparseImageMemoryBind region_bind(uint32_t level, VkOffset3D offset, VkExtent3D extent, VkDeviceMemory memory,
+                                           VkDeviceSize memory_offset) {
     return (VkSparseImageMemoryBind){{VK_IMAGE_ASPECT_COLOR_BIT, level, 0}, offset, extent, memory, memory_offset, 0};
 }
 
-static uint32_t recorded_binds(StrictDeviceSparseBind *binds, uint32_t capacity)
-{
+static uint32_t recorded_binds(StrictDeviceSparseBind *binds, uint32_t capacity) {
     uint32_t count = capacity;
     get_sparse_binds(context.device, &count, binds);
     return count;
 }
 
-static void assert_only_violation(StrictDeviceViolation kind, uint64_t times)
-{
+static void assert_only_violation(StrictDeviceViolation kind, uint64_t times) {
     ck_assert_uint_eq(context.violation_count(context.device, kind), times);
     ck_assert_uint_eq(strict_test_violations(&context), times);
 }
 
-static void wait_idle(void)
-{
-    ck_assert_int_eq(vkQueueWaitIdle(context.queue), VK_SUCCESS);
-}
+static void wait_idle(void) { ck_assert_int_eq(vkQueueWaitIdle(context.queue), VK_SUCCESS); }
 
 /* ---- what the device reports ---- */
 
-START_TEST(sparse_binding_is_reported_in_features_queue_families_and_properties)
-{
+START_TEST(sparse_binding_is_reported_in_features_queue_families_and_properties) {
     VkPhysicalDeviceFeatures features;
     vkGetPhysicalDeviceFeatures(context.physical_device, &features);
     VkPhysicalDeviceFeatures2 features2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
@@ -180,8 +150,7 @@ START_TEST(sparse_binding_is_reported_in_features_queue_families_and_properties)
     uint32_t count = 8;
     vkGetPhysicalDeviceQueueFamilyProperties(context.physical_device, &count, families);
     ck_assert_uint_ge(count, 1);
-    for (uint32_t i = 0; i < count; i++)
-        ck_assert(families[i].queueFlags & VK_QUEUE_SPARSE_BINDING_BIT);
+    for (uint32_t i = 0; i < count; i++) ck_assert(families[i].queueFlags & VK_QUEUE_SPARSE_BINDING_BIT);
     VkQueueFamilyProperties2 families2[8];
     for (uint32_t i = 0; i < 8; i++)
         families2[i] = (VkQueueFamilyProperties2){.sType = VK_STRUCTURE_TYPE_QUEUE_FAMILY_PROPERTIES_2};
@@ -197,8 +166,7 @@ START_TEST(sparse_binding_is_reported_in_features_queue_families_and_properties)
 }
 END_TEST
 
-START_TEST(sparse_buffers_bind_in_whole_64_KiB_blocks)
-{
+START_TEST(sparse_buffers_bind_in_whole_64_KiB_blocks) {
     VkBuffer buffer = sparse_buffer(100000, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkMemoryRequirements needs = strict_test_buffer_requirements(&context, buffer);
     ck_assert_uint_eq(needs.alignment, BLOCK);
@@ -222,14 +190,12 @@ START_TEST(sparse_buffers_bind_in_whole_64_KiB_blocks)
 }
 END_TEST
 
-START_TEST(resident_images_report_standard_blocks_and_one_mip_tail)
-{
+START_TEST(resident_images_report_standard_blocks_and_one_mip_tail) {
     VkSparseImageFormatProperties formats[2];
     uint32_t count = 2;
-    vkGetPhysicalDeviceSparseImageFormatProperties(context.physical_device, VK_FORMAT_R8G8B8A8_UNORM,
-                                                   VK_IMAGE_TYPE_2D, VK_SAMPLE_COUNT_1_BIT,
-                                                   VK_IMAGE_USAGE_TRANSFER_DST_BIT, VK_IMAGE_TILING_OPTIMAL, &count,
-                                                   formats);
+    vkGetPhysicalDeviceSparseImageFormatProperties(context.physical_device, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+                                                   VK_SAMPLE_COUNT_1_BIT, VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+                                                   VK_IMAGE_TILING_OPTIMAL, &count, formats);
     ck_assert_uint_eq(count, 1);
     ck_assert_uint_eq(formats[0].imageGranularity.width, 128);
     ck_assert_uint_eq(formats[0].imageGranularity.height, 128);
@@ -272,8 +238,7 @@ END_TEST
 
 /* ---- binds ---- */
 
-START_TEST(a_whole_buffer_bind_really_binds_and_is_recorded)
-{
+START_TEST(a_whole_buffer_bind_really_binds_and_is_recorded) {
     const VkDeviceSize size = 2 * BLOCK;
     VkBuffer buffer = sparse_buffer(size, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkDeviceMemory memory = allocate(3 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -293,8 +258,7 @@ START_TEST(a_whole_buffer_bind_really_binds_and_is_recorded)
     strict_test_copy_buffer(&context, buffer, readback, size);
     uint32_t *words = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, host_memory, 0, VK_WHOLE_SIZE, 0, (void **)&words), VK_SUCCESS);
-    for (VkDeviceSize i = 0; i < size / 4; i++)
-        ck_assert_uint_eq(words[i], 0x5A4B3C2Du);
+    for (VkDeviceSize i = 0; i < size / 4; i++) ck_assert_uint_eq(words[i], 0x5A4B3C2Du);
     vkUnmapMemory(context.device, host_memory);
 
     StrictDeviceSparseBind recorded[4];
@@ -315,22 +279,19 @@ START_TEST(a_whole_buffer_bind_really_binds_and_is_recorded)
 }
 END_TEST
 
-static VkSemaphore new_semaphore(void)
-{
+static VkSemaphore new_semaphore(void) {
     VkSemaphoreCreateInfo info = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
     VkSemaphore semaphore;
     ck_assert_int_eq(vkCreateSemaphore(context.device, &info, NULL, &semaphore), VK_SUCCESS);
     return semaphore;
 }
 
-START_TEST(a_sparse_bind_waits_for_and_signals_its_semaphores)
-{
+START_TEST(a_sparse_bind_waits_for_and_signals_its_semaphores) {
     VkBuffer buffer = sparse_buffer(BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkDeviceMemory memory = allocate(BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkSemaphore before = new_semaphore(), after = new_semaphore();
-    VkSubmitInfo signal_before = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                                  .signalSemaphoreCount = 1,
-                                  .pSignalSemaphores = &before};
+    VkSubmitInfo signal_before = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .signalSemaphoreCount = 1, .pSignalSemaphores = &before};
     ck_assert_int_eq(vkQueueSubmit(context.queue, 1, &signal_before, VK_NULL_HANDLE), VK_SUCCESS);
 
     VkSparseMemoryBind bind = memory_bind(0, BLOCK, memory, 0);
@@ -369,8 +330,7 @@ START_TEST(a_sparse_bind_waits_for_and_signals_its_semaphores)
 }
 END_TEST
 
-START_TEST(binds_of_part_of_a_resource_are_recorded_but_not_backed)
-{
+START_TEST(binds_of_part_of_a_resource_are_recorded_but_not_backed) {
     VkBuffer buffer =
         sparse_buffer(2 * BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT | VK_BUFFER_CREATE_SPARSE_RESIDENCY_BIT);
     VkDeviceMemory first = allocate(BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -388,8 +348,7 @@ START_TEST(binds_of_part_of_a_resource_are_recorded_but_not_backed)
     ck_assert_uint_eq(recorded[1].resource_offset, BLOCK);
     ck_assert_uint_eq((uint64_t)recorded[1].memory, (uint64_t)second);
     ck_assert_uint_eq((uint64_t)recorded[2].memory, 0);
-    for (int i = 0; i < 3; i++)
-        ck_assert(!recorded[i].backed);
+    for (int i = 0; i < 3; i++) ck_assert(!recorded[i].backed);
     VkDeviceMemory where;
     VkDeviceSize offset;
     ck_assert(!get_buffer_binding(context.device, buffer, &where, &offset));
@@ -400,8 +359,7 @@ START_TEST(binds_of_part_of_a_resource_are_recorded_but_not_backed)
 }
 END_TEST
 
-START_TEST(whole_opaque_and_image_binds_really_bind_images)
-{
+START_TEST(whole_opaque_and_image_binds_really_bind_images) {
     VkDeviceMemory memory = allocate(8 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkImage opaque = sparse_image(128, 1, VK_IMAGE_CREATE_SPARSE_BINDING_BIT);
     VkMemoryRequirements opaque_needs = strict_test_image_requirements(&context, opaque);
@@ -428,8 +386,7 @@ END_TEST
 
 /* ---- each rule ---- */
 
-START_TEST(a_sparse_bind_of_unknown_memory_is_refused_and_binds_nothing)
-{
+START_TEST(a_sparse_bind_of_unknown_memory_is_refused_and_binds_nothing) {
     VkBuffer buffer = sparse_buffer(BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkDeviceMemory stranger = (VkDeviceMemory)(uintptr_t)0x5afe0000u;
     VkSparseMemoryBind bind = memory_bind(0, BLOCK, stranger, 0);
@@ -439,8 +396,7 @@ START_TEST(a_sparse_bind_of_unknown_memory_is_refused_and_binds_nothing)
 }
 END_TEST
 
-START_TEST(a_sparse_bind_off_the_block_alignment_is_refused)
-{
+START_TEST(a_sparse_bind_off_the_block_alignment_is_refused) {
     VkBuffer buffer = sparse_buffer(BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkDeviceMemory memory = allocate(2 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkSparseMemoryBind bind = memory_bind(0, BLOCK, memory, 256);
@@ -449,8 +405,7 @@ START_TEST(a_sparse_bind_off_the_block_alignment_is_refused)
 }
 END_TEST
 
-START_TEST(a_sparse_bind_past_the_end_of_the_memory_is_refused)
-{
+START_TEST(a_sparse_bind_past_the_end_of_the_memory_is_refused) {
     VkBuffer buffer = sparse_buffer(2 * BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkDeviceMemory memory = allocate(2 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkSparseMemoryBind bind = memory_bind(0, 2 * BLOCK, memory, BLOCK);
@@ -459,8 +414,7 @@ START_TEST(a_sparse_bind_past_the_end_of_the_memory_is_refused)
 }
 END_TEST
 
-START_TEST(a_sparse_bind_to_a_memory_type_the_resource_does_not_allow_is_refused)
-{
+START_TEST(a_sparse_bind_to_a_memory_type_the_resource_does_not_allow_is_refused) {
     VkBuffer buffer = sparse_buffer(BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkDeviceMemory lazy = allocate(BLOCK, STRICT_DEVICE_MEMORY_TYPE_LAZILY_ALLOCATED);
     VkSparseMemoryBind bind = memory_bind(0, BLOCK, lazy, 0);
@@ -469,8 +423,7 @@ START_TEST(a_sparse_bind_to_a_memory_type_the_resource_does_not_allow_is_refused
 }
 END_TEST
 
-START_TEST(sparse_binds_off_the_resources_blocks_are_refused)
-{
+START_TEST(sparse_binds_off_the_resources_blocks_are_refused) {
     VkBuffer buffer =
         sparse_buffer(2 * BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT | VK_BUFFER_CREATE_SPARSE_RESIDENCY_BIT);
     VkDeviceMemory memory = allocate(4 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -491,8 +444,7 @@ START_TEST(sparse_binds_off_the_resources_blocks_are_refused)
 }
 END_TEST
 
-START_TEST(sparse_binds_of_resources_not_made_for_them_are_refused)
-{
+START_TEST(sparse_binds_of_resources_not_made_for_them_are_refused) {
     VkDeviceMemory memory = allocate(4 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkBuffer plain = sparse_buffer(BLOCK, 0);
     VkSparseMemoryBind bind = memory_bind(0, BLOCK, memory, 0);
@@ -511,8 +463,7 @@ START_TEST(sparse_binds_of_resources_not_made_for_them_are_refused)
 }
 END_TEST
 
-START_TEST(one_bad_bind_refuses_the_whole_call)
-{
+START_TEST(one_bad_bind_refuses_the_whole_call) {
     VkBuffer good = sparse_buffer(BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkBuffer bad = sparse_buffer(BLOCK, VK_BUFFER_CREATE_SPARSE_BINDING_BIT);
     VkDeviceMemory memory = allocate(2 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -529,8 +480,7 @@ START_TEST(one_bad_bind_refuses_the_whole_call)
 }
 END_TEST
 
-START_TEST(whole_sparse_binds_are_checked_for_overlap_when_the_program_never_aliases)
-{
+START_TEST(whole_sparse_binds_are_checked_for_overlap_when_the_program_never_aliases) {
     strict_test_close(&context);
     open_sparse_device_with("1");
     VkDeviceMemory memory = allocate(2 * BLOCK, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -547,8 +497,7 @@ END_TEST
 
 /* Without STRICT_DEVICE_VIOLATIONS=count a layer handle leaking into a sparse
  * bind ends the process before the driver sees it. */
-START_TEST(a_sparse_bind_of_unknown_memory_aborts_unless_counting)
-{
+START_TEST(a_sparse_bind_of_unknown_memory_aborts_unless_counting) {
     unsetenv("STRICT_DEVICE_VIOLATIONS");
     VkPhysicalDeviceFeatures2 features = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
     features.features.sparseBinding = VK_TRUE;
@@ -560,8 +509,7 @@ START_TEST(a_sparse_bind_of_unknown_memory_aborts_unless_counting)
 }
 END_TEST
 
-Suite *strict_sparse_suite(void)
-{
+Suite *strict_sparse_suite(void) {
     Suite *suite = suite_create("sparse");
     TCase *reported = tcase_create("reported");
     tcase_set_timeout(reported, STRICT_TEST_TIMEOUT_SECONDS);

@@ -8,7 +8,7 @@
 
 #define MiB (1024ull * 1024ull)
 
-static StrictTestContext context;
+static strict_test_context context;
 
 /* What a test made, destroyed by the fixture so leak checkers stay quiet
  * (many tests stop right after the misuse they commit). */
@@ -18,89 +18,72 @@ static VkBuffer tracked_buffers[TRACKED];
 static VkImage tracked_images[TRACKED];
 static unsigned memory_count, buffer_count, image_count;
 
-static VkDeviceMemory allocate(VkDeviceSize size, uint32_t type)
-{
+static VkDeviceMemory allocate(VkDeviceSize size, uint32_t type) {
     ck_assert_uint_lt(memory_count, TRACKED);
     return tracked_memories[memory_count++] = strict_test_allocate(&context, size, type);
 }
 
-static VkBuffer buffer_of(VkDeviceSize size)
-{
+static VkBuffer buffer_of(VkDeviceSize size) {
     ck_assert_uint_lt(buffer_count, TRACKED);
     return tracked_buffers[buffer_count++] = strict_test_buffer(&context, size);
 }
 
-static VkImage image_of(VkImageTiling tiling, uint32_t side, VkImageUsageFlags usage)
-{
+static VkImage image_of(VkImageTiling tiling, uint32_t side, VkImageUsageFlags usage) {
     ck_assert_uint_lt(image_count, TRACKED);
     return tracked_images[image_count++] = strict_test_image(&context, tiling, side, usage);
 }
 
-static void destroy_tracked(void)
-{
-    for (unsigned i = 0; i < buffer_count; i++)
-        vkDestroyBuffer(context.device, tracked_buffers[i], NULL);
-    for (unsigned i = 0; i < image_count; i++)
-        vkDestroyImage(context.device, tracked_images[i], NULL);
-    for (unsigned i = 0; i < memory_count; i++)
-        vkFreeMemory(context.device, tracked_memories[i], NULL);
+static void destroy_tracked(void) {
+    for (unsigned i = 0; i < buffer_count; i++) vkDestroyBuffer(context.device, tracked_buffers[i], NULL);
+    for (unsigned i = 0; i < image_count; i++) vkDestroyImage(context.device, tracked_images[i], NULL);
+    for (unsigned i = 0; i < memory_count; i++) vkFreeMemory(context.device, tracked_memories[i], NULL);
     memory_count = buffer_count = image_count = 0;
 }
 
-static void open_counting(void)
-{
+static void open_counting(void) {
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     unsetenv("STRICT_DEVICE_FORBID_ALIASING");
     unsetenv("STRICT_DEVICE_CHECK_LEAKS");
     strict_test_open(&context, NULL, 0);
 }
 
-static void close_context(void)
-{
+static void close_context(void) {
     destroy_tracked();
     strict_test_close(&context);
 }
 
-static void assert_only_violation(StrictDeviceViolation kind, uint64_t times)
-{
+static void assert_only_violation(StrictDeviceViolation kind, uint64_t times) {
     ck_assert_uint_eq(context.violation_count(context.device, kind), times);
     ck_assert_uint_eq(strict_test_violations(&context), times);
 }
 
-static VkDeviceSize round_up(VkDeviceSize value, VkDeviceSize alignment)
-{
+static VkDeviceSize round_up(VkDeviceSize value, VkDeviceSize alignment) {
     return (value + alignment - 1) / alignment * alignment;
 }
 
-static VkResult bind_buffer(VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize offset)
-{
+static VkResult bind_buffer(VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize offset) {
     return vkBindBufferMemory(context.device, buffer, memory, offset);
 }
 
-static VkResult bind_image(VkImage image, VkDeviceMemory memory, VkDeviceSize offset)
-{
+static VkResult bind_image(VkImage image, VkDeviceMemory memory, VkDeviceSize offset) {
     return vkBindImageMemory(context.device, image, memory, offset);
 }
 
-static VkMappedMemoryRange mapped_range(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size)
-{
+static VkMappedMemoryRange mapped_range(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size) {
     return (VkMappedMemoryRange){VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, NULL, memory, offset, size};
 }
 
-static VkResult flush(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size)
-{
+static VkResult flush(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size) {
     VkMappedMemoryRange range = mapped_range(memory, offset, size);
     return vkFlushMappedMemoryRanges(context.device, 1, &range);
 }
 
-static VkResult invalidate(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size)
-{
+static VkResult invalidate(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size) {
     VkMappedMemoryRange range = mapped_range(memory, offset, size);
     return vkInvalidateMappedMemoryRanges(context.device, 1, &range);
 }
 
-static void *map(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size)
-{
+static void *map(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size) {
     void *data = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, memory, offset, size, 0, &data), VK_SUCCESS);
     return data;
@@ -108,8 +91,7 @@ static void *map(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size)
 
 /* ---- valid use ---- */
 
-static void bind_resources_by_the_rules(VkDeviceMemory memory)
-{
+static void bind_resources_by_the_rules(VkDeviceMemory memory) {
     VkBuffer small = strict_test_buffer(&context, 100);
     VkBuffer next = strict_test_buffer(&context, 300);
     ck_assert_int_eq(bind_buffer(small, memory, 0), VK_SUCCESS);
@@ -149,8 +131,7 @@ static void bind_resources_by_the_rules(VkDeviceMemory memory)
     vkDestroyImage(context.device, linear, NULL);
 }
 
-static void map_and_sync_by_the_rules(void)
-{
+static void map_and_sync_by_the_rules(void) {
     /* 1000 bytes: not a multiple of the atom, so a range may end at the end. */
     VkDeviceMemory odd = strict_test_allocate(&context, 1000, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
     map(odd, 256, VK_WHOLE_SIZE);
@@ -171,8 +152,7 @@ static void map_and_sync_by_the_rules(void)
     vkFreeMemory(context.device, VK_NULL_HANDLE, NULL);
 }
 
-START_TEST(valid_use_reports_no_violation)
-{
+START_TEST(valid_use_reports_no_violation) {
     VkDeviceMemory memory = strict_test_allocate(&context, 1 * MiB, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
     bind_resources_by_the_rules(memory);
     map_and_sync_by_the_rules();
@@ -194,8 +174,7 @@ END_TEST
 
 /* ---- binds ---- */
 
-START_TEST(bind_off_the_reported_alignment_is_refused)
-{
+START_TEST(bind_off_the_reported_alignment_is_refused) {
     VkDeviceMemory memory = allocate(4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkBuffer buffer = buffer_of(256);
     /* 64 satisfies lavapipe, not the 256 the strict device reported. */
@@ -204,8 +183,7 @@ START_TEST(bind_off_the_reported_alignment_is_refused)
 }
 END_TEST
 
-START_TEST(image_bind_off_its_64_KiB_alignment_is_refused)
-{
+START_TEST(image_bind_off_its_64_KiB_alignment_is_refused) {
     VkDeviceMemory memory = allocate(256 * 1024, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkImage image = image_of(VK_IMAGE_TILING_OPTIMAL, 128, VK_IMAGE_USAGE_SAMPLED_BIT); /* 64 KiB: 64 KiB tiles */
     VkBindImageMemoryInfo bind = {VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO, NULL, image, memory, 4096};
@@ -214,8 +192,7 @@ START_TEST(image_bind_off_its_64_KiB_alignment_is_refused)
 }
 END_TEST
 
-START_TEST(bind_past_the_end_of_the_allocation_is_refused)
-{
+START_TEST(bind_past_the_end_of_the_allocation_is_refused) {
     VkDeviceMemory memory = allocate(1024, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     VkBuffer buffer = buffer_of(1024);
     ck_assert_int_eq(bind_buffer(buffer, memory, 256), VK_ERROR_OUT_OF_DEVICE_MEMORY);
@@ -223,8 +200,7 @@ START_TEST(bind_past_the_end_of_the_allocation_is_refused)
 }
 END_TEST
 
-START_TEST(bind_to_a_memory_type_outside_memoryTypeBits_is_refused)
-{
+START_TEST(bind_to_a_memory_type_outside_memoryTypeBits_is_refused) {
     VkDeviceMemory lazy = allocate(4096, STRICT_DEVICE_MEMORY_TYPE_LAZILY_ALLOCATED);
     VkBuffer buffer = buffer_of(256);
     ck_assert_int_eq(bind_buffer(buffer, lazy, 0), VK_ERROR_OUT_OF_DEVICE_MEMORY);
@@ -234,8 +210,7 @@ END_TEST
 
 /* ---- flush and invalidate ---- */
 
-START_TEST(flush_offset_off_the_atom_is_reported)
-{
+START_TEST(flush_offset_off_the_atom_is_reported) {
     VkDeviceMemory memory = allocate(1 * MiB, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
     map(memory, 0, VK_WHOLE_SIZE);
     flush(memory, 128, 256);
@@ -243,8 +218,7 @@ START_TEST(flush_offset_off_the_atom_is_reported)
 }
 END_TEST
 
-START_TEST(invalidate_size_off_the_atom_short_of_the_end_is_reported)
-{
+START_TEST(invalidate_size_off_the_atom_short_of_the_end_is_reported) {
     VkDeviceMemory memory = allocate(1 * MiB, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
     map(memory, 0, VK_WHOLE_SIZE);
     invalidate(memory, 0, 100);
@@ -252,8 +226,7 @@ START_TEST(invalidate_size_off_the_atom_short_of_the_end_is_reported)
 }
 END_TEST
 
-START_TEST(flush_past_the_end_of_the_allocation_is_reported)
-{
+START_TEST(flush_past_the_end_of_the_allocation_is_reported) {
     VkDeviceMemory memory = allocate(1 * MiB, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
     map(memory, 0, VK_WHOLE_SIZE);
     flush(memory, 0, 1 * MiB + 256);
@@ -261,8 +234,7 @@ START_TEST(flush_past_the_end_of_the_allocation_is_reported)
 }
 END_TEST
 
-START_TEST(invalidate_starting_past_the_end_of_the_allocation_is_reported)
-{
+START_TEST(invalidate_starting_past_the_end_of_the_allocation_is_reported) {
     VkDeviceMemory memory = allocate(1 * MiB, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
     map(memory, 0, VK_WHOLE_SIZE);
     invalidate(memory, 2 * MiB, VK_WHOLE_SIZE);
@@ -270,16 +242,14 @@ START_TEST(invalidate_starting_past_the_end_of_the_allocation_is_reported)
 }
 END_TEST
 
-START_TEST(flush_of_unmapped_memory_is_reported)
-{
+START_TEST(flush_of_unmapped_memory_is_reported) {
     VkDeviceMemory memory = allocate(4096, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
     flush(memory, 0, VK_WHOLE_SIZE);
     assert_only_violation(STRICT_DEVICE_VIOLATION_MAPPED_RANGE_NOT_MAPPED, 1);
 }
 END_TEST
 
-START_TEST(flush_outside_the_mapped_range_is_reported)
-{
+START_TEST(flush_outside_the_mapped_range_is_reported) {
     VkDeviceMemory memory = allocate(16384, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
     map(memory, 0, 4096);
     flush(memory, 8192, 256);
@@ -287,8 +257,7 @@ START_TEST(flush_outside_the_mapped_range_is_reported)
 }
 END_TEST
 
-START_TEST(one_bad_range_among_good_ones_is_reported_once)
-{
+START_TEST(one_bad_range_among_good_ones_is_reported_once) {
     VkDeviceMemory memory = allocate(16384, STRICT_DEVICE_MEMORY_TYPE_HOST_CACHED_NONCOHERENT);
     map(memory, 0, VK_WHOLE_SIZE);
     VkMappedMemoryRange ranges[] = {
@@ -303,8 +272,7 @@ END_TEST
 
 /* ---- map and unmap ---- */
 
-START_TEST(mapping_mapped_memory_is_refused_and_the_first_mapping_survives)
-{
+START_TEST(mapping_mapped_memory_is_refused_and_the_first_mapping_survives) {
     VkDeviceMemory memory = allocate(4096, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
     unsigned char *first = map(memory, 0, VK_WHOLE_SIZE);
     void *second = NULL;
@@ -315,8 +283,7 @@ START_TEST(mapping_mapped_memory_is_refused_and_the_first_mapping_survives)
 }
 END_TEST
 
-START_TEST(mapping_device_local_only_memory_is_refused)
-{
+START_TEST(mapping_device_local_only_memory_is_refused) {
     VkDeviceMemory memory = allocate(4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     void *data = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, memory, 0, VK_WHOLE_SIZE, 0, &data), VK_ERROR_MEMORY_MAP_FAILED);
@@ -324,8 +291,7 @@ START_TEST(mapping_device_local_only_memory_is_refused)
 }
 END_TEST
 
-START_TEST(mapping_past_the_end_is_refused)
-{
+START_TEST(mapping_past_the_end_is_refused) {
     VkDeviceMemory memory = allocate(4096, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
     void *data = NULL;
     ck_assert_int_eq(vkMapMemory(context.device, memory, 4096, VK_WHOLE_SIZE, 0, &data), VK_ERROR_MEMORY_MAP_FAILED);
@@ -333,8 +299,7 @@ START_TEST(mapping_past_the_end_is_refused)
 }
 END_TEST
 
-START_TEST(unmapping_unmapped_memory_is_reported)
-{
+START_TEST(unmapping_unmapped_memory_is_reported) {
     VkDeviceMemory memory = allocate(4096, STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT);
     map(memory, 0, VK_WHOLE_SIZE);
     vkUnmapMemory(context.device, memory);
@@ -345,8 +310,7 @@ END_TEST
 
 /* ---- allocation ---- */
 
-START_TEST(a_4097th_live_allocation_is_refused_with_too_many_objects)
-{
+START_TEST(a_4097th_live_allocation_is_refused_with_too_many_objects) {
     static VkDeviceMemory memories[STRICT_DEVICE_MAX_ALLOCATION_COUNT];
     for (uint32_t i = 0; i < STRICT_DEVICE_MAX_ALLOCATION_COUNT; i++)
         memories[i] = strict_test_allocate(&context, 256, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -362,14 +326,12 @@ START_TEST(a_4097th_live_allocation_is_refused_with_too_many_objects)
     /* Below the limit again, allocation works again. */
     vkFreeMemory(context.device, memories[0], NULL);
     memories[0] = strict_test_allocate(&context, 256, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
-    for (uint32_t i = 0; i < STRICT_DEVICE_MAX_ALLOCATION_COUNT; i++)
-        vkFreeMemory(context.device, memories[i], NULL);
+    for (uint32_t i = 0; i < STRICT_DEVICE_MAX_ALLOCATION_COUNT; i++) vkFreeMemory(context.device, memories[i], NULL);
     assert_only_violation(STRICT_DEVICE_VIOLATION_ALLOCATION_COUNT, 1);
 }
 END_TEST
 
-START_TEST(a_memory_type_index_past_the_fake_types_is_refused)
-{
+START_TEST(a_memory_type_index_past_the_fake_types_is_refused) {
     VkMemoryAllocateInfo info = {VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, NULL, 4096, STRICT_DEVICE_MEMORY_TYPE_COUNT};
     VkDeviceMemory memory = VK_NULL_HANDLE;
     ck_assert_int_eq(vkAllocateMemory(context.device, &info, NULL, &memory), VK_ERROR_OUT_OF_DEVICE_MEMORY);
@@ -379,8 +341,7 @@ END_TEST
 
 /* ---- handles the driver never made ---- */
 
-START_TEST(a_strangers_memory_handle_never_reaches_the_driver)
-{
+START_TEST(a_strangers_memory_handle_never_reaches_the_driver) {
     /* What a layer above would leak if it passed its own handle down. */
     VkDeviceMemory stranger = (VkDeviceMemory)(uintptr_t)0x5afe0000u;
     VkBuffer buffer = buffer_of(256);
@@ -395,8 +356,7 @@ START_TEST(a_strangers_memory_handle_never_reaches_the_driver)
 }
 END_TEST
 
-START_TEST(memory_queries_refuse_a_strangers_handle_and_answer_for_real_memory)
-{
+START_TEST(memory_queries_refuse_a_strangers_handle_and_answer_for_real_memory) {
     strict_test_close(&context);
     VkPhysicalDeviceVulkan13Features private_data = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
                                                      .privateData = VK_TRUE};
@@ -433,8 +393,7 @@ START_TEST(memory_queries_refuse_a_strangers_handle_and_answer_for_real_memory)
 }
 END_TEST
 
-START_TEST(freeing_memory_twice_is_reported_once)
-{
+START_TEST(freeing_memory_twice_is_reported_once) {
     VkDeviceMemory memory = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
     vkFreeMemory(context.device, memory, NULL);
     vkFreeMemory(context.device, memory, NULL);
@@ -444,8 +403,7 @@ END_TEST
 
 /* ---- without STRICT_DEVICE_VIOLATIONS=count the test process dies ---- */
 
-START_TEST(a_violation_aborts_unless_counting_is_asked_for)
-{
+START_TEST(a_violation_aborts_unless_counting_is_asked_for) {
     unsetenv("STRICT_DEVICE_VIOLATIONS");
     strict_test_open(&context, NULL, 0);
     VkDeviceMemory memory = strict_test_allocate(&context, 4096, STRICT_DEVICE_MEMORY_TYPE_DEVICE_LOCAL);
@@ -455,8 +413,7 @@ START_TEST(a_violation_aborts_unless_counting_is_asked_for)
 }
 END_TEST
 
-START_TEST(allocations_live_at_destroy_abort_when_leak_checking_is_asked_for)
-{
+START_TEST(allocations_live_at_destroy_abort_when_leak_checking_is_asked_for) {
     unsetenv("STRICT_DEVICE_VIOLATIONS");
     setenv("STRICT_DEVICE_CHECK_LEAKS", "1", 1);
     strict_test_open(&context, NULL, 0);
@@ -466,8 +423,7 @@ START_TEST(allocations_live_at_destroy_abort_when_leak_checking_is_asked_for)
 }
 END_TEST
 
-START_TEST(no_leak_at_destroy_passes_leak_checking)
-{
+START_TEST(no_leak_at_destroy_passes_leak_checking) {
     unsetenv("STRICT_DEVICE_VIOLATIONS");
     setenv("STRICT_DEVICE_CHECK_LEAKS", "1", 1);
     strict_test_open(&context, NULL, 0);
@@ -477,8 +433,7 @@ START_TEST(no_leak_at_destroy_passes_leak_checking)
 }
 END_TEST
 
-Suite *strict_violations_suite(void)
-{
+Suite *strict_violations_suite(void) {
     Suite *suite = suite_create("violations");
     TCase *counted = tcase_create("counted");
     tcase_set_timeout(counted, STRICT_TEST_TIMEOUT_SECONDS);
