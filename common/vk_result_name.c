@@ -3,7 +3,7 @@
 
 const char *vk_result_name(VkResult result) {
     switch (result) {
-#define NAME(r)                                                                                                        \
+#define NAME(r) \
     case r: return #r;
         NAME(VK_SUCCESS)
         NAME(VK_NOT_READY)

@@ -31,13 +31,11 @@ typedef struct compute_pass {
     VkFence done;
 } compute_pass;
 
-static VkDescriptorType descriptor_type(demo_kind kind)
-{
+static VkDescriptorType descriptor_type(demo_kind kind) {
     return kind == DEMO_IMAGE ? VK_DESCRIPTOR_TYPE_STORAGE_IMAGE : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 }
 
-static kind_pipeline create_pipeline(const demo_context *ctx, demo_kind kind, const uint32_t *code, size_t size)
-{
+static kind_pipeline create_pipeline(const demo_context *ctx, demo_kind kind, const uint32_t *code, size_t size) {
     kind_pipeline k;
     VkDescriptorSetLayoutBinding binding = {0, descriptor_type(kind), 1, VK_SHADER_STAGE_COMPUTE_BIT, NULL};
     VkDescriptorSetLayoutCreateInfo set_info = {
@@ -75,10 +73,8 @@ static kind_pipeline create_pipeline(const demo_context *ctx, demo_kind kind, co
     return k;
 }
 
-static void create_pass(compute_pass *pass, const demo_context *ctx, const demo_scene *scene)
-{
-    pass->kinds[DEMO_BUFFER] =
-        create_pipeline(ctx, DEMO_BUFFER, transform_buffer_spv, sizeof transform_buffer_spv);
+static void create_pass(compute_pass *pass, const demo_context *ctx, const demo_scene *scene) {
+    pass->kinds[DEMO_BUFFER] = create_pipeline(ctx, DEMO_BUFFER, transform_buffer_spv, sizeof transform_buffer_spv);
     pass->kinds[DEMO_IMAGE] = create_pipeline(ctx, DEMO_IMAGE, transform_image_spv, sizeof transform_image_spv);
 
     VkDescriptorPoolSize sizes[2] = {
@@ -109,8 +105,7 @@ static void create_pass(compute_pass *pass, const demo_context *ctx, const demo_
     DEMO_CHECK(vkCreateFence(ctx->device, &fence_info, NULL, &pass->done));
 }
 
-static void destroy_pass(compute_pass *pass, const demo_context *ctx)
-{
+static void destroy_pass(compute_pass *pass, const demo_context *ctx) {
     vkDestroyFence(ctx->device, pass->done, NULL);
     vkDestroyCommandPool(ctx->device, pass->command_pool, NULL);
     vkDestroyDescriptorPool(ctx->device, pass->pool, NULL);
@@ -122,15 +117,13 @@ static void destroy_pass(compute_pass *pass, const demo_context *ctx)
 }
 
 /* Allocates and writes the descriptor sets of objects [first, first + n). */
-static void write_sets(const compute_pass *pass, const demo_context *ctx, demo_object *objects, uint32_t n)
-{
+static void write_sets(const compute_pass *pass, const demo_context *ctx, demo_object *objects, uint32_t n) {
     VkDescriptorSetLayout layouts[BATCH];
     VkDescriptorSet sets[BATCH];
     VkWriteDescriptorSet writes[BATCH];
     VkDescriptorBufferInfo buffers[BATCH];
     VkDescriptorImageInfo images[BATCH];
-    for (uint32_t i = 0; i < n; i++)
-        layouts[i] = pass->kinds[objects[i].kind].set_layout;
+    for (uint32_t i = 0; i < n; i++) layouts[i] = pass->kinds[objects[i].kind].set_layout;
     VkDescriptorSetAllocateInfo info = {
         .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
         .descriptorPool = pass->pool,
@@ -157,18 +150,14 @@ static void write_sets(const compute_pass *pass, const demo_context *ctx, demo_o
 
 /* Moves every image of the scene from one layout to another. */
 static void transition_images(VkCommandBuffer cb, const demo_scene *scene, VkImageLayout from, VkImageLayout to,
-                              VkPipelineStageFlags src_stage, VkAccessFlags src_access,
-                              VkPipelineStageFlags dst_stage, VkAccessFlags dst_access)
-{
-    if (scene->image_count == 0)
-        return;
+                              VkPipelineStageFlags src_stage, VkAccessFlags src_access, VkPipelineStageFlags dst_stage,
+                              VkAccessFlags dst_access) {
+    if (scene->image_count == 0) return;
     VkImageMemoryBarrier *barriers = calloc(scene->image_count, sizeof *barriers);
-    if (!barriers)
-        demo_fail_vk("calloc for image barriers", VK_ERROR_OUT_OF_HOST_MEMORY);
+    if (!barriers) demo_fail_vk("calloc for image barriers", VK_ERROR_OUT_OF_HOST_MEMORY);
     uint32_t n = 0;
     for (uint32_t j = 0; j < scene->object_count; j++) {
-        if (scene->objects[j].kind != DEMO_IMAGE)
-            continue;
+        if (scene->objects[j].kind != DEMO_IMAGE) continue;
         barriers[n++] = (VkImageMemoryBarrier){
             .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
             .srcAccessMask = src_access,
@@ -186,28 +175,23 @@ static void transition_images(VkCommandBuffer cb, const demo_scene *scene, VkIma
 }
 
 /* Staging buffer <-> image copies of every image; returns how many. */
-static uint32_t copy_images(VkCommandBuffer cb, const demo_scene *scene, bool to_image)
-{
+static uint32_t copy_images(VkCommandBuffer cb, const demo_scene *scene, bool to_image) {
     uint32_t copies = 0;
     for (uint32_t j = 0; j < scene->object_count; j++) {
         const demo_object *o = &scene->objects[j];
-        if (o->kind != DEMO_IMAGE)
-            continue;
+        if (o->kind != DEMO_IMAGE) continue;
         VkBufferImageCopy region = {
             .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
             .imageExtent = {o->width, o->height, 1},
         };
-        if (to_image)
-            vkCmdCopyBufferToImage(cb, o->buffer, o->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-        else
-            vkCmdCopyImageToBuffer(cb, o->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, o->buffer, 1, &region);
+        if (to_image) vkCmdCopyBufferToImage(cb, o->buffer, o->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
+        else vkCmdCopyImageToBuffer(cb, o->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, o->buffer, 1, &region);
         copies++;
     }
     return copies;
 }
 
-static uint32_t record_dispatches(VkCommandBuffer cb, const compute_pass *pass, const demo_scene *scene)
-{
+static uint32_t record_dispatches(VkCommandBuffer cb, const compute_pass *pass, const demo_scene *scene) {
     for (uint32_t j = 0; j < scene->object_count; j++) {
         const demo_object *o = &scene->objects[j];
         const kind_pipeline *k = &pass->kinds[o->kind];
@@ -215,16 +199,13 @@ static uint32_t record_dispatches(VkCommandBuffer cb, const compute_pass *pass, 
         vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k->pipeline);
         vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout, 0, 1, &o->set, 0, NULL);
         vkCmdPushConstants(cb, k->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, &push);
-        if (o->kind == DEMO_IMAGE)
-            vkCmdDispatch(cb, (o->width + 7) / 8, (o->height + 7) / 8, 1);
-        else
-            vkCmdDispatch(cb, (o->width + 63) / 64, 1, 1);
+        if (o->kind == DEMO_IMAGE) vkCmdDispatch(cb, (o->width + 7) / 8, (o->height + 7) / 8, 1);
+        else vkCmdDispatch(cb, (o->width + 63) / 64, 1, 1);
     }
     return scene->object_count;
 }
 
-static demo_compute_counts record(const compute_pass *pass, const demo_scene *scene)
-{
+static demo_compute_counts record(const compute_pass *pass, const demo_scene *scene) {
     VkCommandBuffer cb = pass->commands;
     demo_compute_counts counts = {0, 0};
     VkCommandBufferBeginInfo begin = {
@@ -256,8 +237,7 @@ static demo_compute_counts record(const compute_pass *pass, const demo_scene *sc
     return counts;
 }
 
-demo_compute_counts demo_compute_run(demo_scene *scene, const demo_context *ctx)
-{
+demo_compute_counts demo_compute_run(demo_scene *scene, const demo_context *ctx) {
     compute_pass pass;
     create_pass(&pass, ctx, scene);
     for (uint32_t first = 0; first < scene->object_count; first += BATCH) {

@@ -38,11 +38,10 @@ uint32_t demo_memory_type(const demo_context *ctx, uint32_t type_bits, VkMemoryP
 /* Prints "suballoc-demo: <what> failed: <VkResult>" and exits with status 1. */
 _Noreturn void demo_fail_vk(const char *what, VkResult result);
 
-#define DEMO_CHECK(call)                         \
-    do {                                         \
-        VkResult demo_result_ = (call);          \
-        if (demo_result_ != VK_SUCCESS)          \
-            demo_fail_vk(#call, demo_result_);   \
+#define DEMO_CHECK(call)                                                   \
+    do {                                                                   \
+        VkResult demo_result_ = (call);                                    \
+        if (demo_result_ != VK_SUCCESS) demo_fail_vk(#call, demo_result_); \
     } while (0)
 
 #endif

@@ -10,8 +10,7 @@
 
 #include <stdint.h>
 
-static inline uint32_t demo_pattern(uint32_t object, uint32_t index)
-{
+static inline uint32_t demo_pattern(uint32_t object, uint32_t index) {
     uint32_t x = object * 0x9E3779B9u ^ (index + 0x632BE5ABu) * 0x85EBCA6Bu;
     x ^= x >> 16;
     x *= 0x7FEB352Du;
@@ -22,13 +21,9 @@ static inline uint32_t demo_pattern(uint32_t object, uint32_t index)
 }
 
 /* The salt the compute pass mixes in for one object. */
-static inline uint32_t demo_salt(uint32_t object)
-{
-    return object * 2u + 1u;
-}
+static inline uint32_t demo_salt(uint32_t object) { return object * 2u + 1u; }
 
-static inline uint32_t demo_transform(uint32_t value, uint32_t index, uint32_t salt)
-{
+static inline uint32_t demo_transform(uint32_t value, uint32_t index, uint32_t salt) {
     return (value ^ salt) * 0x9E3779B1u + index;
 }
 

@@ -13,21 +13,16 @@
 
 #define DEMO_IMAGE_FORMAT VK_FORMAT_R32_UINT
 
-static uint32_t mix32(uint32_t x)
-{
-    return demo_pattern(x, 0xA5A5A5A5u);
-}
+static uint32_t mix32(uint32_t x) { return demo_pattern(x, 0xA5A5A5A5u); }
 
 /* Object j is an image when the running share of images steps up at j: spreads
  * exactly image_count images evenly over the objects. */
-static bool object_is_image(uint64_t j, uint64_t image_count, uint64_t object_count)
-{
+static bool object_is_image(uint64_t j, uint64_t image_count, uint64_t object_count) {
     return (j + 1) * image_count / object_count != j * image_count / object_count;
 }
 
 static uint32_t choose_memory_type(const demo_context *ctx, uint32_t type_bits, VkMemoryPropertyFlags want,
-                                   VkMemoryPropertyFlags fallback)
-{
+                                   VkMemoryPropertyFlags fallback) {
     uint32_t type = demo_memory_type(ctx, type_bits, want, fallback);
     if (type == UINT32_MAX) {
         fprintf(stderr, "suballoc-demo: no memory type with flags 0x%x for a resource (type bits 0x%x)\n",
@@ -37,9 +32,7 @@ static uint32_t choose_memory_type(const demo_context *ctx, uint32_t type_bits, 
     return type;
 }
 
-static VkDeviceMemory allocate(demo_scene *scene, const demo_context *ctx, VkMemoryRequirements req,
-                               uint32_t type)
-{
+static VkDeviceMemory allocate(demo_scene *scene, const demo_context *ctx, VkMemoryRequirements req, uint32_t type) {
     VkMemoryAllocateInfo info = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
         .allocationSize = req.size,
@@ -60,9 +53,7 @@ static VkDeviceMemory allocate(demo_scene *scene, const demo_context *ctx, VkMem
     return memory;
 }
 
-static void create_host_buffer(demo_scene *scene, const demo_context *ctx, demo_object *o,
-                               VkBufferUsageFlags usage)
-{
+static void create_host_buffer(demo_scene *scene, const demo_context *ctx, demo_object *o, VkBufferUsageFlags usage) {
     VkBufferCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = (VkDeviceSize)o->width * o->height * sizeof(uint32_t),
@@ -73,16 +64,15 @@ static void create_host_buffer(demo_scene *scene, const demo_context *ctx, demo_
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(ctx->device, o->buffer, &req);
     VkMemoryPropertyFlags visible = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
-    uint32_t type = choose_memory_type(ctx, req.memoryTypeBits, visible | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                       visible);
+    uint32_t type =
+        choose_memory_type(ctx, req.memoryTypeBits, visible | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, visible);
     if (!(ctx->memory.memoryTypes[type].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
         scene->host_coherent = false;
     o->buffer_memory = allocate(scene, ctx, req, type);
     DEMO_CHECK(vkBindBufferMemory(ctx->device, o->buffer, o->buffer_memory, 0));
 }
 
-static void create_image(demo_scene *scene, const demo_context *ctx, demo_object *o)
-{
+static void create_image(demo_scene *scene, const demo_context *ctx, demo_object *o) {
     VkImageCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
         .imageType = VK_IMAGE_TYPE_2D,
@@ -114,17 +104,15 @@ static void create_image(demo_scene *scene, const demo_context *ctx, demo_object
     create_host_buffer(scene, ctx, o, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT);
 }
 
-static bool image_format_supported(const demo_context *ctx)
-{
+static bool image_format_supported(const demo_context *ctx) {
     VkFormatProperties props;
     vkGetPhysicalDeviceFormatProperties(ctx->physical, DEMO_IMAGE_FORMAT, &props);
-    VkFormatFeatureFlags need = VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT | VK_FORMAT_FEATURE_TRANSFER_SRC_BIT |
-                                VK_FORMAT_FEATURE_TRANSFER_DST_BIT;
+    VkFormatFeatureFlags need =
+        VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT | VK_FORMAT_FEATURE_TRANSFER_SRC_BIT | VK_FORMAT_FEATURE_TRANSFER_DST_BIT;
     return (props.optimalTilingFeatures & need) == need;
 }
 
-bool demo_scene_create(demo_scene *scene, const demo_context *ctx, uint32_t allocations)
-{
+bool demo_scene_create(demo_scene *scene, const demo_context *ctx, uint32_t allocations) {
     memset(scene, 0, sizeof *scene);
     scene->host_coherent = true;
     scene->image_count = allocations / 20;
@@ -146,12 +134,12 @@ bool demo_scene_create(demo_scene *scene, const demo_context *ctx, uint32_t allo
         o->id = j;
         if (object_is_image(j, scene->image_count, scene->object_count)) {
             o->kind = DEMO_IMAGE;
-            o->width = 16u << (h % 3);         /* 16..64 texels */
+            o->width = 16u << (h % 3); /* 16..64 texels */
             o->height = 16u << ((h >> 8) % 3);
             create_image(scene, ctx, o);
         } else {
             o->kind = DEMO_BUFFER;
-            o->width = 64u << (h % 6);         /* 256 B .. 8 KiB */
+            o->width = 64u << (h % 6); /* 256 B .. 8 KiB */
             o->height = 1;
             create_host_buffer(scene, ctx, o, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT);
         }
@@ -160,15 +148,13 @@ bool demo_scene_create(demo_scene *scene, const demo_context *ctx, uint32_t allo
     return true;
 }
 
-static uint32_t *map_values(const demo_context *ctx, VkDeviceMemory memory)
-{
+static uint32_t *map_values(const demo_context *ctx, VkDeviceMemory memory) {
     void *data = NULL;
     DEMO_CHECK(vkMapMemory(ctx->device, memory, 0, VK_WHOLE_SIZE, 0, &data));
     return data;
 }
 
-static VkMappedMemoryRange whole(VkDeviceMemory memory)
-{
+static VkMappedMemoryRange whole(VkDeviceMemory memory) {
     return (VkMappedMemoryRange){
         .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
         .memory = memory,
@@ -177,14 +163,12 @@ static VkMappedMemoryRange whole(VkDeviceMemory memory)
     };
 }
 
-void demo_scene_upload(const demo_scene *scene, const demo_context *ctx)
-{
+void demo_scene_upload(const demo_scene *scene, const demo_context *ctx) {
     for (uint32_t j = 0; j < scene->object_count; j++) {
         const demo_object *o = &scene->objects[j];
         uint32_t *values = map_values(ctx, o->buffer_memory);
         uint32_t count = o->width * o->height;
-        for (uint32_t i = 0; i < count; i++)
-            values[i] = demo_pattern(o->id, i);
+        for (uint32_t i = 0; i < count; i++) values[i] = demo_pattern(o->id, i);
         if (!scene->host_coherent) {
             VkMappedMemoryRange range = whole(o->buffer_memory);
             DEMO_CHECK(vkFlushMappedMemoryRanges(ctx->device, 1, &range));
@@ -193,26 +177,22 @@ void demo_scene_upload(const demo_scene *scene, const demo_context *ctx)
     }
 }
 
-static uint64_t check_object(const demo_object *o, const uint32_t *values, uint64_t reported)
-{
+static uint64_t check_object(const demo_object *o, const uint32_t *values, uint64_t reported) {
     uint64_t wrong = 0;
     uint32_t count = o->width * o->height;
     uint32_t salt = demo_salt(o->id);
     for (uint32_t i = 0; i < count; i++) {
         uint32_t expected = demo_transform(demo_pattern(o->id, i), i, salt);
-        if (values[i] == expected)
-            continue;
+        if (values[i] == expected) continue;
         if (reported + wrong < 5)
             fprintf(stderr, "suballoc-demo: mismatch in %s #%u (%ux%u), value %u: expected 0x%08x, got 0x%08x\n",
-                    o->kind == DEMO_IMAGE ? "image" : "buffer", o->id, o->width, o->height, i, expected,
-                    values[i]);
+                    o->kind == DEMO_IMAGE ? "image" : "buffer", o->id, o->width, o->height, i, expected, values[i]);
         wrong++;
     }
     return wrong;
 }
 
-uint64_t demo_scene_verify(const demo_scene *scene, const demo_context *ctx)
-{
+uint64_t demo_scene_verify(const demo_scene *scene, const demo_context *ctx) {
     uint64_t wrong = 0;
     for (uint32_t j = 0; j < scene->object_count; j++) {
         const demo_object *o = &scene->objects[j];
@@ -227,8 +207,7 @@ uint64_t demo_scene_verify(const demo_scene *scene, const demo_context *ctx)
     return wrong;
 }
 
-void demo_scene_inject_mismatch(const demo_scene *scene, const demo_context *ctx)
-{
+void demo_scene_inject_mismatch(const demo_scene *scene, const demo_context *ctx) {
     const demo_object *o = &scene->objects[scene->object_count / 2];
     uint32_t *values = map_values(ctx, o->buffer_memory);
     values[0] ^= 1u;
@@ -239,8 +218,7 @@ void demo_scene_inject_mismatch(const demo_scene *scene, const demo_context *ctx
     vkUnmapMemory(ctx->device, o->buffer_memory);
 }
 
-static void destroy_object(const demo_context *ctx, demo_object *o)
-{
+static void destroy_object(const demo_context *ctx, demo_object *o) {
     vkDestroyImageView(ctx->device, o->view, NULL);
     vkDestroyImage(ctx->device, o->image, NULL);
     vkDestroyBuffer(ctx->device, o->buffer, NULL);
@@ -248,12 +226,10 @@ static void destroy_object(const demo_context *ctx, demo_object *o)
     vkFreeMemory(ctx->device, o->buffer_memory, NULL);
 }
 
-void demo_scene_destroy(demo_scene *scene, const demo_context *ctx)
-{
+void demo_scene_destroy(demo_scene *scene, const demo_context *ctx) {
     uint32_t n = scene->object_count;
     uint32_t *order = malloc((size_t)n * sizeof *order);
-    for (uint32_t j = 0; order && j < n; j++)
-        order[j] = j;
+    for (uint32_t j = 0; order && j < n; j++) order[j] = j;
     /* Shuffled, so frees hit the middle of blocks, as in an engine streaming assets. */
     uint32_t state = 0x2545F491u;
     for (uint32_t j = n; order && j > 1; j--) {
@@ -265,8 +241,7 @@ void demo_scene_destroy(demo_scene *scene, const demo_context *ctx)
         order[j - 1] = order[k];
         order[k] = t;
     }
-    for (uint32_t j = 0; j < n; j++)
-        destroy_object(ctx, &scene->objects[order ? order[j] : j]);
+    for (uint32_t j = 0; j < n; j++) destroy_object(ctx, &scene->objects[order ? order[j] : j]);
     free(order);
     free(scene->objects);
     memset(scene, 0, sizeof *scene);

@@ -13,14 +13,14 @@ typedef enum demo_kind { DEMO_BUFFER, DEMO_IMAGE } demo_kind;
 
 typedef struct demo_object {
     demo_kind kind;
-    uint32_t id;             /* mixed into the pattern and the salt */
-    uint32_t width, height;  /* values: width x 1 for a buffer, texels for an image */
-    VkBuffer buffer;         /* the storage buffer, or the image's staging buffer */
+    uint32_t id;            /* mixed into the pattern and the salt */
+    uint32_t width, height; /* values: width x 1 for a buffer, texels for an image */
+    VkBuffer buffer;        /* the storage buffer, or the image's staging buffer */
     VkDeviceMemory buffer_memory;
-    VkImage image;           /* images only */
+    VkImage image; /* images only */
     VkImageView view;
     VkDeviceMemory image_memory;
-    VkDescriptorSet set;     /* owned by the compute pass's pool */
+    VkDescriptorSet set; /* owned by the compute pass's pool */
 } demo_object;
 
 typedef struct demo_scene {

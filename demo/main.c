@@ -27,8 +27,7 @@ typedef struct demo_options {
     bool verbose;
 } demo_options;
 
-static void usage(FILE *out)
-{
+static void usage(FILE *out) {
     fprintf(out,
             "Usage: suballoc-demo [--count N] [--device I] [--hold S] [--inject-mismatch] [--verbose]\n"
             "\n"
@@ -49,20 +48,17 @@ static void usage(FILE *out)
             DEFAULT_ALLOCATIONS, MAX_ALLOCATIONS);
 }
 
-static bool parse_count(const char *text, uint32_t min, uint32_t max, uint32_t *out)
-{
+static bool parse_count(const char *text, uint32_t min, uint32_t max, uint32_t *out) {
     char *end = NULL;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
-        return false;
+    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) return false;
     *out = (uint32_t)v;
     return true;
 }
 
 /* Returns 0 to run, else the exit status (help printed, or a bad option). */
-static int parse_options(int argc, char **argv, demo_options *opt)
-{
+static int parse_options(int argc, char **argv, demo_options *opt) {
     *opt = (demo_options){.allocations = DEFAULT_ALLOCATIONS};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -98,47 +94,41 @@ static int parse_options(int argc, char **argv, demo_options *opt)
     return 0;
 }
 
-static double seconds_since(const struct timespec *start)
-{
+static double seconds_since(const struct timespec *start) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) * 1e-9;
 }
 
-static double lap(struct timespec *start)
-{
+static double lap(struct timespec *start) {
     double s = seconds_since(start);
     clock_gettime(CLOCK_MONOTONIC, start);
     return s;
 }
 
-static void print_device(const demo_context *ctx)
-{
+static void print_device(const demo_context *ctx) {
     uint32_t v = ctx->properties.apiVersion;
     printf("suballoc-demo: device %s (Vulkan %u.%u.%u), maxMemoryAllocationCount %u\n", ctx->properties.deviceName,
            VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v), VK_API_VERSION_PATCH(v),
            ctx->properties.limits.maxMemoryAllocationCount);
 }
 
-static int run(const demo_options *opt, demo_context *ctx)
-{
+static int run(const demo_options *opt, demo_context *ctx) {
     demo_scene scene;
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    if (!demo_scene_create(&scene, ctx, opt->allocations))
-        return 1;
+    if (!demo_scene_create(&scene, ctx, opt->allocations)) return 1;
     printf("suballoc-demo: %u vkAllocateMemory calls, one per resource: %u storage buffers, %u storage images "
            "+ %u staging buffers, %.1f MiB (%.2f s)\n",
            scene.allocation_count, scene.buffer_count, scene.image_count, scene.image_count,
            (double)scene.bytes / (1024.0 * 1024.0), lap(&t));
     demo_scene_upload(&scene, ctx);
-    printf("suballoc-demo: uploaded %llu values through %u mappings (%.2f s)\n",
-           (unsigned long long)scene.value_count, scene.object_count, lap(&t));
+    printf("suballoc-demo: uploaded %llu values through %u mappings (%.2f s)\n", (unsigned long long)scene.value_count,
+           scene.object_count, lap(&t));
     demo_compute_counts counts = demo_compute_run(&scene, ctx);
-    printf("suballoc-demo: compute pass: %u dispatches, %u image copies (%.2f s)\n", counts.dispatches,
-           counts.copies, lap(&t));
-    if (opt->inject_mismatch)
-        demo_scene_inject_mismatch(&scene, ctx);
+    printf("suballoc-demo: compute pass: %u dispatches, %u image copies (%.2f s)\n", counts.dispatches, counts.copies,
+           lap(&t));
+    if (opt->inject_mismatch) demo_scene_inject_mismatch(&scene, ctx);
     uint64_t wrong = demo_scene_verify(&scene, ctx);
     double verify_s = lap(&t);
     uint32_t allocations = scene.allocation_count;
@@ -158,17 +148,14 @@ static int run(const demo_options *opt, demo_context *ctx)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     /* Progress lines show up as they happen, also through a pipe (tee, ctest). */
     setvbuf(stdout, NULL, _IOLBF, 0);
     demo_options opt;
     int status = parse_options(argc, argv, &opt);
-    if (status)
-        return status < 0 ? 0 : status;
+    if (status) return status < 0 ? 0 : status;
     demo_context ctx;
-    if (!demo_context_create(&ctx, opt.device_index, opt.verbose))
-        return 1;
+    if (!demo_context_create(&ctx, opt.device_index, opt.verbose)) return 1;
     print_device(&ctx);
     status = run(&opt, &ctx);
     demo_context_destroy(&ctx);

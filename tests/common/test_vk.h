@@ -17,8 +17,8 @@
 
 /* What an instance is made with. Zero fields take the defaults. */
 typedef struct test_vk_instance_info {
-    const char *application;      /* pApplicationName */
-    uint32_t api_version;         /* 0: the highest the loader offers, at most Vulkan 1.3 */
+    const char *application; /* pApplicationName */
+    uint32_t api_version;    /* 0: the highest the loader offers, at most Vulkan 1.3 */
     /* A debug-utils messenger on the instance, also chained into
      * vkCreateInstance so it sees that call's messages; NULL: no messenger and
      * no VK_EXT_debug_utils. */
@@ -26,11 +26,11 @@ typedef struct test_vk_instance_info {
     void *messenger_user;
     VkDebugUtilsMessageSeverityFlagsEXT severities; /* 0: warnings and errors */
     VkDebugUtilsMessageTypeFlagsEXT types;          /* 0: general, validation and performance */
-    const char *const *extensions; /* more instance extensions */
+    const char *const *extensions;                  /* more instance extensions */
     uint32_t extension_count;
-    const char *const *layers;     /* ppEnabledLayerNames */
+    const char *const *layers; /* ppEnabledLayerNames */
     uint32_t layer_count;
-    const void *next;              /* more structures for VkInstanceCreateInfo::pNext */
+    const void *next; /* more structures for VkInstanceCreateInfo::pNext */
 } test_vk_instance_info;
 
 typedef struct test_vk_instance {

@@ -21,8 +21,8 @@
 static jmp_buf case_exit;
 static bool case_running;
 static bool case_skipped;
-static uint64_t failures;       /* in the running case */
-static uint64_t messages_seen;  /* unexpected warning and error messages, whole program */
+static uint64_t failures;                                /* in the running case */
+static uint64_t messages_seen;                           /* unexpected warning and error messages, whole program */
 static const harness_expectations *message_expectations; /* of the running case */
 static uint64_t expected_messages_seen;
 
@@ -56,15 +56,13 @@ void harness_skip(const char *format, ...) {
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL record_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                      VkDebugUtilsMessageTypeFlagsEXT types,
-                                                     const VkDebugUtilsMessengerCallbackDataEXT *data,
-                                                     void *user) {
+                                                     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
     (void)user;
     /* The loader reports its own choices (e.g. layers added from the environment): not a fault. */
     if (types == VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT && test_vk_is_loader_message(data)) return VK_FALSE;
     bool error = severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
     const char *expected = message_expectations ? message_expectations->message_id_prefix : NULL;
-    if (!error && expected && data->pMessageIdName &&
-        strncmp(data->pMessageIdName, expected, strlen(expected)) == 0) {
+    if (!error && expected && data->pMessageIdName && strncmp(data->pMessageIdName, expected, strlen(expected)) == 0) {
         if (expected_messages_seen++ < 3) fprintf(stderr, "expected message: %s\n", data->pMessage);
         return VK_FALSE;
     }
@@ -79,8 +77,8 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL record_message(VkDebugUtilsMessageSeverity
 static void read_chain(harness *h) {
     const char *chain = getenv("SUBALLOC_TEST_CHAIN");
     h->chain = chain && *chain ? chain : "none";
-    h->layer = strcmp(h->chain, "plain") == 0 || strcmp(h->chain, "strict") == 0 ||
-               strncmp(h->chain, "validation_", 11) == 0;
+    h->layer =
+        strcmp(h->chain, "plain") == 0 || strcmp(h->chain, "strict") == 0 || strncmp(h->chain, "validation_", 11) == 0;
     h->validation = strncmp(h->chain, "validation_", 11) == 0;
     bool known = strcmp(h->chain, "none") == 0 || strcmp(h->chain, "strict_only") == 0 || h->layer;
     if (!known) {
@@ -164,7 +162,8 @@ static void create_device(harness *h, const harness_device_request *request) {
     uint32_t extension_count = 0;
     harness_enabled *on = &h->enabled;
     memset(on, 0, sizeof *on);
-    if (request->external_memory_fd && test_vk_has_device_extension(h->physical, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME)) {
+    if (request->external_memory_fd &&
+        test_vk_has_device_extension(h->physical, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME)) {
         extensions[extension_count++] = VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME;
         on->external_memory_fd = true;
     }
@@ -173,8 +172,8 @@ static void create_device(harness *h, const harness_device_request *request) {
         extensions[extension_count++] = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
         on->external_memory_host = true;
     }
-    bool priority_extension = request->memory_priority &&
-                              test_vk_has_device_extension(h->physical, VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME);
+    bool priority_extension =
+        request->memory_priority && test_vk_has_device_extension(h->physical, VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME);
     bool v13 = h->properties.apiVersion >= VK_API_VERSION_1_3 && h->api_version >= VK_API_VERSION_1_3;
 
     feature_chain supported = {0}, wanted = {0};
@@ -183,9 +182,9 @@ static void create_device(harness *h, const harness_device_request *request) {
     vkGetPhysicalDeviceFeatures2(h->physical, &supported.features);
 
     on->buffer_device_address = request->buffer_device_address && supported.v12.bufferDeviceAddress;
-    on->buffer_device_address_capture_replay =
-        on->buffer_device_address && request->buffer_device_address_capture_replay &&
-        supported.v12.bufferDeviceAddressCaptureReplay;
+    on->buffer_device_address_capture_replay = on->buffer_device_address &&
+                                               request->buffer_device_address_capture_replay &&
+                                               supported.v12.bufferDeviceAddressCaptureReplay;
     on->private_data = v13 && request->private_data && supported.v13.privateData;
     on->memory_priority = priority_extension && supported.priority.memoryPriority;
     if (on->memory_priority) extensions[extension_count++] = VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME;
@@ -196,8 +195,8 @@ static void create_device(harness *h, const harness_device_request *request) {
     wanted.v13.privateData = on->private_data;
     wanted.priority.memoryPriority = on->memory_priority;
 
-    VK_REQUIRE(test_vk_device_create(h->physical, h->queue_family, extensions, extension_count, &wanted.features,
-                                     &h->device));
+    VK_REQUIRE(
+        test_vk_device_create(h->physical, h->queue_family, extensions, extension_count, &wanted.features, &h->device));
     vkGetDeviceQueue(h->device, h->queue_family, 0, &h->queue);
     VkCommandPoolCreateInfo pool = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -236,10 +235,14 @@ static bool parse_stats_field(harness_stats *stats, const char *key, const char 
         const char *name;
         uint64_t *field;
     } fields[] = {
-        {"app_allocations", &stats->app_allocations},       {"app_live_peak", &stats->app_live_peak},
-        {"app_leaked", &stats->app_leaked},                 {"suballocated", &stats->suballocated},
-        {"passthrough", &stats->passthrough},               {"driver_allocations", &stats->driver_allocations},
-        {"driver_live_peak", &stats->driver_live_peak},     {"blocks_peak", &stats->blocks_peak},
+        {"app_allocations", &stats->app_allocations},
+        {"app_live_peak", &stats->app_live_peak},
+        {"app_leaked", &stats->app_leaked},
+        {"suballocated", &stats->suballocated},
+        {"passthrough", &stats->passthrough},
+        {"driver_allocations", &stats->driver_allocations},
+        {"driver_live_peak", &stats->driver_live_peak},
+        {"blocks_peak", &stats->blocks_peak},
         {"bytes_requested_peak", &stats->bytes_requested_peak},
         {"bytes_in_blocks_peak", &stats->bytes_in_blocks_peak},
     };
@@ -304,11 +307,10 @@ static void check_stats(harness *h) {
     const char *path = getenv(STATS_FILE_ENV);
     if (!path || !*path) return;
     REQUIRE(s->present, "the layer wrote no stats line to %s at vkDestroyDevice", path);
-    CHECK(s->app_allocations == h->app_allocations,
-          "layer counted %" PRIu64 " app allocations, the case made %" PRIu64, s->app_allocations,
-          h->app_allocations);
-    CHECK(s->app_leaked == (uint64_t)h->expect.app_leaked, "layer reports %" PRIu64 " leaked app allocations, not %" PRId64,
-          s->app_leaked, h->expect.app_leaked);
+    CHECK(s->app_allocations == h->app_allocations, "layer counted %" PRIu64 " app allocations, the case made %" PRIu64,
+          s->app_allocations, h->app_allocations);
+    CHECK(s->app_leaked == (uint64_t)h->expect.app_leaked,
+          "layer reports %" PRIu64 " leaked app allocations, not %" PRId64, s->app_leaked, h->expect.app_leaked);
     CHECK(s->suballocated + s->passthrough == s->app_allocations,
           "suballocated %" PRIu64 " + passthrough %" PRIu64 " != app allocations %" PRIu64, s->suballocated,
           s->passthrough, s->app_allocations);
@@ -503,8 +505,8 @@ VkDeviceSize harness_align_up(VkDeviceSize value, VkDeviceSize alignment) {
 }
 
 static uint32_t host_buffer_type(const harness *h, uint32_t type_bits) {
-    uint32_t coherent = harness_memory_type(
-        h, type_bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    uint32_t coherent =
+        harness_memory_type(h, type_bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
     return coherent != UINT32_MAX ? coherent : harness_memory_type(h, type_bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
 }
 
@@ -541,7 +543,8 @@ void harness_host_buffer_create(harness *h, VkDeviceSize size, VkBufferUsageFlag
     VK_REQUIRE(vkMapMemory(h->device, out->memory, 0, VK_WHOLE_SIZE, 0, &data));
     out->data = data;
     if (address) {
-        VkBufferDeviceAddressInfo where = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO, .buffer = out->buffer};
+        VkBufferDeviceAddressInfo where = {.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
+                                           .buffer = out->buffer};
         out->address = vkGetBufferDeviceAddress(h->device, &where);
     }
 }
@@ -619,8 +622,8 @@ void harness_barrier(VkCommandBuffer commands) {
         .dstAccessMask = VK_ACCESS_MEMORY_READ_BIT | VK_ACCESS_MEMORY_WRITE_BIT,
     };
     vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                         VK_PIPELINE_STAGE_ALL_COMMANDS_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL,
-                         0, NULL);
+                         VK_PIPELINE_STAGE_ALL_COMMANDS_BIT | VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL, 0,
+                         NULL);
 }
 
 void harness_copy_buffer(harness *h, VkBuffer src, VkDeviceSize src_offset, VkBuffer dst, VkDeviceSize dst_offset,
@@ -740,9 +743,7 @@ uint64_t harness_rng_next(harness_rng *rng) {
     return rng->state * 0x2545F4914F6CDD1Dull;
 }
 
-uint64_t harness_rng_below(harness_rng *rng, uint64_t bound) {
-    return bound ? harness_rng_next(rng) % bound : 0;
-}
+uint64_t harness_rng_below(harness_rng *rng, uint64_t bound) { return bound ? harness_rng_next(rng) % bound : 0; }
 
 void harness_shuffle(harness_rng *rng, uint32_t *items, uint32_t count) {
     for (uint32_t i = count; i > 1; i--) {

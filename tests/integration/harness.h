@@ -25,26 +25,25 @@
 /* ---------------------------------------------------------------- results */
 
 /* Record a failure and go on: the case reports every broken rule it sees. */
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) harness_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                         \
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) harness_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
     } while (0)
 
 /* Record a failure and leave the case: what follows depends on it. */
-#define REQUIRE(cond, ...)                                                                         \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            harness_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                                  \
-            harness_abort_case();                                                                  \
-        }                                                                                          \
+#define REQUIRE(cond, ...)                                        \
+    do {                                                          \
+        if (!(cond)) {                                            \
+            harness_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+            harness_abort_case();                                 \
+        }                                                         \
     } while (0)
 
 /* A Vulkan call that must succeed for the case to make sense. */
-#define VK_REQUIRE(call)                                                                           \
-    do {                                                                                           \
-        VkResult vk_require_result_ = (call);                                                      \
-        REQUIRE(vk_require_result_ == VK_SUCCESS, "%s returned %s", #call,                         \
-                vk_result_name(vk_require_result_));                                          \
+#define VK_REQUIRE(call)                                                                                        \
+    do {                                                                                                        \
+        VkResult vk_require_result_ = (call);                                                                   \
+        REQUIRE(vk_require_result_ == VK_SUCCESS, "%s returned %s", #call, vk_result_name(vk_require_result_)); \
     } while (0)
 
 void harness_fail(const char *file, int line, const char *condition, const char *format, ...)
@@ -61,9 +60,9 @@ typedef struct harness_device_request {
     bool buffer_device_address;
     bool buffer_device_address_capture_replay;
     bool private_data;
-    bool memory_priority;          /* VK_EXT_memory_priority */
-    bool external_memory_fd;       /* VK_KHR_external_memory_fd */
-    bool external_memory_host;     /* VK_EXT_external_memory_host */
+    bool memory_priority;      /* VK_EXT_memory_priority */
+    bool external_memory_fd;   /* VK_KHR_external_memory_fd */
+    bool external_memory_host; /* VK_EXT_external_memory_host */
 } harness_device_request;
 
 typedef struct harness_enabled {
@@ -88,11 +87,11 @@ typedef struct harness_stats {
 /* What the running case promises about its device's statistics; checked after
  * vkDestroyDevice when the layer is in the chain. -1 leaves a number unchecked. */
 typedef struct harness_expectations {
-    int64_t passthrough;          /* exactly this many pass-through allocations */
+    int64_t passthrough; /* exactly this many pass-through allocations */
     int64_t suballocated_at_least;
     int64_t driver_live_peak_below;
     int64_t blocks_peak_at_least;
-    int64_t app_leaked;           /* exactly this many left live at vkDestroyDevice (default 0) */
+    int64_t app_leaked; /* exactly this many left live at vkDestroyDevice (default 0) */
     /* Warnings whose message id name starts with this are expected, not failures;
      * at least messages_at_least of them must come (checked in every chain). */
     const char *message_id_prefix;
@@ -102,8 +101,8 @@ typedef struct harness_expectations {
 typedef struct harness {
     /* chain, from SUBALLOC_TEST_CHAIN */
     const char *chain;
-    bool layer;       /* VK_LAYER_TRANSPARENT_suballoc is in the chain */
-    bool validation;  /* VK_LAYER_KHRONOS_validation is in the chain */
+    bool layer;      /* VK_LAYER_TRANSPARENT_suballoc is in the chain */
+    bool validation; /* VK_LAYER_KHRONOS_validation is in the chain */
 
     VkInstance instance;
     uint32_t api_version;
@@ -124,7 +123,7 @@ typedef struct harness {
 
     uint64_t app_allocations; /* successful harness_allocate calls on this device */
     harness_expectations expect;
-    harness_stats stats;      /* of the previous device, after its destruction */
+    harness_stats stats; /* of the previous device, after its destruction */
 } harness;
 
 typedef struct harness_case {
@@ -133,16 +132,15 @@ typedef struct harness_case {
 } harness_case;
 
 /* Runs every case (or those named on the command line) and returns the exit status. */
-int harness_main(int argc, char **argv, const harness_device_request *request,
-                 const harness_case *cases, size_t case_count);
+int harness_main(int argc, char **argv, const harness_device_request *request, const harness_case *cases,
+                 size_t case_count);
 
 /* ---------------------------------------------------------------- memory */
 
 /* Memory types a resource with type_bits may use that have every flag of
  * required, skipping lazily allocated and protected types unless required.
  * Writes their indices to out[VK_MAX_MEMORY_TYPES] and returns how many. */
-uint32_t harness_memory_types(const harness *h, uint32_t type_bits, VkMemoryPropertyFlags required,
-                              uint32_t *out);
+uint32_t harness_memory_types(const harness *h, uint32_t type_bits, VkMemoryPropertyFlags required, uint32_t *out);
 /* The first such type, or UINT32_MAX. */
 uint32_t harness_memory_type(const harness *h, uint32_t type_bits, VkMemoryPropertyFlags required);
 bool harness_type_is(const harness *h, uint32_t type, VkMemoryPropertyFlags flags);
@@ -167,8 +165,7 @@ typedef struct harness_host_buffer {
     VkDeviceAddress address; /* when made with SHADER_DEVICE_ADDRESS usage */
 } harness_host_buffer;
 
-void harness_host_buffer_create(harness *h, VkDeviceSize size, VkBufferUsageFlags usage,
-                                harness_host_buffer *out);
+void harness_host_buffer_create(harness *h, VkDeviceSize size, VkBufferUsageFlags usage, harness_host_buffer *out);
 void harness_host_buffer_destroy(harness *h, harness_host_buffer *buffer);
 /* Makes host writes visible to the device / device writes visible to the host. */
 void harness_host_buffer_flush(harness *h, const harness_host_buffer *buffer);
@@ -191,8 +188,8 @@ VkBuffer harness_buffer_create(harness *h, VkDeviceSize size, VkBufferUsageFlags
 void harness_image_layout(VkCommandBuffer commands, VkImage image, VkImageLayout from, VkImageLayout to);
 
 /* Copies src to dst on the GPU and waits. */
-void harness_copy_buffer(harness *h, VkBuffer src, VkDeviceSize src_offset, VkBuffer dst,
-                         VkDeviceSize dst_offset, VkDeviceSize size);
+void harness_copy_buffer(harness *h, VkBuffer src, VkDeviceSize src_offset, VkBuffer dst, VkDeviceSize dst_offset,
+                         VkDeviceSize size);
 
 /* A compute pipeline from <shader dir>/<name>.spv with one optional set layout. */
 typedef struct harness_pipeline {

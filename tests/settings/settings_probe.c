@@ -222,12 +222,13 @@ static VkResult create_instance(const options *o, VkInstance *instance) {
      * visibly misbehave (mode, stats file) if it took them. */
     VkLayerSettingEXT settings[MAX_API_SETTINGS + 2];
     uint32_t count = 0;
-    settings[count++] = (VkLayerSettingEXT){"VK_LAYER_KHRONOS_validation", "mode", VK_LAYER_SETTING_TYPE_STRING_EXT, 1,
-                                            &decoy_mode};
+    settings[count++] =
+        (VkLayerSettingEXT){"VK_LAYER_KHRONOS_validation", "mode", VK_LAYER_SETTING_TYPE_STRING_EXT, 1, &decoy_mode};
     for (uint32_t i = 0; i < o->api_count; i++) settings[count++] = o->api[i];
-    settings[count++] = (VkLayerSettingEXT){"VK_LAYER_KHRONOS_validation", "stats_file", VK_LAYER_SETTING_TYPE_STRING_EXT,
-                                            1, &decoy_stats};
-    VkLayerSettingsCreateInfoEXT layer_settings = {VK_STRUCTURE_TYPE_LAYER_SETTINGS_CREATE_INFO_EXT, NULL, count, settings};
+    settings[count++] = (VkLayerSettingEXT){"VK_LAYER_KHRONOS_validation", "stats_file",
+                                            VK_LAYER_SETTING_TYPE_STRING_EXT, 1, &decoy_stats};
+    VkLayerSettingsCreateInfoEXT layer_settings = {VK_STRUCTURE_TYPE_LAYER_SETTINGS_CREATE_INFO_EXT, NULL, count,
+                                                   settings};
 
     const char *layer = SUBALLOC_LAYER_NAME;
     const char *extension = VK_EXT_LAYER_SETTINGS_EXTENSION_NAME;
@@ -276,7 +277,8 @@ static bool exercise_memory(VkDevice device, uint32_t type, uint32_t count) {
     bool ok = memory != NULL;
     uint32_t made = 0;
     for (; ok && made < count; made++) {
-        VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = ALLOCATION_SIZE,
+        VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                     .allocationSize = ALLOCATION_SIZE,
                                      .memoryTypeIndex = type};
         ok = vkAllocateMemory(device, &info, NULL, &memory[made]) == VK_SUCCESS;
         if (!ok) break;
@@ -302,9 +304,11 @@ static int check_stats(const options *o) {
     FILE *file = fopen(o->stats_file, "r");
     if (o->expect == EXPECT_OFF) {
         if (file != NULL) fclose(file);
-        return file == NULL ? EXIT_SUCCESS : fail("the layer wrote %s: it was on, but should have been off", o->stats_file);
+        return file == NULL ? EXIT_SUCCESS
+                            : fail("the layer wrote %s: it was on, but should have been off", o->stats_file);
     }
-    if (file == NULL) return fail("no statistics in %s: the layer was not on (or did not get stats_file)", o->stats_file);
+    if (file == NULL)
+        return fail("no statistics in %s: the layer was not on (or did not get stats_file)", o->stats_file);
     char line[2048] = "", extra[16];
     bool one_line = fgets(line, sizeof line, file) != NULL && fgets(extra, sizeof extra, file) == NULL;
     fclose(file);
@@ -320,8 +324,10 @@ static int check_stats(const options *o) {
         !stat_field(line, "passthrough", &passthrough) || !stat_field(line, "driver_allocations", &driver) ||
         !stat_field(line, "app_leaked", &leaked))
         return fail("%s", "the stats line lacks a field the probe needs");
-    if (app != o->allocations || leaked != 0) return fail("%s", "app_allocations or app_leaked is not what the probe did");
-    if (o->expect == EXPECT_SUBALLOCATE && !(suballocated == app && passthrough == 0 && driver >= 1 && driver * 8 <= app))
+    if (app != o->allocations || leaked != 0)
+        return fail("%s", "app_allocations or app_leaked is not what the probe did");
+    if (o->expect == EXPECT_SUBALLOCATE &&
+        !(suballocated == app && passthrough == 0 && driver >= 1 && driver * 8 <= app))
         return fail("%s", "sub-allocation did not serve the small allocations from a few driver blocks");
     if (o->expect == EXPECT_PASSTHROUGH && !(passthrough == app && suballocated == 0 && driver == app))
         return fail("%s", "passthrough mode did not send every allocation to the driver");
@@ -352,9 +358,11 @@ static int run(const options *o) {
     VkDevice device = VK_NULL_HANDLE;
     uint32_t type = 0;
     int status = EXIT_FAILURE;
-    if ((enumerated != VK_SUCCESS && enumerated != VK_INCOMPLETE) || count == 0) status = fail("%s", "no physical device");
+    if ((enumerated != VK_SUCCESS && enumerated != VK_INCOMPLETE) || count == 0)
+        status = fail("%s", "no physical device");
     else if (!host_visible_type(gpu, &type)) status = fail("%s", "no host-visible memory type");
-    else if (!reported_limit_is_expected(o, gpu)) status = fail("%s", "maxMemoryAllocationCount is not the expected one");
+    else if (!reported_limit_is_expected(o, gpu))
+        status = fail("%s", "maxMemoryAllocationCount is not the expected one");
     else if (create_device(gpu, &device) != VK_SUCCESS) status = fail("%s", "vkCreateDevice failed");
     else if (!exercise_memory(device, type, o->allocations)) status = fail("%s", "an allocation or map failed");
     else status = EXIT_SUCCESS;
@@ -366,9 +374,10 @@ static int run(const options *o) {
 int main(int argc, char **argv) {
     options o;
     if (!parse_options(argc, argv, &o)) {
-        fprintf(stderr, "usage: settings_probe --expect off|suballocate|passthrough --stats-file PATH [--enable-layer]\n"
-                        "       [--api NAME=TYPE:VALUE]... [--enable-settings-extension] [--allocations N (>= 8)]\n"
-                        "       [--expect-log TEXT] [--expect-reported-limit N] [--check FIELD>=N|FIELD<=N|FIELD==N]...\n");
+        fprintf(stderr,
+                "usage: settings_probe --expect off|suballocate|passthrough --stats-file PATH [--enable-layer]\n"
+                "       [--api NAME=TYPE:VALUE]... [--enable-settings-extension] [--allocations N (>= 8)]\n"
+                "       [--expect-log TEXT] [--expect-reported-limit N] [--check FIELD>=N|FIELD<=N|FIELD==N]...\n");
         return 2;
     }
     if (remove(o.stats_file) != 0 && errno != ENOENT) return fail("cannot remove old %s", o.stats_file);

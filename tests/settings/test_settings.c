@@ -147,7 +147,8 @@ START_TEST(size_suffixes_are_binary_and_either_case) {
 END_TEST
 
 START_TEST(size_rejects_anything_but_digits_and_one_suffix) {
-    static const char *const bad[] = {"", "K", "12Q", "1.5M", "-1", "+1", "0x10", "1 K", "1KB", "1MM", "1e6", " 1", "1T"};
+    static const char *const bad[] = {"",    "K",   "12Q", "1.5M", "-1", "+1", "0x10",
+                                      "1 K", "1KB", "1MM", "1e6",  " 1", "1T"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t v = 77;
         ck_assert_msg(!suballoc_parse_size(bad[i], &v), "'%s' was taken as a size", bad[i]);
@@ -357,7 +358,8 @@ START_TEST(stats_interval_bad_values_are_reported_in_one_line_each) {
         reports r = {0};
         suballoc_settings_defaults(&s);
         s.stats_interval = 7;
-        ck_assert_msg(!suballoc_settings_set_text(&s, "stats_interval", bad[i], "test", collect, &r), "took '%s'", bad[i]);
+        ck_assert_msg(!suballoc_settings_set_text(&s, "stats_interval", bad[i], "test", collect, &r), "took '%s'",
+                      bad[i]);
         ck_assert_int_eq(r.count, 1);
         ck_assert_ptr_nonnull(strstr(r.all, "setting stats_interval (test)"));
         ck_assert_ptr_nonnull(strstr(r.all, "0 (dump only at the end) or 1 to 86400 seconds"));
@@ -470,7 +472,8 @@ START_TEST(file_bad_line_is_reported_with_its_line_number) {
     suballoc_settings s;
     reports r = {0};
     suballoc_settings_defaults(&s);
-    apply_text(&s, "# settings\ntransparent_suballoc.mode = passthrough\ntransparent_suballoc.min_alignment = 48\n", &r);
+    apply_text(&s, "# settings\ntransparent_suballoc.mode = passthrough\ntransparent_suballoc.min_alignment = 48\n",
+               &r);
     ck_assert_int_eq(r.count, 1);
     ck_assert_ptr_nonnull(strstr(r.all, "line 3"));
     ck_assert_ptr_nonnull(strstr(r.all, "min_alignment"));
