@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * branch_hints.h: likely() and unlikely() for the allocator's hot paths, in one
  * place (GCC and clang).

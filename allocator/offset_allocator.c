@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * offset_allocator: O(1) allocation of unit ranges inside one span.
  *

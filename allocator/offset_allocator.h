@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * offset_allocator: an O(1) allocator of ranges inside one contiguous span.
  *

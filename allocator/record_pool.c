@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record_pool: fixed-size records from reserved address space, served through
  * per-thread caches.

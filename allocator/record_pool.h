@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record_pool: fixed-size records for the layer's own bookkeeping, with a
  * per-thread cache per size class.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scratch_arena: one bump chunk per thread, plus a stack of heap blocks for
  * what does not fit. Frames record the bump position and the newest heap block

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scratch_arena: per-thread bump memory for the temporaries of one call.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * allocator_bench: what the allocator library costs per operation, next to
  * malloc/free doing the same work in the same run.

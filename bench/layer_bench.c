@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layer_bench: what VK_LAYER_TRANSPARENT_suballoc costs per call, measured
  * through the real Vulkan loader, side by side with no layer in the same run.

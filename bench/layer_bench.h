@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layer_bench.h: what the parts of layer_bench share: one "side" is an
  * instance and device, without the layer or with it in one mode.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layer_bench_threads.c: allocation throughput as threads are added.
  *

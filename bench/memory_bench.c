@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memory_bench: how much driver memory an app's allocations cost with the
  * layer, side by side with the same allocations and no layer, in one run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Packaging: `cpack -G DEB` in a build folder makes a Debian package of what
 # `cmake --install` installs (the layer, its one manifest, suballoc-run and its
 # probe, suballoc-picture, the man pages, the vkconfig files, README and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* vk_result_name: every VkResult of the Vulkan 1.3.239 headers, by name. */
 #include "vk_result_name.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vk_result_name: the name of a VkResult, for messages. One table for the
  * project's programs (the demo, the launcher's probe, every test harness);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo_compute: pipelines, descriptor sets and the one command buffer of the
  * demo's compute pass. Everything it creates it destroys before returning.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo_compute: the compute pass. One descriptor set and one dispatch per
  * resource, images copied in from and out to their staging buffers, all in one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo_context: instance and device setup for the demo, written like an
  * ordinary app: it knows nothing about the layer.

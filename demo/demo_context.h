@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo_context: the Vulkan instance, device and compute queue the demo runs on,
  * plus a debug-utils messenger that counts what validation layers report.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo_pattern: the values the demo uploads and the results it expects.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo_scene: resource creation, uploads, checks and teardown, done the naive
  * way on purpose (one vkAllocateMemory per resource, a map per upload) since

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo_scene: the resources of a naive engine, each with its own
  * vkAllocateMemory: storage buffers, and storage images uploaded and read back

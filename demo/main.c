@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * suballoc-demo: a naive Vulkan "engine" that makes one vkAllocateMemory per
  * buffer and per image, tens of thousands of them, uploads through mappings,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * suballoc-probe: the smallest Vulkan program that makes the loader build its
  * layer chains, for `suballoc-run --check`. It creates an instance and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * device.c: creating a device (its dispatch, its memory facts) and destroying
  * it (every block back to the driver, leaks reported, statistics written).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * functions.h: the one list of the Vulkan functions the layer deals with.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * guard_margins.c: finding the app allocation that wrote past its end.
  *

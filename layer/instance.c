@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * instance.c: instance creation, the settings it reads, and the instance-level
  * functions the layer changes: the reported maxMemoryAllocationCount, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json_writer.c: one JSON document in a growing buffer (see json_writer.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json_writer: builds one JSON document in memory, for the statistics dump.
  *

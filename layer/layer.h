@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * layer.h: the whole design of VK_LAYER_TRANSPARENT_suballoc in one header.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * loader_interface.c: how the Vulkan loader finds the layer's functions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log: the layer's messages. They go to the app's VK_EXT_debug_utils messengers
  * when it made some (message id "TRANSPARENT-suballoc"), otherwise to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memory_allocate.c: vkAllocateMemory / vkFreeMemory, and the requirements queries.
  *

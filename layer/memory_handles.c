@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memory_handles.c: the two kinds of VkDeviceMemory an app holds.
  *

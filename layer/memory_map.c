@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * memory_map.c: mapping, unmapping, flushing and invalidating app allocations.
  *

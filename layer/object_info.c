@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * object_info.c: the entry points that name a VkDeviceMemory without binding it:
  * debug names and tags, private data, commitment, priority, opaque capture

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * passthrough_set.c: the driver allocations an app holds directly.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * placement.c: where a slice starts, so that no valid bind is ever refused.
  *

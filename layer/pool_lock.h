@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pool_lock: the lock a pool holds around its offset allocators.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pool_validate.c: the invariants of a pool, checked from the inside.
  *

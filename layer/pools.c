@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pools.c: blocks of driver memory and the slices carved from them.
  *

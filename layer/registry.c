@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * registry.c: from a dispatchable handle to the layer's instance or device.
  *

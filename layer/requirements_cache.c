@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * requirements_cache.c: the requirements of resources a thread just asked about.
  *

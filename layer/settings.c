@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * settings.c: reads the layer's settings from the environment, vk_layer_settings.txt
  * and VkLayerSettingsCreateInfoEXT (see settings.h for the rules).

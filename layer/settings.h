@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * settings: what a user can change about the layer, and where it is read from.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stats_json.c: the device's blocks and every allocation in them, written as the
  * JSON that Vulkan Memory Allocator's vmaBuildStatsString(detailedMap = VK_TRUE)

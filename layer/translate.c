@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * translate.c: from the app's VkDeviceMemory to where its bytes really are.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vk_ext_structs.h: extensions newer than the installed Vulkan headers (1.3.239)
  * that carry a VkDeviceMemory. An app built against newer headers may call them,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vk_layer_settings_ext.h: VK_EXT_layer_settings (spec version 2), for headers
  * that predate it (the installed 1.3.239 headers do).

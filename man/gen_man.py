@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """gen_man: fills a man page template (roff) from the project's own sources.
 
 Usage: gen_man.py --template T.in --out OUT [--manifest M.json] [--help-of PROGRAM]

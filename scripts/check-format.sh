@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check-format.sh [--fix] [PATH...]: the C sources against .clang-format.
 #
 # Checks every *.c and *.h file git tracks (or those under the PATHs given)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The first thing to run: installs the Debian packages the demo needs, builds
 # what it needs into build/, then shows the problem and the fix on lavapipe
 # (Mesa's CPU Vulkan driver, so it works on any machine) made to look like a GPU

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages the build, the demo and the tests need.
 # Safe to run again: apt-get skips what is already there.
 #   install-deps.sh        everything (scripts/test.sh)

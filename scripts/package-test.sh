@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # package-test.sh [BUILD_DIR]: the layer as a distribution builds and ships it.
 #
 #   1. A layer-only configure (-DBUILD_TESTING=OFF, prefix /usr) builds the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The project's test command: installs the Debian packages, then builds and runs
 # every test the way CI does:
 #   normal   build/        every ctest (unit, integration on lavapipe, the strict

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_in_chain.sh --expect "LAYER_A,LAYER_B" -- command args...
 #
 # Runs a Vulkan test program with VK_LOADER_DEBUG=layer and fails unless every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #version 450
 // Transforms one storage buffer in place; demo/demo_pattern.h computes the
 // same function on the CPU to check every value.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #version 450
 // Transforms one r32ui storage image in place, texel index = y * width + x;
 // the same function as transform_buffer.comp.

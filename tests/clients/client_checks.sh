@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # client_checks.sh: what the client tests check about a program nobody here
 # wrote. Sourced by the run_*.sh scripts; they define fail() and $chain first.
 # shellcheck shell=bash disable=SC2154 # $chain comes from the sourcing script

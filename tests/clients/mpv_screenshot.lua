@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- mpv_screenshot.lua: run_mpv.sh's probe. mpv starts paused (--pause); when the
 -- first frame is on screen, the probe has the video output render the window
 -- once more into a file (screenshot-to-file ... window: with --vo=gpu and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_ffmpeg.sh CASE: ffmpeg runs Vulkan filters on a generated clip through the
 # test chain, and its frame checksums (framemd5) are bit-identical to those of
 # the same run in the same chain without the layer; it exits cleanly, each

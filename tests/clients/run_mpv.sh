@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_mpv.sh VO: mpv plays a generated clip for a few frames through the test
 # chain with a Vulkan video output on a private Xvfb display and exits by
 # itself with status 0; its log shows the Vulkan context on the X window, the

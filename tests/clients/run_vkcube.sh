@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_vkcube.sh: vkcube, a real presenting client, draws a fixed number of frames
 # through the test chain on a private Xvfb display and exits cleanly, with no
 # validation message, no message of the layer, no strict-device violation and,

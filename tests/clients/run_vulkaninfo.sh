@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_vulkaninfo.sh: vulkaninfo, a client nobody here wrote, runs through the
 # test chain (set up by suballoc_add_vulkan_test) and exits cleanly, both as
 # `vulkaninfo --summary` and in full, with no validation message, no message of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_zink.sh PROGRAM: an OpenGL program on Mesa's zink (OpenGL on Vulkan) on a
 # private Xvfb display, through the test chain.
 #   glxinfo   glxinfo exits with status 0, its renderer string is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # check_result_names.sh PRINT_RESULT_NAMES VULKAN_CORE_H: every VkResult value
 # vulkan_core.h defines (aliases aside) must get its own name from
 # vk_result_name, and an unknown value must get "(unknown VkResult)".

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* print_result_names VALUE...: "VALUE NAME" per VkResult value, as vk_result_name names it. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_vk: instances, messengers, devices and extension lookups for the tests. */
 #include "test_vk.h"
 

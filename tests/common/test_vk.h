@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_vk: the Vulkan plumbing every test program shares: an instance with a
  * debug-utils messenger, a physical device and queue family, a device with one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the input is a span and a sequence of allocate / free /
  * bogus-free operations; every answer of the offset allocator is checked

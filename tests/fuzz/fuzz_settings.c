@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_settings: libFuzzer target over the settings parser (layer/settings.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* harness: instance, messenger, device per case, memory helpers, statistics. */
 #include "harness.h"
 

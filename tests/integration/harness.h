@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * harness: the small amount of Vulkan plumbing every integration test shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_engine_contexts: many live Vulkan contexts in one process, as test
  * runners, browsers and middleware that make one context per window or per

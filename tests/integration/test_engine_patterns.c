@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_engine_patterns: what real engines do with vkAllocateMemory, written from
  * the Vulkan spec and from how VMA, zink and engine ports use memory, not from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_lifetime: driver blocks live no longer than they must. When the app frees
  * its allocations the layer gives emptied blocks back (keeping at most one empty

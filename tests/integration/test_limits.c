@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_limits: the allocation count limit stops being the app's problem, and
  * the layer never refuses what the driver alone would have given.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_many_allocations: a naive engine's memory use, checked byte for byte.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_mapping: vkMapMemory, vkUnmapMemory, vkFlushMappedMemoryRanges and
  * vkInvalidateMappedMemoryRanges behave for the app exactly as the spec says,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_passthrough: what the layer must hand straight to the driver, it does, and
  * the app gets the driver's own, working handle; what it may sub-allocate, it does,

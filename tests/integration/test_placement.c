@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_placement: where a sub-allocation lands inside a driver block must satisfy
  * every resource the app may bind to it, although the layer learns what will be

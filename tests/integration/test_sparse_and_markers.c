@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sparse_and_markers: the entry points that carry a VkDeviceMemory but
  * that lavapipe lacks: vkQueueBindSparse (buffer, opaque image and image

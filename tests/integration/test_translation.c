@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_translation: every entry point that takes a VkDeviceMemory accepts the
  * handle the app got, whatever the layer made of it. Handles of sub-allocations

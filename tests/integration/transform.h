@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * transform: what the compute shaders in shaders/ do to each word, computed on
  * the host, so a test knows every byte the GPU must have produced.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # launcher_test.sh CASE: one rule of suballoc-run, proven from the outside.
 #
 # Every case starts from an environment with no Vulkan layer settings at all,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_dispatch: the layer costs nothing for calls it does not need.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # man_test.sh CATALOG SUBALLOC_RUN SUBALLOC_PICTURE PAGE...
 #
 # The man pages as man-db shows them (man -l): no groff warning but the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # run_piglit.sh [--record] LIST
 #
 # Runs the piglit OpenGL tests of LIST on zink (Mesa's OpenGL on Vulkan) through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fault_workload: a fault-tolerant app workload whose every byte is checked. */
 #include "fault_workload.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fault_workload: a small, realistic app that keeps going when calls fail.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* robust_vk: instance with a counting messenger, devices, memory and patterns. */
 #include "robust_vk.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * robust_vk: the Vulkan plumbing the robustness tests share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_bad_input: the layer stays safe when the app misuses memory calls.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_faults: the layer survives every driver failure a realistic app can meet.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_guard_margins: with debug_margin set, an app that writes past (or
  * before) one of its mappings is told which allocation did it, exactly once.

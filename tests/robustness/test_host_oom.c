@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_host_oom: host memory runs out inside the layer's own bookkeeping.
  *

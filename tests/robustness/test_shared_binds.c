@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_shared_binds: threads bind into the same allocations at once, while the
  * layer moves those allocations' slices.

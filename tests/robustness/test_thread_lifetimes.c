@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_thread_lifetimes: threads that come and go, and frees on other threads.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keep_modules_loaded: a dlclose() that leaves every module loaded, preloaded
  * into the ASan stage's test processes (scripts/test.sh).

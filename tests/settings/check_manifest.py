@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_manifest: the layer's manifests and vkconfig files against the code.
 
 The code's list of settings (suballoc_setting_names, printed by settings_catalog)

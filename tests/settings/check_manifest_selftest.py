@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_manifest_selftest: every rule check_manifest.py holds a file to can fail.
 
 Usage: check_manifest_selftest.py CHECK_MANIFEST CATALOG EXPLICIT IMPLICIT VKCONFIG2 VKCONFIG3 SETTINGS_FILE

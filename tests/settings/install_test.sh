@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # install_test.sh BUILD_DIR WORK_DIR PROBE RUN_IN_CHAIN CHECK_MANIFEST CATALOG
 #
 # `cmake --install` into a fresh prefix, then proves that the loader finds and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * settings_catalog: the settings the layer's code reads, for the test that
  * holds the manifests and vkconfig files to the code.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * settings_probe: tells from the outside whether the layer was on, and in which mode.
  *

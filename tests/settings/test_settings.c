@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_settings: the rules of layer/settings.c, one test per rule.
  *

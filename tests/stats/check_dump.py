@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_dump: holds a JSON dump of VK_LAYER_TRANSPARENT_suballoc to VMA's format and to the truth.
 
   check_dump.py DUMP.json [--expect EXPECT.json] [--stats-file STATS.txt]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check_dump_selftest: every rule of check_dump.py can fail.
 
   check_dump_selftest.py path/to/check_dump.py path/to/suballoc-picture

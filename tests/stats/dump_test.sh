@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dump_test.sh CASE: one rule of the layer's JSON dump (stats_json_file,
 # stats_interval), proven from the outside with stats_dump_app, check_dump.py
 # and suballoc-picture. CMake runs it through tests/run_in_chain.sh, which

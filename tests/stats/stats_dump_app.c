@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stats_dump_app: a small Vulkan app whose memory the layer's JSON dump must
  * show exactly. It writes what it left live (names, kinds, memory types, sizes)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_json_writer: the rules of layer/json_writer.c, one test per rule. The
  * escaper is what stands between a debug name holding anything at all and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_chain.c: taking structures the driver does not know out of a pNext
  * chain for one call, and putting them back. Structures of unknown size
  * cannot be copied, so the chain is relinked in place and the edits undone in

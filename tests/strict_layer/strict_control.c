@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_control.c: the TEST entry points tests reach via vkGetDeviceProcAddr. */
 #include "strict_layer_internal.h"
 

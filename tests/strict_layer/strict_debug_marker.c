@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_debug_marker.c: VK_EXT_debug_marker object names and tags.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_device.h: the test-only "strict device" layer, VK_LAYER_TEST_strict_device.
  *

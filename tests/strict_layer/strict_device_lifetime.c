@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_device_lifetime.c: vkCreateDevice and vkDestroyDevice. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_emulation.c: the device extensions and features the layer offers on
  * top of the driver, and the VkDeviceCreateInfo the driver gets instead of the
  * caller's: without the emulated extensions it lacks, their feature

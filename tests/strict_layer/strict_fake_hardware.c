@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_fake_hardware.c: the fake identity, heaps, types, limits and alignments. */
 #include <stdlib.h>
 #include <string.h>

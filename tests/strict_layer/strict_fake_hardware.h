@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_fake_hardware.h: the hardware the strict layer pretends to be.
  *

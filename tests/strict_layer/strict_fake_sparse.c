@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_fake_sparse.c: the sparse binding the fake hardware offers: features,
  * properties, the formats images may be sparse resident in, and where an
  * image's blocks lie. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_faults.c: failing the nth call of a kind, on demand. */
 #include "strict_layer_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_features.c: the features, queue families and image formats the fake
  * device reports, with sparse binding and the emulated extensions' features. */
 #include "strict_layer_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_handle_map.c: linear probing, backward-shift deletion. */
 #include "strict_handle_map.h"
 

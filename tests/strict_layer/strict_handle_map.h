@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_handle_map.h: a map from 64-bit Vulkan handles to records.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_host_cache.c: the host's cache over a mapping of the non-coherent
  * memory type, emulated on the driver's coherent memory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_host_waits.c: the calls that tell the host that device work is done.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_instance.c: instance creation, destruction, and the device
  * extension list (the layer adds the ones it emulates). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_layer.c: the loader interface of VK_LAYER_TEST_strict_device.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_layer_internal.h: the records the strict layer keeps and the
  * functions its files share. Locking: the registry has one lock for its lists;

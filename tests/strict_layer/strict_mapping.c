@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_mapping.c: vkMapMemory, vkUnmapMemory, flush and invalidate.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_memory.c: vkAllocateMemory and vkFreeMemory on the fake types:
  * allocation count, heap sizes, size limit and injected faults, and each
  * allocation's VK_EXT_memory_priority priority. */

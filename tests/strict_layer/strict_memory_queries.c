@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_memory_queries.c: the other entry points that name a VkDeviceMemory.
  *

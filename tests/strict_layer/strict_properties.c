@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_properties.c: what the fake device says about itself: type, name,
  * limits and sparse properties, memory heaps and types (with
  * VK_EXT_memory_budget), and memory requirements. */

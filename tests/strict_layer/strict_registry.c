@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_registry.c: the live instances and devices, found by dispatch key. */
 #include <stdlib.h>
 

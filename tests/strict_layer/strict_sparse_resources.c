@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_sparse_resources.c: sparse buffers and images. The driver makes
  * plain ones (it has no sparse binding); the caller is told what sparse ones
  * would need: whole 64 KiB blocks, and for resident images where each block

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_violation.c: how a broken rule is reported. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The model and the checker described in offset_allocator_reference.h. */
 #include "offset_allocator_reference.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A deliberately simple model of a span, and a checker that drives the real
  * offset allocator and the model side by side.

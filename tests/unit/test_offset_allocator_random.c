@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Randomized tests of the offset allocator against the reference model:
  * millions of mixed allocate/free operations over several seeds, unit sizes

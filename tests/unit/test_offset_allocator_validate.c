@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_offset_allocator_validate: offset_allocator_validate() holds after every
  * kind of operation, and catches each kind of corruption.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The rules of the record pool, one test each. */
 #include <check.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Multi-threaded stress of the record pool: several threads allocate, free,
  * and hand records to each other to free, millions of times. Every record

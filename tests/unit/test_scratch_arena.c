@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The rules of the per-thread scratch arena, one test each. */
 #include <check.h>
 #include <pthread.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #version 450
 // Copies one storage buffer into another through classic descriptors.
 layout(local_size_x = 64) in;

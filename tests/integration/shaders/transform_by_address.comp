@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #version 460
 // Transforms many buffers in place, reached by buffer device address: a table of
 // chunks (address, word count, index of the chunk's first word in its buffer)

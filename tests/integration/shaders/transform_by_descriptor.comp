@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #version 450
 // Transforms one storage buffer in place, reached through a classic descriptor set.
 // Word i becomes ~w * 0x2C1B3C6D + i (see transform.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_test_context.c: instance, device and helpers for the strict layer's tests. */
 #include "strict_test_context.h"
 

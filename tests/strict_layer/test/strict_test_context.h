@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * strict_test_context.h: a Vulkan instance and device created through the
  * loader with the strict layer loaded, and small helpers the strict layer's

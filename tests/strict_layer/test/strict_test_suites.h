@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* strict_test_suites.h: the suites of test_strict_device, one per file. */
 #ifndef STRICT_TEST_SUITES_H
 #define STRICT_TEST_SUITES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Aliasing and neighbours: resources bound over the same bytes of one memory
  * are legal Vulkan and never reported (unless the program declares it never
  * aliases); a linear and an optimal resource that are neighbours on one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The counters tests read: exact after every kind of call, per device, and
  * exact when many threads call at once. */
 #include <pthread.h>

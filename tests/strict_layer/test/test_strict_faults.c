@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Failures on demand: the nth vkAllocateMemory or vkMapMemory fails with the
  * VkResult a real driver would give, once or from then on; a size limit and
  * the fake heap sizes refuse allocations like a full real heap. */

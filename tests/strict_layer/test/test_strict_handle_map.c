@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The strict layer's handle map: every stored key is found, removed keys are
  * gone, and removal keeps the other keys reachable (backward-shift deletion). */
 #include <check.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_strict_device: the strict-device layer's own tests. Run it through
  * ctest (the strict_only chain); CK_RUN_SUITE=<name> runs one suite. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mapped memory behaves like the hardware the strict device pretends to be:
  * pointers honour minMemoryMapAlignment, and the host-cached type is really
  * non-coherent, with the host cache of strict_host_cache.c: only flushed

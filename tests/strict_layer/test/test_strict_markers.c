@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* VK_EXT_debug_marker, VK_EXT_memory_priority and
  * VK_EXT_pageable_device_local_memory, emulated: offered when enabled, what
  * they set is recorded, and memory the driver never made is refused. */

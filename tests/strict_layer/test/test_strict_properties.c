@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the strict device reports: the identity, limits, heaps, types and
  * memory requirements that strict_device.h promises, in every query form. */
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Sparse binding, emulated on a driver that has none: what the device reports,
  * that whole binds really bind and every bind is recorded, that semaphores and
  * fence are honoured, and that each rule of a sparse bind is enforced. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Every rule the strict device enforces: breaking it on purpose is reported
  * exactly once, under its own rule, and valid use is never reported. */
 #include <signal.h>
