@@ -768,6 +768,21 @@ VkBuffer harness_buffer_create(harness *h, VkDeviceSize size, VkBufferUsageFlags
     return buffer;
 }
 
+VkImageCreateInfo harness_image_info(uint32_t side) {
+    return (VkImageCreateInfo){
+        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+        .imageType = VK_IMAGE_TYPE_2D,
+        .format = VK_FORMAT_R8G8B8A8_UINT,
+        .extent = {side, side, 1},
+        .mipLevels = 1,
+        .arrayLayers = 1,
+        .samples = VK_SAMPLE_COUNT_1_BIT,
+        .tiling = VK_IMAGE_TILING_OPTIMAL,
+        .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+    };
+}
+
 void harness_image_layout(VkCommandBuffer commands, VkImage image, VkImageLayout from, VkImageLayout to) {
     VkImageMemoryBarrier barrier = {
         .sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,

@@ -185,6 +185,8 @@ void harness_barrier(VkCommandBuffer commands);
 
 /* A buffer for transfers (plus extra_usage), its create info chaining next. */
 VkBuffer harness_buffer_create(harness *h, VkDeviceSize size, VkBufferUsageFlags extra_usage, const void *next);
+/* A side x side RGBA8 (UINT) 2D image with optimal tiling for transfers: one level, one layer. */
+VkImageCreateInfo harness_image_info(uint32_t side);
 /* A transfer-to-transfer layout transition of a one-level colour image. */
 void harness_image_layout(VkCommandBuffer commands, VkImage image, VkImageLayout from, VkImageLayout to);
 

@@ -123,18 +123,7 @@ static void dedicated_buffer_allocation_gets_a_driver_handle(harness *h) {
 }
 
 static void dedicated_image_allocation_gets_a_driver_handle(harness *h) {
-    VkImageCreateInfo image_info = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UINT,
-        .extent = {64, 64, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = VK_IMAGE_TILING_OPTIMAL,
-        .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
+    VkImageCreateInfo image_info = harness_image_info(64);
     VkImage image;
     VK_REQUIRE(vkCreateImage(h->device, &image_info, NULL, &image));
     VkMemoryRequirements requirements;

@@ -33,21 +33,6 @@ typedef struct item {
     VkDeviceSize staging_offset;
 } item;
 
-static VkImageCreateInfo image_info(uint32_t side) {
-    return (VkImageCreateInfo){
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UINT,
-        .extent = {side, side, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = VK_IMAGE_TILING_OPTIMAL,
-        .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
-}
-
 static VkBufferCreateInfo buffer_info(VkDeviceSize size) {
     return (VkBufferCreateInfo){
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
@@ -59,7 +44,7 @@ static VkBufferCreateInfo buffer_info(VkDeviceSize size) {
 
 static VkMemoryRequirements image_requirements(harness *h, uint32_t side) {
     VkImage image;
-    VkImageCreateInfo info = image_info(side);
+    VkImageCreateInfo info = harness_image_info(side);
     VK_REQUIRE(vkCreateImage(h->device, &info, NULL, &image));
     VkMemoryRequirements requirements;
     vkGetImageMemoryRequirements(h->device, image, &requirements);
@@ -101,7 +86,7 @@ static void make_item(harness *h, item *it, bool is_image, uint32_t type, uint32
     if (is_image) {
         it->side = 4 + seed % 13;
         it->bytes = (VkDeviceSize)it->side * it->side * 4;
-        VkImageCreateInfo info = image_info(it->side);
+        VkImageCreateInfo info = harness_image_info(it->side);
         VK_REQUIRE(vkCreateImage(h->device, &info, NULL, &it->image));
         vkGetImageMemoryRequirements(h->device, it->image, &requirements);
     } else {
@@ -226,7 +211,7 @@ static void requirements_from_the_device_queries_alone_are_enough(harness *h) {
             it->seed = 2000 + 100 * t + i;
             it->side = 8 + i;
             it->bytes = it->is_image ? (VkDeviceSize)it->side * it->side * 4 : 100 + 4 * i;
-            VkImageCreateInfo image = image_info(it->side);
+            VkImageCreateInfo image = harness_image_info(it->side);
             VkBufferCreateInfo buffer = buffer_info(it->bytes);
             VkDeviceImageMemoryRequirements image_query = {
                 .sType = VK_STRUCTURE_TYPE_DEVICE_IMAGE_MEMORY_REQUIREMENTS, .pCreateInfo = &image};
@@ -262,7 +247,7 @@ static void memory_allocated_before_any_image_exists_takes_an_image(harness *h) 
     item items[VK_MAX_MEMORY_TYPES];
     uint32_t used = 0;
     for (uint32_t t = 0; t < count; t++) {
-        VkImageCreateInfo info = image_info(32);
+        VkImageCreateInfo info = harness_image_info(32);
         VkImage image;
         VK_REQUIRE(vkCreateImage(h->device, &info, NULL, &image));
         VkMemoryRequirements requirements;
@@ -311,7 +296,7 @@ static void a_slab_takes_a_buffer_at_zero_then_images_at_their_own_alignment(har
             if (it->is_image) {
                 it->side = 16 << (i % 4); /* 16..128: alignments differ on real drivers */
                 it->bytes = (VkDeviceSize)it->side * it->side * 4;
-                VkImageCreateInfo info = image_info(it->side);
+                VkImageCreateInfo info = harness_image_info(it->side);
                 VK_REQUIRE(vkCreateImage(h->device, &info, NULL, &it->image));
                 vkGetImageMemoryRequirements(h->device, it->image, &requirements);
             } else {
@@ -341,7 +326,7 @@ static void a_slab_takes_a_buffer_at_zero_then_images_at_their_own_alignment(har
 /* After an image's requirements were queried, memory of exactly that size takes
  * a buffer at 0 first and then the image over the same bytes (aliasing). */
 static void a_buffer_and_an_image_alias_memory_sized_for_the_image(harness *h) {
-    VkImageCreateInfo image_create = image_info(64);
+    VkImageCreateInfo image_create = harness_image_info(64);
     VkImage image;
     VK_REQUIRE(vkCreateImage(h->device, &image_create, NULL, &image));
     VkMemoryRequirements requirements;

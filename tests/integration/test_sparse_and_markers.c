@@ -362,19 +362,8 @@ static void witness_check_and_destroy(feature_app *app, witness *w, const char *
 }
 
 static VkImage sparse_image(feature_app *app, uint32_t side, VkImageCreateFlags flags) {
-    VkImageCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .flags = flags,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UINT,
-        .extent = {side, side, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = VK_IMAGE_TILING_OPTIMAL,
-        .usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
+    VkImageCreateInfo info = harness_image_info(side);
+    info.flags = flags;
     VkImage image;
     VK_REQUIRE(vkCreateImage(app->h.device, &info, NULL, &image));
     return image;
