@@ -8,9 +8,6 @@
 #   asan     build-asan/   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan     build-tsan/   the threaded tests (ctest -L threads) under ThreadSanitizer
 #   fuzz     build-fuzz/   each libFuzzer target for FUZZ_SECONDS (default 60)
-#   package  build-package/ a layer-only build, its installs, and its Debian
-#                          package installed, used and purged (scripts/package-test.sh;
-#                          the apt-get part needs root and is skipped without it)
 # Pick stages with arguments, e.g. `scripts/test.sh normal tsan`; none means all.
 set -euo pipefail
 
@@ -37,6 +34,13 @@ run_ctest() { # dir, extra ctest args...
   local dir=$1
   shift
   ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"
+}
+
+# package  build-package/  a layer-only build, its installs, and its Debian package
+# installed, used and purged (scripts/package-test.sh; the apt-get part needs root
+# and is skipped without it).
+stage_package() {
+  "$root/scripts/package-test.sh" "$root/build-package"
 }
 
 stage_normal() {
@@ -85,10 +89,6 @@ stage_fuzz() {
     [ -d "$root/tests/fuzz/seeds/$name" ] && seeds=("$root/tests/fuzz/seeds/$name")
     "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" "${seeds[@]}" 2>&1 | tail -n 15
   done
-}
-
-stage_package() {
-  "$root/scripts/package-test.sh" "$root/build-package"
 }
 
 for stage in "${stages[@]}"; do
