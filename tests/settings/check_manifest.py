@@ -182,13 +182,15 @@ def check_manifest(path, kind, catalog, problems):
     check_url(layer.get("url"), problems, where)
     library = resolve_library(path, layer.get("library_path", ""))
     problems.check(os.path.isfile(library), where, f"library_path leads to {library}, which is not a file")
-    problems.check({"name": "VK_EXT_layer_settings", "spec_version": "2"} in layer.get("instance_extensions", []),
-                   where, "does not advertise VK_EXT_layer_settings spec_version 2")
+    advertised = {"name": "VK_EXT_layer_settings", "spec_version": "2"} in layer.get("instance_extensions", [])
     if kind == "implicit":
+        # Offered to every app, it makes loader 1.3.239 refuse apps that enable all they are offered.
+        problems.check("instance_extensions" not in layer, where, "an implicit manifest advertises instance extensions")
         problems.check(layer.get("enable_environment") == IMPLICIT_ENABLE, where, f"enable_environment is not {IMPLICIT_ENABLE}")
         problems.check(layer.get("disable_environment") == IMPLICIT_DISABLE, where,
                        f"disable_environment is not {IMPLICIT_DISABLE}")
     else:
+        problems.check(advertised, where, "does not advertise VK_EXT_layer_settings spec_version 2")
         problems.check("enable_environment" not in layer and "disable_environment" not in layer, where,
                        "an explicit manifest carries implicit-layer activation")
 
