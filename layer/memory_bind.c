@@ -60,6 +60,18 @@ static bool bind_allowed(suballoc_device *device, const char *caller, const suba
 
 /* Checks a bind of a resource of `kind` (MEMORY_BOUND_*) into memory at offset
  * against the resource's requirements and returns where the driver must bind it. */
+/* The same for a record already looked up. */
+static VkResult translate_record_bind(suballoc_device *device, const char *caller, uint8_t kind, suballoc_memory *record,
+                                      VkDeviceSize offset, const VkMemoryRequirements *requirements,
+                                      VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
+    if (!bind_allowed(device, caller, record, offset, requirements, true)) return VK_ERROR_UNKNOWN;
+    note_requirements(device, requirements);
+    VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory,
+                                      out_offset);
+    if (result == VK_SUCCESS) note_bound(record, kind);
+    return result;
+}
+
 static VkResult translate_bind(suballoc_device *device, const char *caller, uint8_t kind, VkDeviceMemory memory,
                                VkDeviceSize offset, const VkMemoryRequirements *requirements, VkDeviceMemory *out_memory,
                                VkDeviceSize *out_offset) {
@@ -71,12 +83,7 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, uint
         *out_offset = offset;
         return VK_SUCCESS;
     }
-    if (!bind_allowed(device, caller, record, offset, requirements, true)) return VK_ERROR_UNKNOWN;
-    note_requirements(device, requirements);
-    VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory,
-                                      out_offset);
-    if (result == VK_SUCCESS) note_bound(record, kind);
-    return result;
+    return translate_record_bind(device, caller, kind, record, offset, requirements, out_memory, out_offset);
 }
 
 /* ---- requirements of the resource being bound ----------------------------------- */
@@ -138,21 +145,25 @@ static VkResult translate_resource_bind(suballoc_device *device, const char *cal
                                         VkDeviceMemory memory, VkDeviceSize offset, VkDeviceMemory *out_memory,
                                         VkDeviceSize *out_offset) {
     uint8_t kind = r->type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (record == NULL) { /* the caller checked: a layer handle; kept for safety */
+        *out_memory = memory;
+        *out_offset = offset;
+        return VK_SUCCESS;
+    }
     VkMemoryRequirements requirements;
     bool cacheable = r->type == VK_OBJECT_TYPE_BUFFER || plane_of(r->bind_chain) == NULL;
-    if (cacheable && requirements_cache_get(device, r->type, r->handle, &requirements)) {
-        bool invalid;
-        suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
-        if (invalid) return VK_ERROR_UNKNOWN;
-        if (record != NULL && bind_allowed(device, caller, record, offset, &requirements, false)) {
-            VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements.alignment),
-                                              out_memory, out_offset);
-            if (result == VK_SUCCESS) note_bound(record, kind);
-            return result;
-        }
+    if (cacheable && requirements_cache_get(device, r->type, r->handle, &requirements) &&
+        bind_allowed(device, caller, record, offset, &requirements, false)) {
+        VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements.alignment),
+                                          out_memory, out_offset);
+        if (result == VK_SUCCESS) note_bound(record, kind);
+        return result;
     }
     ask_driver(device, r, &requirements);
-    return translate_bind(device, caller, kind, memory, offset, &requirements, out_memory, out_offset);
+    return translate_record_bind(device, caller, kind, record, offset, &requirements, out_memory, out_offset);
 }
 
 /* ---- bind 1 ------------------------------------------------------------------------ */

@@ -18,7 +18,7 @@
 
 #include "layer.h"
 
-#define CACHED_RESOURCES 256u
+#define CACHED_RESOURCES 1024u /* 48 KiB, for threads that ask: a scene's worth of resources */
 
 typedef struct cached_requirements {
     const suballoc_device *device;
@@ -34,7 +34,7 @@ static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static void make_cache_key(void) { pthread_key_create(&cache_key, free); }
 
 static cached_requirements *slot_of(uint64_t handle) {
-    return &cache[((handle * 0x9E3779B97F4A7C15ull) >> 56) & (CACHED_RESOURCES - 1)];
+    return &cache[((handle * 0x9E3779B97F4A7C15ull) >> 54) & (CACHED_RESOURCES - 1)];
 }
 
 void requirements_cache_put(const suballoc_device *device, VkObjectType type, uint64_t handle,
