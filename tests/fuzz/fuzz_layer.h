@@ -67,9 +67,10 @@ typedef struct fz_allocation {
     uint32_t atoms;
     uint32_t *host_view, *device_view; /* NULL unless host-visible */
     uint64_t private_data;
-    /* A layer slice is pinned where it is by its first bind or map; from then on
-     * it is aligned to this much at least (0: not pinned yet). */
-    VkDeviceSize pinned_alignment;
+    /* What the layer's slice is aligned to at least: from its allocation, and
+     * once its first bind or map pins it where it is. */
+    VkDeviceSize slice_alignment;
+    bool pinned;
 } fz_allocation;
 
 typedef enum fz_resource_kind {
@@ -165,6 +166,11 @@ bool fz_resource_offset(const fz_resource *r, const fz_allocation *a, int index,
  * valid. Valid mode stays off it; fz_note_use records the pinning. */
 bool fz_layer_refuses(const fz_allocation *a, VkDeviceSize alignment);
 void fz_note_use(fz_allocation *a, VkDeviceSize alignment);
+/* The layer places a new slice by the requirements queries of its size it saw
+ * (placement.c): the fuzzer remembers the weakest alignment each size was
+ * queried with, until the device goes. */
+void fz_note_query(VkDeviceSize size, VkDeviceSize alignment);
+void fz_forget_queries(void);
 
 void fz_free_allocation(int index);
 void fz_remember_stale(VkDeviceMemory memory, bool layer_handle);

@@ -82,6 +82,7 @@ static bool layer_buffer(VkDeviceSize size, VkBuffer *buffer, VkMemoryRequiremen
                                .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
     if (layer()->fn.CreateBuffer(layer()->handle, &info, NULL, buffer) != VK_SUCCESS) return false;
     layer()->fn.GetBufferMemoryRequirements(layer()->handle, *buffer, requirements);
+    fz_note_query(requirements->size, requirements->alignment);
     return true;
 }
 

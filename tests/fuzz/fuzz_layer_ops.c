@@ -79,6 +79,7 @@ bool fz_resource_create(int slot, fz_resource_kind kind, uint32_t width, uint32_
                 (unsigned long long)requirements[1].alignment, requirements[1].memoryTypeBits);
     r->requirements = requirements[FZ_LAYER];
     r->live = true;
+    fz_note_query(r->requirements.size, r->requirements.alignment);
     return true;
 }
 
@@ -99,18 +100,47 @@ static VkDeviceSize floor_pow2(VkDeviceSize value) {
     return value == 0 ? 0 : (VkDeviceSize)1 << (63 - __builtin_clzll(value));
 }
 
+/* Weakest alignment queried per size (hashed; a collision only makes the model
+ * expect less of the layer); 0: never queried. */
+#define QUERY_SLOTS 4096u
+static VkDeviceSize queried[QUERY_SLOTS];
+
+static uint32_t query_slot(VkDeviceSize size) {
+    return (uint32_t)((size * 0x9E3779B97F4A7C15ull) >> 52) & (QUERY_SLOTS - 1);
+}
+
+void fz_note_query(VkDeviceSize size, VkDeviceSize alignment) {
+    VkDeviceSize *slot = &queried[query_slot(size)];
+    if (alignment == 0) alignment = 1;
+    if (*slot == 0 || alignment < *slot) *slot = alignment;
+}
+
+void fz_forget_queries(void) {
+    memset(queried, 0, sizeof queried);
+}
+
 bool fz_layer_refuses(const fz_allocation *a, VkDeviceSize alignment) {
-    return a->layer_handle && a->pinned_alignment != 0 && alignment > a->pinned_alignment;
+    return a->layer_handle && a->pinned && alignment > a->slice_alignment;
 }
 
 /* A new slice is aligned to the largest power of two not above its size, up to
- * the largest alignment a resource needs; the first use moves it to that use's
- * alignment if it needs more. */
-void fz_note_use(fz_allocation *a, VkDeviceSize alignment) {
-    if (!a->layer_handle || a->pinned_alignment != 0) return;
+ * the largest alignment a resource needs, unless a query of its size said
+ * otherwise; host-visible ones to the map alignment at least. */
+static void note_new_slice(fz_allocation *a) {
     VkDeviceSize natural = floor_pow2(a->size);
     if (natural > FZ_MAX_RESOURCE_ALIGNMENT) natural = FZ_MAX_RESOURCE_ALIGNMENT;
-    a->pinned_alignment = alignment > natural ? alignment : natural;
+    VkDeviceSize by_query = queried[query_slot(a->size)];
+    if (by_query != 0 && by_query < natural) natural = by_query;
+    if (fz_host_visible(a->type) && natural < STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT)
+        natural = STRICT_DEVICE_MIN_MEMORY_MAP_ALIGNMENT;
+    a->slice_alignment = natural;
+}
+
+/* The first use moves the slice to its alignment if it needs more, and pins it. */
+void fz_note_use(fz_allocation *a, VkDeviceSize alignment) {
+    if (!a->layer_handle || a->pinned) return;
+    if (alignment > a->slice_alignment) a->slice_alignment = alignment;
+    a->pinned = true;
 }
 
 /* The end of the last resource bound to allocation index, for packed binds. */
@@ -298,6 +328,7 @@ void fz_op_allocate(fz_input *in) {
     }
     a->live = true;
     check_handle_kind(index, unknown);
+    note_new_slice(a);
     if (fz_host_visible(a->type)) {
         a->atoms = (uint32_t)((a->size + FZ_ATOM - 1) / FZ_ATOM);
         a->host_view = calloc(a->atoms, sizeof *a->host_view);
@@ -744,6 +775,7 @@ void fz_op_teardown(fz_input *in) {
         fz_dev(FZ_REFERENCE)->fn.FreeMemory(fz_dev(FZ_REFERENCE)->handle, a->memory[FZ_REFERENCE], NULL);
     }
     fz_device_destroy(&fz.side[FZ_LAYER].device);
+    fz_forget_queries();
     for (int i = 0; i < FZ_MAX_ALLOCATIONS; i++) {
         fz_allocation *a = &st.allocations[i];
         release_host_memory(a);
