@@ -142,6 +142,9 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
                 {.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO, .buffer = buffers[0], .memory = memory},
             };
             result = d->fn.BindBufferMemory2(d->handle, 2, infos);
+            /* The layer translates element by element: the valid one pinned its
+             * slice before the stale one failed the call (noted in README). */
+            fz_note_use(&st.allocations[good], requirements.alignment);
         }
         fz_watch_caught(name, &w, true, result);
         d->fn.DestroyBuffer(d->handle, buffers[0], NULL);
