@@ -173,7 +173,7 @@ void fz_remember_stale(VkDeviceMemory memory, bool layer_handle) {
 /* ---- contents ------------------------------------------------------------------------------ */
 
 /* The bytes of one atom stamped `stamp`: every atom of every write is its own. */
-static void atom_pattern(uint32_t stamp, uint8_t out[FZ_ATOM]) {
+void fz_atom_pattern(uint32_t stamp, uint8_t out[FZ_ATOM]) {
     for (uint32_t i = 0; i < FZ_ATOM / 4; i++) {
         uint32_t word = (stamp * 2654435761u) ^ (i * 0x85ebca6bu) ^ 0x5bd1e995u;
         memcpy(out + 4 * i, &word, 4);
@@ -197,7 +197,7 @@ void fz_check_contents(int index, const char *when) {
     for (uint32_t atom = 0; atom < a->atoms; atom++) {
         VkDeviceSize begin, length;
         if (a->host_view[atom] == 0 || !atom_in_mapping(a, atom, &begin, &length)) continue;
-        atom_pattern(a->host_view[atom], expected);
+        fz_atom_pattern(a->host_view[atom], expected);
         for (int s = 0; s < FZ_SIDES; s++)
             if (memcmp(a->data[s] + (begin - a->map_offset), expected, length) != 0)
                 FINDING("%s: allocation %d (type %u, %llu bytes) lost what the host wrote at offset %llu %s", when, index,
@@ -214,7 +214,7 @@ static void write_atoms(fz_allocation *a, uint32_t first, uint32_t count) {
         if (!atom_in_mapping(a, atom, &begin, &length)) continue;
         uint32_t stamp = ++st.next_stamp;
         if (stamp == 0) stamp = ++st.next_stamp;
-        atom_pattern(stamp, bytes);
+        fz_atom_pattern(stamp, bytes);
         for (int s = 0; s < FZ_SIDES; s++) memcpy(a->data[s] + (begin - a->map_offset), bytes, length);
         a->host_view[atom] = stamp;
         if (fz_coherent(a->type)) a->device_view[atom] = stamp;
@@ -265,9 +265,13 @@ void fz_op_write(fz_input *in) {
     fz_model_flush(a, begin, end - begin, false);
 }
 
+/* What the host sees through the mapping; now and then what the device sees. */
 void fz_op_check(fz_input *in) {
     int index = fz_pick_allocation(fz_u8(in), NULL);
-    if (index >= 0) fz_check_contents(index, "a check of the mapping");
+    bool device = (fz_u8(in) & 3) == 0;
+    if (index < 0) return;
+    fz_check_contents(index, "a check of the mapping");
+    if (device) fz_device_check(index);
 }
 
 /* ---- between inputs ------------------------------------------------------------------------ */
@@ -285,12 +289,12 @@ static void check_clean(void) {
     StrictDeviceCounters layer, reference;
     fz_dev(FZ_LAYER)->fn.StrictGetCounters(fz_dev(FZ_LAYER)->handle, &layer);
     fz_dev(FZ_REFERENCE)->fn.StrictGetCounters(fz_dev(FZ_REFERENCE)->handle, &reference);
-    if (reference.live_allocations != 0)
+    if (reference.live_allocations != FZ_PERSISTENT_ALLOCATIONS)
         FINDING("the reference device holds %llu allocations after the input (a fuzzer bug)",
                 (unsigned long long)reference.live_allocations);
-    if (layer.live_allocations > FZ_KEPT_BLOCKS_MAX)
+    if (layer.live_allocations > FZ_KEPT_BLOCKS_MAX + FZ_PERSISTENT_ALLOCATIONS)
         FINDING("the layer holds %llu driver allocations with no app allocation live (at most %u empty blocks)",
-                (unsigned long long)layer.live_allocations, FZ_KEPT_BLOCKS_MAX);
+                (unsigned long long)layer.live_allocations - FZ_PERSISTENT_ALLOCATIONS, FZ_KEPT_BLOCKS_MAX);
     if (layer.live_mappings > layer.live_allocations)
         FINDING("the layer holds %llu driver mappings for %llu driver allocations",
                 (unsigned long long)layer.live_mappings, (unsigned long long)layer.live_allocations);

@@ -21,6 +21,7 @@
  * there are at most 4 sub-allocatable types x 2 priority classes x with/without
  * a device mask. */
 #define FZ_KEPT_BLOCKS_MAX 16u
+#define FZ_PERSISTENT_ALLOCATIONS 1u /* the readback memory */
 #define FZ_TEARDOWN_INPUTS 1000u
 #define FZ_MAX_RESOURCE_ALIGNMENT ((VkDeviceSize)64 << 10) /* the strict device's optimal images */
 
@@ -149,6 +150,7 @@ int fz_pick_resource(uint32_t pick);
 int fz_free_resource_slot(void);
 
 /* Contents: writes, checks and model updates (fuzz_layer.c). */
+void fz_atom_pattern(uint32_t stamp, uint8_t out[FZ_ATOM]);
 void fz_check_contents(int index, const char *when);
 void fz_model_flush(fz_allocation *a, VkDeviceSize offset, VkDeviceSize size, bool invalidate);
 
@@ -183,6 +185,7 @@ void fz_op_unmap(fz_input *in);
 void fz_op_write(fz_input *in);
 void fz_op_flush(fz_input *in, bool invalidate);
 void fz_op_check(fz_input *in);
+void fz_device_check(int index);
 void fz_op_bind(fz_input *in);
 void fz_op_bind2(fz_input *in);
 void fz_op_destroy_resource(fz_input *in);

@@ -607,6 +607,50 @@ void fz_op_bind2(fz_input *in) {
         for (uint32_t i = 0; i < used; i++) fz_resource_destroy(slots[i]);
 }
 
+/* What the device sees of allocation index: a buffer over its whole atoms is
+ * bound at 0 and copied on the device to readback memory, on both sides. What
+ * the host wrote and flushed (or wrote, where coherent) must be there. */
+void fz_device_check(int index) {
+    fz_allocation *a = &st.allocations[index];
+    VkDeviceSize bytes = a->size / FZ_ATOM * FZ_ATOM;
+    if (a->device_view == NULL || a->kind == FZ_DEDICATED || bytes == 0 || bytes > FZ_READBACK_SIZE) return;
+    int slot = fz_free_resource_slot();
+    if (slot < 0 || !fz_resource_create(slot, FZ_BUFFER, 0, 0, bytes, a, false)) return;
+    fz_resource *r = &st.resources[slot];
+    if (!(r->requirements.memoryTypeBits & (1u << a->type)) || r->requirements.size > a->size ||
+        fz_layer_refuses(a, r->requirements.alignment)) {
+        fz_resource_destroy(slot);
+        return;
+    }
+    if (fz_trace_on) fz_trace("  device check of %d (%llu bytes)\n", index, (unsigned long long)bytes);
+    VkResult result[FZ_SIDES];
+    fz_watch w = fz_watch_begin();
+    for (int s = 0; s < FZ_SIDES; s++)
+        result[s] = fz_dev(s)->fn.BindBufferMemory(fz_dev(s)->handle, (VkBuffer)r->handle[s], a->memory[s], 0);
+    fz_same_result("vkBindBufferMemory for a device check", result);
+    fz_watch_valid("vkBindBufferMemory for a device check", &w, false);
+    if (result[FZ_LAYER] != VK_SUCCESS) {
+        fz_resource_destroy(slot);
+        return;
+    }
+    r->allocation = index;
+    r->offset = 0;
+    fz_note_use(a, r->requirements.alignment);
+    uint8_t expected[FZ_ATOM];
+    for (int s = 0; s < FZ_SIDES; s++) {
+        if (!fz_device_copy(fz_dev(s), (VkBuffer)r->handle[s], bytes)) FINDING("a device copy failed");
+        for (uint32_t atom = 0; atom < bytes / FZ_ATOM; atom++) {
+            if (a->device_view[atom] == 0) continue;
+            fz_atom_pattern(a->device_view[atom], expected);
+            if (memcmp(fz_dev(s)->readback_data + (VkDeviceSize)atom * FZ_ATOM, expected, FZ_ATOM) != 0)
+                FINDING("the device does not see what the host flushed to allocation %d (type %u, %llu bytes) at "
+                        "offset %llu %s", index, a->type, (unsigned long long)a->size,
+                        (unsigned long long)atom * FZ_ATOM,
+                        s == FZ_LAYER ? "through the layer" : "on the reference device (a fuzzer bug)");
+        }
+    }
+}
+
 void fz_op_destroy_resource(fz_input *in) {
     int slot = fz_pick_resource(fz_u8(in));
     if (slot < 0) return;
@@ -783,7 +827,7 @@ void fz_op_teardown(fz_input *in) {
         free(a->device_view);
         *a = (fz_allocation){.dedicated = -1};
     }
-    uint64_t left = fz_heap_usage(&fz, FZ_LAYER);
+    uint64_t left = fz_heap_usage(&fz, FZ_LAYER) - FZ_READBACK_SIZE; /* the other device's readback stays */
     if (left != 0)
         FINDING("vkDestroyDevice with live memory left %llu bytes of driver memory on the heaps", (unsigned long long)left);
     if (!fz_device_create(&fz, FZ_LAYER, &fz.side[FZ_LAYER].device)) FINDING("vkCreateDevice failed after a teardown");

@@ -227,6 +227,30 @@ static void load_functions(VkDevice device, fz_functions *fn) {
         (PFN_vkStrictDeviceIsDriverMemoryTEST)vkGetDeviceProcAddr(device, "vkStrictDeviceIsDriverMemoryTEST");
 }
 
+/* A queue, a command buffer and mapped host-coherent readback memory. */
+static bool create_readback(fz_device *d) {
+    vkGetDeviceQueue(d->handle, 0, 0, &d->queue);
+    VkCommandPoolCreateInfo pool = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT};
+    if (vkCreateCommandPool(d->handle, &pool, NULL, &d->command_pool) != VK_SUCCESS) return false;
+    VkCommandBufferAllocateInfo commands = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                            .commandPool = d->command_pool,
+                                            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1};
+    VkBufferCreateInfo buffer = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = FZ_READBACK_SIZE,
+                                 .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+    VkMemoryAllocateInfo memory = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = FZ_READBACK_SIZE,
+                                   .memoryTypeIndex = STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT};
+    void *data = NULL;
+    if (vkAllocateCommandBuffers(d->handle, &commands, &d->commands) != VK_SUCCESS ||
+        vkCreateBuffer(d->handle, &buffer, NULL, &d->readback) != VK_SUCCESS ||
+        d->fn.AllocateMemory(d->handle, &memory, NULL, &d->readback_memory) != VK_SUCCESS ||
+        vkBindBufferMemory(d->handle, d->readback, d->readback_memory, 0) != VK_SUCCESS ||
+        d->fn.MapMemory(d->handle, d->readback_memory, 0, VK_WHOLE_SIZE, 0, &data) != VK_SUCCESS)
+        return false;
+    d->readback_data = data;
+    return true;
+}
+
 bool fz_device_create(fz_world *world, int side, fz_device *out) {
     const fz_enabled *e = &world->enabled;
     const char *extensions[8];
@@ -274,14 +298,37 @@ bool fz_device_create(fz_world *world, int side, fz_device *out) {
         return false;
     }
     VkPrivateDataSlotCreateInfo slot = {.sType = VK_STRUCTURE_TYPE_PRIVATE_DATA_SLOT_CREATE_INFO};
-    return out->fn.CreatePrivateDataSlot(out->handle, &slot, NULL, &out->slot) == VK_SUCCESS;
+    return out->fn.CreatePrivateDataSlot(out->handle, &slot, NULL, &out->slot) == VK_SUCCESS && create_readback(out);
 }
 
 void fz_device_destroy(fz_device *device) {
     if (device->handle == VK_NULL_HANDLE) return;
-    device->fn.DestroyPrivateDataSlot(device->handle, device->slot, NULL);
-    vkDestroyDevice(device->handle, NULL);
+    VkDevice d = device->handle;
+    device->fn.DestroyPrivateDataSlot(d, device->slot, NULL);
+    vkDestroyCommandPool(d, device->command_pool, NULL);
+    vkDestroyBuffer(d, device->readback, NULL);
+    device->fn.FreeMemory(d, device->readback_memory, NULL);
+    vkDestroyDevice(d, NULL);
     *device = (fz_device){0};
+}
+
+bool fz_device_copy(fz_device *device, VkBuffer buffer, VkDeviceSize size) {
+    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
+    if (vkResetCommandBuffer(device->commands, 0) != VK_SUCCESS ||
+        vkBeginCommandBuffer(device->commands, &begin) != VK_SUCCESS)
+        return false;
+    VkBufferCopy region = {0, 0, size};
+    vkCmdCopyBuffer(device->commands, buffer, device->readback, 1, &region);
+    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    vkCmdPipelineBarrier(device->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0,
+                         NULL, 0, NULL);
+    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
+                           .pCommandBuffers = &device->commands};
+    return vkEndCommandBuffer(device->commands) == VK_SUCCESS &&
+           vkQueueSubmit(device->queue, 1, &submit, VK_NULL_HANDLE) == VK_SUCCESS &&
+           vkQueueWaitIdle(device->queue) == VK_SUCCESS;
 }
 
 uint64_t fz_heap_usage(const fz_world *world, int side) {

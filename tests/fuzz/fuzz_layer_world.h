@@ -62,10 +62,21 @@ typedef struct fz_functions {
     PFN_vkStrictDeviceIsDriverMemoryTEST StrictIsDriverMemory;
 } fz_functions;
 
+/* Where a device copy of an allocation lands for the fuzzer to read: host-coherent
+ * memory of FZ_READBACK_SIZE bytes, at or above the layer's dedicated threshold,
+ * so that it is the driver's own on both sides. */
+#define FZ_READBACK_SIZE ((VkDeviceSize)256 << 10)
+
 typedef struct fz_device {
     VkDevice handle;
     fz_functions fn;
     VkPrivateDataSlot slot;
+    VkQueue queue;
+    VkCommandPool command_pool;
+    VkCommandBuffer commands;
+    VkBuffer readback;
+    VkDeviceMemory readback_memory;
+    const uint8_t *readback_data;
 } fz_device;
 
 typedef struct fz_side {
@@ -100,6 +111,9 @@ bool fz_world_init(fz_world *world);
  * reference), keeping its instance. */
 void fz_device_destroy(fz_device *device);
 bool fz_device_create(fz_world *world, int side, fz_device *out);
+
+/* Copies size bytes of buffer on the device into the readback memory, and waits. */
+bool fz_device_copy(fz_device *device, VkBuffer buffer, VkDeviceSize size);
 
 /* Bytes the strict device says the heaps of a side's physical device hold now,
  * summed over heaps (VK_EXT_memory_budget, which the strict device emulates). */
