@@ -146,6 +146,7 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
              * slice before the stale one failed the call (noted in README). */
             fz_note_use(&st.allocations[good], requirements.alignment);
         }
+        if (fz_trace_on) fz_trace("  misuse: %s (0x%llx)\n", name, (unsigned long long)memory);
         fz_watch_caught(name, &w, true, result);
         d->fn.DestroyBuffer(d->handle, buffers[0], NULL);
         d->fn.DestroyBuffer(d->handle, buffers[1], NULL);
