@@ -51,6 +51,7 @@ static void set_environment(void) {
         setenv("VK_ICD_FILENAMES", FUZZ_ICD, 1);
     }
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1); /* the fuzzer reads counts; an abort would hide which call */
+    setenv("STRICT_DEVICE_UNTILED_IMAGES", "1", 1); /* small images aligned beyond their size: slices must move */
     setenv("NODEVICE_SELECT", "1", 1);              /* Mesa's implicit layer adds nothing here */
     setenv("LP_NUM_THREADS", "0", 1);               /* nothing is drawn: no rasterizer threads */
     setenv("XDG_DATA_HOME", "/nonexistent/fuzz_layer", 1); /* no vkconfig settings file */
