@@ -76,6 +76,9 @@ mkdir -p "$system_dir"
 sed "s/\"name\": \"VK_LAYER_TRANSPARENT_suballoc\"/\"name\": \"$layer\"/" "$manifest" > "$system_manifest"
 grep -q "\"$layer\"" "$system_manifest" || fail "could not rename the layer in $manifest"
 
+if findmnt -n -o OPTIONS --target "$work" 2> /dev/null | grep -qw nosuid; then
+  fail "$work is on a nosuid mount: a setuid bit has no effect there"
+fi
 cp "$probe" "$work/probe"
 chown root:root "$work/probe"
 chmod 4755 "$work/probe"
