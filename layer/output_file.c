@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* output_file.c: the one way the layer opens a file to write (see output_file.h). */
 #include "output_file.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * output_file: opening the files the layer writes (log_file, stats_file).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_layer: libFuzzer target for the layer itself, through the real loader.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_layer.h: what the layer fuzzer knows about the objects an input made,
  * and the checks every call goes through. See fuzz_layer.c for the whole picture.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_layer_misuse.c: invalid calls, made on the layer side only (misuse mode).
  *

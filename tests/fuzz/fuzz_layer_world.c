@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_layer_world.c: the fuzzer's instances, devices and message counter. */
 #include "fuzz_layer_world.h"
 

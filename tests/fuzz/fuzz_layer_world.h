@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_layer_world: the Vulkan objects the layer fuzzer keeps for its whole run.
  *

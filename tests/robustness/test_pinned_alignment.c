@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pinned_alignment: valid binds the layer refuses (found by fuzz_layer).
  *

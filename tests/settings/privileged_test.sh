@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # privileged_test.sh --files CASE_DIR PROBE
 #     The files the layer writes: created 0644 whatever the umask, and never
 #     through a symbolic link. Runs as any user, in the chain its caller set up.
