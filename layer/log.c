@@ -8,9 +8,12 @@
  */
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "output_file.h"
 
 #define MESSAGE_MAX 1024
 #define MESSENGER_SNAPSHOT_MAX 16
@@ -85,9 +88,11 @@ static void write_to_log_file(const char *path, suballoc_log_level level, const 
     pthread_mutex_lock(&log_file_lock);
     if (log_file == NULL || strcmp(path, log_file_path) != 0) {
         if (log_file != NULL) fclose(log_file);
-        log_file = fopen(path, "a");
+        log_file = output_file_append(path);
         snprintf(log_file_path, sizeof log_file_path, "%s", path);
-        if (log_file == NULL) fprintf(stderr, "suballoc: error: cannot open log_file '%s'; logging to stderr\n", path);
+        if (log_file == NULL)
+            fprintf(stderr, "suballoc: error: cannot open log_file '%s' (%s); logging to stderr\n", path,
+                    output_file_error(errno));
     }
     write_line(log_file != NULL ? log_file : stderr, level, message);
     pthread_mutex_unlock(&log_file_lock);

@@ -15,9 +15,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -642,6 +644,25 @@ void suballoc_settings_apply_environment(suballoc_settings *settings, suballoc_s
     report_unknown_environment(&to);
 }
 
+/* ---- privileged processes ------------------------------------------------------ */
+
+/* A setuid, setgid or file-capability program (the kernel's AT_SECURE) runs
+ * with more rights than the user who started it, and that user writes the
+ * environment and the files found through it or in the working directory: a
+ * log_file named there would be created with the program's rights. So such a
+ * process takes its settings from the app (VkLayerSettingsCreateInfoEXT) only,
+ * as the loader reads its own paths with secure_getenv. */
+static bool process_is_privileged(void) {
+    return getauxval(AT_SECURE) != 0;
+}
+
+static void report_privileged_once(const reporter *to) {
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    if (atomic_flag_test_and_set(&said)) return;
+    report(to, SUBALLOC_LOG_DEBUG, "the process runs with elevated privileges (AT_SECURE): no setting is read from the "
+                                   "environment or from a settings file, only from VkLayerSettingsCreateInfoEXT");
+}
+
 /* ---- all three, lowest precedence first --------------------------------------- */
 
 void suballoc_settings_load(suballoc_settings *out, const VkInstanceCreateInfo *instance_info,
@@ -649,6 +670,10 @@ void suballoc_settings_load(suballoc_settings *out, const VkInstanceCreateInfo *
     reporter to = {report_fn, report_user};
     suballoc_settings_defaults(out);
     if (instance_info != NULL) suballoc_settings_apply_create_info(out, instance_info->pNext, report_fn, report_user);
+    if (process_is_privileged()) {
+        report_privileged_once(&to);
+        return;
+    }
     apply_settings_file(out, &to);
     suballoc_settings_apply_environment(out, report_fn, report_user);
 }

@@ -16,6 +16,8 @@
  * A bad value is reported once, naming the setting and what it accepts, and
  * ignored: the setting keeps what a lower source gave it, else its default.
  * A typo never stops the app.
+ * A privileged process (setuid, setgid, capabilities: AT_SECURE) reads source 3
+ * only: the user who starts it owns the environment and the files.
  */
 #ifndef SUBALLOC_SETTINGS_H
 #define SUBALLOC_SETTINGS_H

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "output_file.h"
 
 void stats_raise_peak(_Atomic uint64_t *peak, uint64_t value) {
     uint64_t seen = atomic_load_explicit(peak, memory_order_relaxed);
@@ -86,9 +87,9 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
 
     const char *path = device->settings->stats_file;
     if (path[0] == '\0') return;
-    FILE *file = fopen(path, "a");
+    FILE *file = output_file_append(path);
     if (file == NULL) {
-        LOG_ERROR(device, "cannot open stats_file '%s': %s", path, strerror(errno));
+        LOG_ERROR(device, "cannot open stats_file '%s': %s", path, output_file_error(errno));
         return;
     }
     fprintf(file, "%s\n", line);

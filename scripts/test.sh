@@ -7,7 +7,9 @@
 #                          launcher, robustness)
 #   asan     build-asan/   the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   tsan     build-tsan/   the threaded tests (ctest -L threads) under ThreadSanitizer
-#   fuzz     build-fuzz/   each libFuzzer target for FUZZ_SECONDS (default 60)
+#   fuzz     build-fuzz/   each libFuzzer target for FUZZ_SECONDS (default 60): the
+#                          offset allocator, the settings parser, and the layer
+#                          itself through the loader (fuzz_layer)
 # Pick stages with arguments, e.g. `scripts/test.sh normal tsan`; none means all.
 set -euo pipefail
 
@@ -76,7 +78,7 @@ stage_tsan() {
 
 stage_fuzz() {
   CC=clang cmake -S "$root" -B "$root/build-fuzz" -DSUBALLOC_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  cmake --build "$root/build-fuzz" -j "$jobs" --target fuzz_offset_allocator fuzz_settings
+  cmake --build "$root/build-fuzz" -j "$jobs" --target fuzz_offset_allocator fuzz_settings fuzz_layer
   local target
   for target in "$root"/build-fuzz/tests/fuzz/fuzz_*; do
     [ -x "$target" ] || continue
@@ -87,7 +89,17 @@ stage_fuzz() {
     echo "+ $name for ${fuzz_seconds}s"
     local seeds=()
     [ -d "$root/tests/fuzz/seeds/$name" ] && seeds=("$root/tests/fuzz/seeds/$name")
-    "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" "${seeds[@]}" 2>&1 | tail -n 15
+    local log="$root/build-fuzz/$name.log"
+    # A finding's own line (fuzz_layer: FINDING ...) comes before libFuzzer's
+    # stack trace: show it, not only the tail.
+    if ! "$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 -artifact_prefix="$root/build-fuzz/" \
+        "$corpus" "${seeds[@]}" > "$log" 2>&1; then
+      grep -E "FINDING|ERROR|runtime error" "$log" | head -n 5
+      tail -n 15 "$log"
+      echo "$name failed; the input is in $root/build-fuzz/ (crash-*), the whole output in $log" >&2
+      return 1
+    fi
+    tail -n 15 "$log"
   done
 }
 
