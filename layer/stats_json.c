@@ -468,25 +468,37 @@ static void write_range(void *user, uint64_t offset, uint64_t size, const slice_
     json_end_object(b->w);
 }
 
-static void write_blocks(json_writer *w, const snapshot *s, const pool_view *pool) {
+static bool is_default_pool(const pool_key *key) {
+    return key->flags == 0 && key->device_mask == 0 && key->priority == 0.5f;
+}
+
+static void write_block(json_writer *w, const snapshot *s, const block_view *block, uint32_t index) {
+    detailed_stats d;
+    stats_init(&d);
+    walk_block(s, block, count_range, &d);
+    json_keyf(w, "%u", index);
     json_begin_object(w, false);
-    for (uint32_t i = 0; i < pool->block_count; i++) {
-        const block_view *block = &s->blocks[pool->first_block + i];
-        detailed_stats d;
-        stats_init(&d);
-        walk_block(s, block, count_range, &d);
-        json_keyf(w, "%u", i);
-        json_begin_object(w, false);
-        json_key_number(w, "MapRefCount", block->mapped ? 1 : 0);
-        json_key_number(w, "TotalBytes", block->size);
-        json_key_number(w, "UnusedBytes", block->size - d.allocation_bytes);
-        json_key_number(w, "Allocations", d.allocation_count);
-        json_key_number(w, "UnusedRanges", d.unused_range_count);
-        json_key(w, "Suballocations");
-        json_begin_array(w, false);
-        walk_block(s, block, write_range, &(block_writer){w, s});
-        json_end_array(w);
-        json_end_object(w);
+    json_key_number(w, "MapRefCount", block->mapped ? 1 : 0);
+    json_key_number(w, "TotalBytes", block->size);
+    json_key_number(w, "UnusedBytes", block->size - d.allocation_bytes);
+    json_key_number(w, "Allocations", d.allocation_count);
+    json_key_number(w, "UnusedRanges", d.unused_range_count);
+    json_key(w, "Suballocations");
+    json_begin_array(w, false);
+    walk_block(s, block, write_range, &(block_writer){w, s});
+    json_end_array(w);
+    json_end_object(w);
+}
+
+/* The blocks of the pools of one type that match (default ones, or one custom
+ * pool): a key has a pool per shard (pools.c), all shown as one. */
+static void write_blocks(json_writer *w, const snapshot *s, uint32_t type, const pool_view *only) {
+    json_begin_object(w, false);
+    uint32_t index = 0;
+    for (uint32_t p = 0; p < s->pool_count; p++) {
+        const pool_view *pool = &s->pools[p];
+        if (only != NULL ? pool != only : (pool->key.memory_type != type || !is_default_pool(&pool->key))) continue;
+        for (uint32_t i = 0; i < pool->block_count; i++) write_block(w, s, &s->blocks[pool->first_block + i], index++);
     }
     json_end_object(w);
 }
@@ -506,9 +518,6 @@ static void write_dedicated(json_writer *w, const snapshot *s, uint32_t type) {
     json_end_array(w);
 }
 
-static bool is_default_pool(const pool_key *key) {
-    return key->flags == 0 && key->device_mask == 0 && key->priority == 0.5f;
-}
 
 static void pool_description(const pool_key *key, uint32_t id, char *out, size_t size) {
     int n = snprintf(out, size, "%u -", id);
@@ -527,10 +536,7 @@ static void write_pools(json_writer *w, const suballoc_device *device, const sna
         json_begin_object(w, false);
         json_key_number(w, "PreferredBlockSize", device->types[t].preferred_block_size);
         json_key(w, "Blocks");
-        const pool_view *default_pool = NULL;
-        for (uint32_t p = 0; p < s->pool_count; p++)
-            if (s->pools[p].key.memory_type == t && is_default_pool(&s->pools[p].key)) default_pool = &s->pools[p];
-        write_blocks(w, s, default_pool != NULL ? default_pool : &(pool_view){.block_count = 0});
+        write_blocks(w, s, t, NULL);
         json_key(w, "DedicatedAllocations");
         write_dedicated(w, s, t);
         json_end_object(w);
@@ -556,7 +562,7 @@ static void write_pools(json_writer *w, const suballoc_device *device, const sna
             json_key_string(w, "Name", name);
             json_key_number(w, "PreferredBlockSize", device->types[t].preferred_block_size);
             json_key(w, "Blocks");
-            write_blocks(w, s, pool);
+            write_blocks(w, s, t, pool);
             json_key(w, "DedicatedAllocations");
             json_begin_array(w, false);
             json_end_array(w);
