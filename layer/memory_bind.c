@@ -60,30 +60,21 @@ static bool bind_allowed(suballoc_device *device, const char *caller, const suba
 
 /* Checks a bind of a resource of `kind` (MEMORY_BOUND_*) into memory at offset
  * against the resource's requirements and returns where the driver must bind it. */
-/* The same for a record already looked up. */
-static VkResult translate_record_bind(suballoc_device *device, const char *caller, uint8_t kind, suballoc_memory *record,
-                                      VkDeviceSize offset, const VkMemoryRequirements *requirements,
-                                      VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
+static VkResult translate_bind(suballoc_device *device, const char *caller, uint8_t kind, VkDeviceMemory memory,
+                               VkDeviceSize offset, const VkMemoryRequirements *requirements, VkDeviceMemory *out_memory,
+                               VkDeviceSize *out_offset) {
+    *out_memory = memory;
+    *out_offset = offset;
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (record == NULL) return VK_SUCCESS;
     if (!bind_allowed(device, caller, record, offset, requirements, true)) return VK_ERROR_UNKNOWN;
     note_requirements(device, requirements);
     VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory,
                                       out_offset);
     if (result == VK_SUCCESS) note_bound(record, kind);
     return result;
-}
-
-static VkResult translate_bind(suballoc_device *device, const char *caller, uint8_t kind, VkDeviceMemory memory,
-                               VkDeviceSize offset, const VkMemoryRequirements *requirements, VkDeviceMemory *out_memory,
-                               VkDeviceSize *out_offset) {
-    bool invalid;
-    suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
-    if (invalid) return VK_ERROR_UNKNOWN;
-    if (record == NULL) {
-        *out_memory = memory;
-        *out_offset = offset;
-        return VK_SUCCESS;
-    }
-    return translate_record_bind(device, caller, kind, record, offset, requirements, out_memory, out_offset);
 }
 
 /* ---- requirements of the resource being bound ----------------------------------- */
@@ -138,32 +129,54 @@ static void ask_driver(suballoc_device *device, const bound_resource *r, VkMemor
     requirements_cache_put(device, r->type, r->handle, out);
 }
 
-/* translate_bind for a buffer or image: the requirements come from the thread's
+/* A bind checked but not done yet: arrays (bind2) check every element before
+ * any slice is pinned, so a refused call changes nothing, as the driver's. */
+typedef struct planned_bind {
+    suballoc_memory *record; /* NULL: driver memory, passed on as it is */
+    uint64_t alignment;
+    uint8_t kind;
+} planned_bind;
+
+/* Checks a bind of a buffer or image: the requirements come from the thread's
  * cache when it has them and they allow the bind (the usual create, query,
  * allocate, bind); otherwise from the driver, which alone may refuse it. */
+static VkResult plan_resource_bind(suballoc_device *device, const char *caller, const bound_resource *r,
+                                   VkDeviceMemory memory, VkDeviceSize offset, planned_bind *out) {
+    out->kind = r->type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
+    bool invalid;
+    out->record = layer_memory_of(device, caller, memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (out->record == NULL) return VK_SUCCESS;
+    VkMemoryRequirements requirements;
+    bool cacheable = r->type == VK_OBJECT_TYPE_BUFFER || plane_of(r->bind_chain) == NULL;
+    if (!cacheable || !requirements_cache_get(device, r->type, r->handle, &requirements) ||
+        !bind_allowed(device, caller, out->record, offset, &requirements, false)) {
+        ask_driver(device, r, &requirements);
+        if (!bind_allowed(device, caller, out->record, offset, &requirements, true)) return VK_ERROR_UNKNOWN;
+        note_requirements(device, &requirements);
+    }
+    out->alignment = pow2_at_least(requirements.alignment);
+    return VK_SUCCESS;
+}
+
+/* Pins the slice (moving it first if it may and must) and says where the driver binds. */
+static VkResult do_planned_bind(suballoc_device *device, const char *caller, const planned_bind *plan,
+                                VkDeviceMemory *memory, VkDeviceSize *offset) {
+    if (plan->record == NULL) return VK_SUCCESS;
+    VkResult result = slice_translate(device, caller, plan->record, *offset, plan->alignment, memory, offset);
+    if (result == VK_SUCCESS) note_bound(plan->record, plan->kind);
+    return result;
+}
+
 static VkResult translate_resource_bind(suballoc_device *device, const char *caller, const bound_resource *r,
                                         VkDeviceMemory memory, VkDeviceSize offset, VkDeviceMemory *out_memory,
                                         VkDeviceSize *out_offset) {
-    uint8_t kind = r->type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
-    bool invalid;
-    suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
-    if (invalid) return VK_ERROR_UNKNOWN;
-    if (record == NULL) { /* the caller checked: a layer handle; kept for safety */
-        *out_memory = memory;
-        *out_offset = offset;
-        return VK_SUCCESS;
-    }
-    VkMemoryRequirements requirements;
-    bool cacheable = r->type == VK_OBJECT_TYPE_BUFFER || plane_of(r->bind_chain) == NULL;
-    if (cacheable && requirements_cache_get(device, r->type, r->handle, &requirements) &&
-        bind_allowed(device, caller, record, offset, &requirements, false)) {
-        VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements.alignment),
-                                          out_memory, out_offset);
-        if (result == VK_SUCCESS) note_bound(record, kind);
-        return result;
-    }
-    ask_driver(device, r, &requirements);
-    return translate_record_bind(device, caller, kind, record, offset, &requirements, out_memory, out_offset);
+    planned_bind plan;
+    VkResult result = plan_resource_bind(device, caller, r, memory, offset, &plan);
+    if (result != VK_SUCCESS) return result;
+    *out_memory = memory;
+    *out_offset = offset;
+    return do_planned_bind(device, caller, &plan, out_memory, out_offset);
 }
 
 /* ---- bind 1 ------------------------------------------------------------------------ */
@@ -186,6 +199,55 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage im
 
 /* ---- bind 2: all or nothing, as the driver would ------------------------------------ */
 
+/* One element of a bind2 array: the resource, and where its memory and offset
+ * live in the translated copy. */
+typedef struct bind_element {
+    bound_resource resource;
+    VkDeviceMemory *memory;
+    VkDeviceSize *offset;
+} bind_element;
+
+/* Gives every plan the largest alignment among the plans on its memory, so
+ * the first pin moves the slice far enough for all of them (aliasing resources
+ * bound in one array). A small open-addressed table keeps this linear. */
+static VkResult share_alignment_per_record(scratch_frame *frame, planned_bind *plans, uint32_t count) {
+    uint32_t capacity = 16;
+    while (capacity < 2 * (uint64_t)count) capacity *= 2;
+    planned_bind **first = scratch_alloc(frame, capacity * sizeof *first, _Alignof(planned_bind *));
+    if (first == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    memset(first, 0, capacity * sizeof *first);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < count; i++) {
+            if (plans[i].record == NULL) continue;
+            uint32_t slot = (uint32_t)(((uintptr_t)plans[i].record >> 4) * 2654435761u) & (capacity - 1);
+            while (first[slot] != NULL && first[slot]->record != plans[i].record) slot = (slot + 1) & (capacity - 1);
+            if (first[slot] == NULL) first[slot] = &plans[i];
+            planned_bind *owner = first[slot];
+            if (pass == 0 && plans[i].alignment > owner->alignment) owner->alignment = plans[i].alignment;
+            if (pass == 1) plans[i].alignment = owner->alignment;
+        }
+    }
+    return VK_SUCCESS;
+}
+
+/* Plans every element, then pins: a refused element leaves every slice as it was. */
+static VkResult translate_bind_elements(suballoc_device *device, scratch_frame *frame, const char *caller,
+                                        const bind_element *elements, uint32_t count) {
+    planned_bind *plans = scratch_alloc(frame, count * sizeof *plans, _Alignof(planned_bind));
+    if (plans == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    VkResult result = VK_SUCCESS;
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
+        plans[i].record = NULL;
+        if (is_layer_memory(*elements[i].memory))
+            result = plan_resource_bind(device, caller, &elements[i].resource, *elements[i].memory,
+                                        *elements[i].offset, &plans[i]);
+    }
+    if (result == VK_SUCCESS) result = share_alignment_per_record(frame, plans, count);
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++)
+        result = do_planned_bind(device, caller, &plans[i], elements[i].memory, elements[i].offset);
+    return result;
+}
+
 static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32_t count,
                              const VkBindBufferMemoryInfo *infos, PFN_vkBindBufferMemory2 next) {
     VkDevice handle = device->handle;
@@ -193,13 +255,14 @@ static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindBufferMemoryInfo)) return next(handle, count, infos);
     scratch_frame frame = scratch_frame_begin();
     VkBindBufferMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindBufferMemoryInfo));
-    VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
-    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
-        if (!is_layer_memory(copy[i].memory)) continue;
-        bound_resource r = {VK_OBJECT_TYPE_BUFFER, (uint64_t)copy[i].buffer, NULL};
-        result = translate_resource_bind(device, caller, &r, copy[i].memory, copy[i].memoryOffset, &copy[i].memory,
-                                         &copy[i].memoryOffset);
+    bind_element *elements = scratch_alloc(&frame, count * sizeof *elements, _Alignof(bind_element));
+    VkResult result = copy != NULL && elements != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (result == VK_SUCCESS) {
+        memcpy(copy, infos, count * sizeof *copy);
+        for (uint32_t i = 0; i < count; i++)
+            elements[i] = (bind_element){{VK_OBJECT_TYPE_BUFFER, (uint64_t)copy[i].buffer, NULL},
+                                         &copy[i].memory, &copy[i].memoryOffset};
+        result = translate_bind_elements(device, &frame, caller, elements, count);
     }
     if (result == VK_SUCCESS) result = next(handle, count, copy);
     scratch_frame_end(&frame);
@@ -213,13 +276,14 @@ static VkResult bind_images(suballoc_device *device, const char *caller, uint32_
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindImageMemoryInfo)) return next(handle, count, infos);
     scratch_frame frame = scratch_frame_begin();
     VkBindImageMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindImageMemoryInfo));
-    VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
-    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
-        if (!is_layer_memory(copy[i].memory)) continue;
-        bound_resource r = {VK_OBJECT_TYPE_IMAGE, (uint64_t)copy[i].image, copy[i].pNext};
-        result = translate_resource_bind(device, caller, &r, copy[i].memory, copy[i].memoryOffset, &copy[i].memory,
-                                         &copy[i].memoryOffset);
+    bind_element *elements = scratch_alloc(&frame, count * sizeof *elements, _Alignof(bind_element));
+    VkResult result = copy != NULL && elements != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
+    if (result == VK_SUCCESS) {
+        memcpy(copy, infos, count * sizeof *copy);
+        for (uint32_t i = 0; i < count; i++)
+            elements[i] = (bind_element){{VK_OBJECT_TYPE_IMAGE, (uint64_t)copy[i].image, copy[i].pNext},
+                                         &copy[i].memory, &copy[i].memoryOffset};
+        result = translate_bind_elements(device, &frame, caller, elements, count);
     }
     if (result == VK_SUCCESS) result = next(handle, count, copy);
     scratch_frame_end(&frame);

@@ -22,7 +22,9 @@
  * alignment does not cover it, so two more rules do: the last requirements
  * query of the calling thread (apps query, then allocate exactly that size),
  * and, failing that, a slice nobody has bound or mapped yet moves at its first
- * bind (pools.c). What remains impossible: a resource whose alignment exceeds
+ * bind (pools.c); a bind2 array plans all its elements before it pins any, and
+ * gives resources sharing one memory the largest of their alignments
+ * (memory_bind.c). What remains impossible: a resource whose alignment exceeds
  * its allocation's size, bound at 0 into memory that is already bound or
  * mapped and sits misaligned. The bind then fails with
  * VK_ERROR_OUT_OF_DEVICE_MEMORY and an error message; it never reaches the
