@@ -97,6 +97,54 @@ static VkDebugUtilsMessengerCreateInfoEXT messenger_info(void) {
     };
 }
 
+/* ---------------------------------------------------------------- the validation layer's map */
+
+/* The Khronos validation layer installed here (1.3.239) keeps every VkInstance
+ * and VkDevice in one process-wide std::unordered_map, layer_data_map. Every
+ * entry point of the layer reads it without a lock (GetLayerDataPtr), while
+ * vkCreateInstance, vkCreateDevice and their destroys insert and erase; an
+ * insert that grows the table rehashes it under the readers' feet, and they
+ * crash (KhronosGroup/Vulkan-ValidationLayers#4391, open in 2023). Seen here as
+ * a SIGSEGV in the validation layer's vkGetDeviceQueue while another thread
+ * was inside its vkCreateInstance/vkCreateDevice, in std::unordered_map's
+ * rehash; with the validation layer alone, without this project's layer, the
+ * rule "concurrent" crashed the same way (3 runs in about 310 on a loaded
+ * machine). The loader already serializes the creates with one another, so
+ * serializing them again would not help: the creates and destroys must
+ * exclude every other call into the validation layer.
+ *
+ * So where the validation layer is in the chain (and only there), creating or
+ * destroying an instance or a device takes this lock exclusively and every
+ * other Vulkan call takes it shared. The chains without it (plain, strict)
+ * keep the creates racing the other threads' calls, which is what this rule
+ * is for. */
+static pthread_rwlock_t validation_map_lock;
+static bool validation_in_chain;
+
+static void validation_lock_init(void) {
+    const char *layers[] = {getenv("VK_INSTANCE_LAYERS"), getenv("VK_LOADER_LAYERS_ENABLE")};
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+        if (layers[i] && strstr(layers[i], "VK_LAYER_KHRONOS_validation")) validation_in_chain = true;
+    pthread_rwlockattr_t attributes;
+    pthread_rwlockattr_init(&attributes);
+    /* The reader thread calls all the time: the creates must not starve. */
+    pthread_rwlockattr_setkind_np(&attributes, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&validation_map_lock, &attributes);
+    pthread_rwlockattr_destroy(&attributes);
+}
+
+/* Around any call but the four below. Never nested. */
+static void calls_begin(void) {
+    if (validation_in_chain) pthread_rwlock_rdlock(&validation_map_lock);
+}
+/* Around vkCreateInstance, vkDestroyInstance, vkCreateDevice, vkDestroyDevice. */
+static void create_or_destroy_begin(void) {
+    if (validation_in_chain) pthread_rwlock_wrlock(&validation_map_lock);
+}
+static void calls_end(void) {
+    if (validation_in_chain) pthread_rwlock_unlock(&validation_map_lock);
+}
+
 /* ---------------------------------------------------------------- instances */
 
 typedef struct context {
@@ -119,25 +167,33 @@ static bool instance_create(context *c) {
         .enabledExtensionCount = 1,
         .ppEnabledExtensionNames = extensions,
     };
+    create_or_destroy_begin();
     VkResult result = vkCreateInstance(&info, NULL, &c->instance);
+    calls_end();
     if (result != VK_SUCCESS) {
         c->instance = VK_NULL_HANDLE;
         fprintf(stderr, "vkCreateInstance returned %s\n", result_name(result));
         return false;
     }
+    calls_begin();
     PFN_vkCreateDebugUtilsMessengerEXT create =
         (PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(c->instance, "vkCreateDebugUtilsMessengerEXT");
     result = create ? create(c->instance, &messenger, NULL, &c->messenger) : VK_ERROR_EXTENSION_NOT_PRESENT;
+    calls_end();
     CHECK(result == VK_SUCCESS, "a debug-utils messenger: %s", result_name(result));
     return true;
 }
 
 static void instance_destroy(context *c) {
     if (!c->instance) return;
+    calls_begin();
     PFN_vkDestroyDebugUtilsMessengerEXT destroy =
         (PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(c->instance, "vkDestroyDebugUtilsMessengerEXT");
     if (destroy && c->messenger) destroy(c->instance, c->messenger, NULL);
+    calls_end();
+    create_or_destroy_begin();
     vkDestroyInstance(c->instance, NULL);
+    calls_end();
     c->instance = VK_NULL_HANDLE;
 }
 
@@ -186,8 +242,9 @@ static VkBuffer make_buffer(VkDevice d, VkBufferUsageFlags usage) {
 }
 
 /* A device on the instance's first device with a compute queue, with two buffers
- * bound into host-visible memory at offsets that are not 0, both mapped. */
-static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
+ * bound into host-visible memory at offsets that are not 0, both mapped.
+ * Called between calls_begin() and calls_end(). */
+static bool device_create_calls(VkInstance instance, device *dv, uint32_t seed) {
     memset(dv, 0, sizeof *dv);
     dv->seed = seed;
     VkPhysicalDevice physicals[8];
@@ -215,7 +272,11 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &queue,
     };
+    calls_end();
+    create_or_destroy_begin();
     result = vkCreateDevice(physical, &info, NULL, &dv->device);
+    calls_end();
+    calls_begin();
     if (result != VK_SUCCESS) {
         dv->device = VK_NULL_HANDLE;
         fprintf(stderr, "vkCreateDevice returned %s\n", result_name(result));
@@ -284,9 +345,16 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
     return true;
 }
 
+static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
+    calls_begin();
+    bool ok = device_create_calls(instance, dv, seed);
+    calls_end();
+    return ok;
+}
+
 /* While every other device lives: a GPU copy from one mapped buffer to the other,
  * and the bytes compared through the second mapping. */
-static void device_check(device *dv) {
+static void device_check_calls(device *dv) {
     VkDevice d = dv->device;
     VkCommandBufferAllocateInfo allocate = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -326,9 +394,16 @@ static void device_check(device *dv) {
     CHECK(wrong == 0, "device %u: %u of %u words copied wrong", dv->seed, wrong, COPY_BYTES / 4);
 }
 
+static void device_check(device *dv) {
+    calls_begin();
+    device_check_calls(dv);
+    calls_end();
+}
+
 static void device_destroy(device *dv) {
     VkDevice d = dv->device;
     if (!d) return;
+    calls_begin();
     vkDeviceWaitIdle(d);
     if (dv->source_buffer) vkDestroyBuffer(d, dv->source_buffer, NULL);
     if (dv->target_buffer) vkDestroyBuffer(d, dv->target_buffer, NULL);
@@ -337,7 +412,10 @@ static void device_destroy(device *dv) {
     if (dv->target) vkFreeMemory(d, dv->target, NULL);
     if (dv->extra) vkFreeMemory(d, dv->extra, NULL);
     if (dv->pool) vkDestroyCommandPool(d, dv->pool, NULL);
+    calls_end();
+    create_or_destroy_begin();
     vkDestroyDevice(d, NULL);
+    calls_end();
     dv->device = VK_NULL_HANDLE;
 }
 
@@ -458,7 +536,9 @@ static void *reader_main(void *argument) {
     while (!atomic_load(&r->stop)) {
         VkDeviceMemory memory;
         info.allocationSize = 64 + (r->rounds % 64) * 64;
+        calls_begin();
         if (vkAllocateMemory(d, &info, NULL, &memory) != VK_SUCCESS) {
+            calls_end();
             r->wrong++;
             break;
         }
@@ -471,6 +551,7 @@ static void *reader_main(void *argument) {
             r->wrong++;
         }
         vkFreeMemory(d, memory, NULL);
+        calls_end();
         r->rounds++;
     }
     return NULL;
@@ -559,6 +640,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    validation_lock_init();
     signal(SIGABRT, say_where);
     signal(SIGSEGV, say_where);
     const char *path = getenv(STATS_FILE_ENV);
