@@ -35,14 +35,14 @@ enum { INSTANCES = 100, DEVICES = 70, COPY_BYTES = 4096 };
 static uint64_t failures;
 static _Atomic uint64_t messages;
 
-#define CHECK(cond, ...)                                                                                               \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond);                                          \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fputc('\n', stderr);                                                                                       \
-            failures++;                                                                                                \
-        }                                                                                                              \
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        if (!(cond)) {                                                        \
+            fprintf(stderr, "%s:%d: FAILED %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                     \
+            fputc('\n', stderr);                                              \
+            failures++;                                                       \
+        }                                                                     \
     } while (0)
 
 /* What a crash inside vkCreateInstance / vkCreateDevice was doing (a layer that
@@ -72,6 +72,65 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
     return VK_FALSE;
 }
 
+static VkDebugUtilsMessengerCreateInfoEXT messenger_info(void) {
+    return (VkDebugUtilsMessengerCreateInfoEXT){
+        .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+        .messageSeverity =
+            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+        .pfnUserCallback = on_message,
+    };
+}
+
+/* ---------------------------------------------------------------- the validation layer's map */
+
+/* The Khronos validation layer installed here (1.3.239) keeps every VkInstance
+ * and VkDevice in one process-wide std::unordered_map, layer_data_map. Every
+ * entry point of the layer reads it without a lock (GetLayerDataPtr), while
+ * vkCreateInstance, vkCreateDevice and their destroys insert and erase; an
+ * insert that grows the table rehashes it under the readers' feet, and they
+ * crash (KhronosGroup/Vulkan-ValidationLayers#4391, open in 2023). Seen here as
+ * a SIGSEGV in the validation layer's vkGetDeviceQueue while another thread
+ * was inside its vkCreateInstance/vkCreateDevice, in std::unordered_map's
+ * rehash; with the validation layer alone, without this project's layer, the
+ * rule "concurrent" crashed the same way (3 runs in about 310 on a loaded
+ * machine). The loader already serializes the creates with one another, so
+ * serializing them again would not help: the creates and destroys must
+ * exclude every other call into the validation layer.
+ *
+ * So where the validation layer is in the chain (and only there), creating or
+ * destroying an instance or a device takes this lock exclusively and every
+ * other Vulkan call takes it shared. The chains without it (plain, strict)
+ * keep the creates racing the other threads' calls, which is what this rule
+ * is for. */
+static pthread_rwlock_t validation_map_lock;
+static bool validation_in_chain;
+
+static void validation_lock_init(void) {
+    const char *layers[] = {getenv("VK_INSTANCE_LAYERS"), getenv("VK_LOADER_LAYERS_ENABLE")};
+    for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++)
+        if (layers[i] && strstr(layers[i], "VK_LAYER_KHRONOS_validation")) validation_in_chain = true;
+    pthread_rwlockattr_t attributes;
+    pthread_rwlockattr_init(&attributes);
+    /* The reader thread calls all the time: the creates must not starve. */
+    pthread_rwlockattr_setkind_np(&attributes, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&validation_map_lock, &attributes);
+    pthread_rwlockattr_destroy(&attributes);
+}
+
+/* Around any call but the four below. Never nested. */
+static void calls_begin(void) {
+    if (validation_in_chain) pthread_rwlock_rdlock(&validation_map_lock);
+}
+/* Around vkCreateInstance, vkDestroyInstance, vkCreateDevice, vkDestroyDevice. */
+static void create_or_destroy_begin(void) {
+    if (validation_in_chain) pthread_rwlock_wrlock(&validation_map_lock);
+}
+static void calls_end(void) {
+    if (validation_in_chain) pthread_rwlock_unlock(&validation_map_lock);
+}
+
 /* ---------------------------------------------------------------- instances */
 
 typedef struct context {
@@ -86,7 +145,9 @@ static bool instance_create(context *c) {
         .messenger = on_message,
     };
     test_vk_instance instance;
+    create_or_destroy_begin();
     VkResult result = test_vk_instance_create(&info, &instance);
+    calls_end();
     c->instance = instance.handle;
     c->messenger = instance.messenger;
     if (result != VK_SUCCESS) {
@@ -98,7 +159,9 @@ static bool instance_create(context *c) {
 
 static void instance_destroy(context *c) {
     test_vk_instance instance = {.handle = c->instance, .messenger = c->messenger};
+    create_or_destroy_begin();
     test_vk_instance_destroy(&instance);
+    calls_end();
     c->instance = VK_NULL_HANDLE;
     c->messenger = VK_NULL_HANDLE;
 }
@@ -125,7 +188,6 @@ static uint32_t pattern(uint32_t seed, uint32_t i) {
     return x;
 }
 
-
 static VkBuffer make_buffer(VkDevice d, VkBufferUsageFlags usage) {
     VkBufferCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
@@ -140,8 +202,9 @@ static VkBuffer make_buffer(VkDevice d, VkBufferUsageFlags usage) {
 }
 
 /* A device on the instance's first device with a compute queue, with two buffers
- * bound into host-visible memory at offsets that are not 0, both mapped. */
-static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
+ * bound into host-visible memory at offsets that are not 0, both mapped.
+ * Called between calls_begin() and calls_end(). */
+static bool device_create_calls(VkInstance instance, device *dv, uint32_t seed) {
     memset(dv, 0, sizeof *dv);
     dv->seed = seed;
     VkPhysicalDevice physical;
@@ -150,7 +213,11 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
         fprintf(stderr, "no Vulkan device with a compute queue\n");
         return false;
     }
+    calls_end();
+    create_or_destroy_begin();
     VkResult result = test_vk_device_create(physical, family, NULL, 0, NULL, &dv->device);
+    calls_end();
+    calls_begin();
     if (result != VK_SUCCESS) {
         dv->device = VK_NULL_HANDLE;
         fprintf(stderr, "vkCreateDevice returned %s\n", vk_result_name(result));
@@ -185,8 +252,8 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
     /* Each buffer one alignment step in, so the offsets are really used. */
     VkDeviceSize offset = requirements.alignment;
     VkDeviceSize size = offset + requirements.size + 100;
-    VkMemoryAllocateInfo allocate = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size,
-                                     .memoryTypeIndex = type};
+    VkMemoryAllocateInfo allocate = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = size, .memoryTypeIndex = type};
     VkResult r1 = vkAllocateMemory(d, &allocate, NULL, &dv->source);
     VkResult r2 = vkAllocateMemory(d, &allocate, NULL, &dv->target);
     allocate.allocationSize = 1000 + seed;
@@ -201,7 +268,8 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
     void *source_data = NULL, *target_data = NULL;
     r1 = vkMapMemory(d, dv->source, offset, COPY_BYTES, 0, &source_data);
     r2 = vkMapMemory(d, dv->target, 0, VK_WHOLE_SIZE, 0, &target_data);
-    CHECK(r1 == VK_SUCCESS && r2 == VK_SUCCESS, "device %u: vkMapMemory: %s %s", seed, vk_result_name(r1), vk_result_name(r2));
+    CHECK(r1 == VK_SUCCESS && r2 == VK_SUCCESS, "device %u: vkMapMemory: %s %s", seed, vk_result_name(r1),
+          vk_result_name(r2));
     if (r1 != VK_SUCCESS || r2 != VK_SUCCESS) return false;
     dv->source_data = source_data;
     dv->target_data = (uint8_t *)target_data + offset;
@@ -210,7 +278,9 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
     memset(dv->target_data, 0, COPY_BYTES);
     if (!dv->coherent) {
         VkMappedMemoryRange ranges[2] = {
-            {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = dv->source, .size = VK_WHOLE_SIZE,
+            {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
+             .memory = dv->source,
+             .size = VK_WHOLE_SIZE,
              .offset = offset},
             {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = dv->target, .size = VK_WHOLE_SIZE},
         };
@@ -219,9 +289,16 @@ static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
     return true;
 }
 
+static bool device_create(VkInstance instance, device *dv, uint32_t seed) {
+    calls_begin();
+    bool ok = device_create_calls(instance, dv, seed);
+    calls_end();
+    return ok;
+}
+
 /* While every other device lives: a GPU copy from one mapped buffer to the other,
  * and the bytes compared through the second mapping. */
-static void device_check(device *dv) {
+static void device_check_calls(device *dv) {
     VkDevice d = dv->device;
     VkCommandBufferAllocateInfo allocate = {
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
@@ -244,15 +321,15 @@ static void device_check(device *dv) {
     vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0, NULL,
                          0, NULL);
     vkEndCommandBuffer(commands);
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
-                           .pCommandBuffers = &commands};
+    VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &commands};
     result = vkQueueSubmit(dv->queue, 1, &submit, VK_NULL_HANDLE);
     if (result == VK_SUCCESS) result = vkQueueWaitIdle(dv->queue);
     CHECK(result == VK_SUCCESS, "device %u: submit: %s", dv->seed, vk_result_name(result));
     vkFreeCommandBuffers(d, dv->pool, 1, &commands);
     if (!dv->coherent) {
-        VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = dv->target,
-                                     .size = VK_WHOLE_SIZE};
+        VkMappedMemoryRange range = {
+            .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = dv->target, .size = VK_WHOLE_SIZE};
         vkInvalidateMappedMemoryRanges(d, 1, &range);
     }
     const uint32_t *words = (const uint32_t *)dv->target_data;
@@ -261,9 +338,16 @@ static void device_check(device *dv) {
     CHECK(wrong == 0, "device %u: %u of %u words copied wrong", dv->seed, wrong, COPY_BYTES / 4);
 }
 
+static void device_check(device *dv) {
+    calls_begin();
+    device_check_calls(dv);
+    calls_end();
+}
+
 static void device_destroy(device *dv) {
     VkDevice d = dv->device;
     if (!d) return;
+    calls_begin();
     vkDeviceWaitIdle(d);
     if (dv->source_buffer) vkDestroyBuffer(d, dv->source_buffer, NULL);
     if (dv->target_buffer) vkDestroyBuffer(d, dv->target_buffer, NULL);
@@ -272,7 +356,10 @@ static void device_destroy(device *dv) {
     if (dv->target) vkFreeMemory(d, dv->target, NULL);
     if (dv->extra) vkFreeMemory(d, dv->extra, NULL);
     if (dv->pool) vkDestroyCommandPool(d, dv->pool, NULL);
+    calls_end();
+    create_or_destroy_begin();
     vkDestroyDevice(d, NULL);
+    calls_end();
     dv->device = VK_NULL_HANDLE;
 }
 
@@ -302,7 +389,6 @@ static void seventy_live_devices(const char *what, bool one_instance) {
     printf("  %s: %u of %u devices live at once\n", what, made, (unsigned)DEVICES);
     CHECK(made == DEVICES, "%s: only %u of %u devices", what, made, (unsigned)DEVICES);
 }
-
 
 /* Rule "churn": instances and devices made and destroyed one after another,
  * many times: the loader hands out the same addresses again, and whatever the
@@ -388,12 +474,14 @@ typedef struct reader {
 static void *reader_main(void *argument) {
     reader *r = argument;
     VkDevice d = r->dv->device;
-    VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = 4096,
-                                 .memoryTypeIndex = r->dv->type};
+    VkMemoryAllocateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = 4096, .memoryTypeIndex = r->dv->type};
     while (!atomic_load(&r->stop)) {
         VkDeviceMemory memory;
         info.allocationSize = 64 + (r->rounds % 64) * 64;
+        calls_begin();
         if (vkAllocateMemory(d, &info, NULL, &memory) != VK_SUCCESS) {
+            calls_end();
             r->wrong++;
             break;
         }
@@ -401,11 +489,13 @@ static void *reader_main(void *argument) {
         if (vkMapMemory(d, memory, 0, VK_WHOLE_SIZE, 0, &p) == VK_SUCCESS) {
             uint32_t *words = p;
             for (uint32_t i = 0; i < info.allocationSize / 4; i++) words[i] = pattern((uint32_t)r->rounds, i);
-            for (uint32_t i = 0; i < info.allocationSize / 4; i++) r->wrong += words[i] != pattern((uint32_t)r->rounds, i);
+            for (uint32_t i = 0; i < info.allocationSize / 4; i++)
+                r->wrong += words[i] != pattern((uint32_t)r->rounds, i);
         } else {
             r->wrong++;
         }
         vkFreeMemory(d, memory, NULL);
+        calls_end();
         r->rounds++;
     }
     return NULL;
@@ -487,13 +577,14 @@ static void check_stats_file(void) {
 int main(int argc, char **argv) {
     const char *rule = argc > 1 ? argv[1] : "";
     bool many_instances = strcmp(rule, "instances") == 0;
-    bool known = many_instances || strcmp(rule, "devices") == 0 || strcmp(rule, "churn") == 0 ||
-                 strcmp(rule, "concurrent") == 0;
+    bool known =
+        many_instances || strcmp(rule, "devices") == 0 || strcmp(rule, "churn") == 0 || strcmp(rule, "concurrent") == 0;
     if (!known) {
         fprintf(stderr, "usage: %s instances|devices|churn|concurrent\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    validation_lock_init();
     signal(SIGABRT, say_where);
     signal(SIGSEGV, say_where);
     const char *path = getenv(STATS_FILE_ENV);
