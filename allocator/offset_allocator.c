@@ -59,11 +59,11 @@
 enum node_state { NODE_SPARE, NODE_FREE, NODE_USED };
 
 typedef struct node {
-    uint32_t offset;     /* units */
-    uint32_t size;       /* units */
-    uint32_t bin_prev;   /* free nodes of the same bin; bin_next also chains spares */
+    uint32_t offset;   /* units */
+    uint32_t size;     /* units */
+    uint32_t bin_prev; /* free nodes of the same bin; bin_next also chains spares */
     uint32_t bin_next;
-    uint32_t addr_prev;  /* neighbours in address order */
+    uint32_t addr_prev; /* neighbours in address order */
     uint32_t addr_next;
     uint32_t generation; /* bumped when an allocation is freed */
     uint32_t state;
@@ -86,8 +86,8 @@ struct offset_allocator {
 
     node *nodes;
     uint32_t node_capacity;
-    uint32_t nodes_touched;  /* nodes [0, nodes_touched) have been used at least once */
-    uint32_t spare_head;     /* recycled nodes */
+    uint32_t nodes_touched; /* nodes [0, nodes_touched) have been used at least once */
+    uint32_t spare_head;    /* recycled nodes */
     uint32_t spare_count;
 };
 
@@ -145,7 +145,7 @@ static void bin_remove(offset_allocator *a, uint32_t index) {
         a->bin_heads[bin] = n->bin_next;
         if (n->bin_next == NO_NODE) {
             uint32_t group = bin >> 3;
-            a->leaf_masks[group] &= (uint8_t)~(1u << (bin & 7u));
+            a->leaf_masks[group] &= (uint8_t) ~(1u << (bin & 7u));
             if (a->leaf_masks[group] == 0) a->top_mask &= ~(1u << group);
         }
     }
@@ -248,8 +248,8 @@ offset_allocator *offset_allocator_create(uint64_t span_bytes, uint64_t unit_byt
     }
 
     uint32_t whole = node_take(a);
-    a->nodes[whole] = (node){.offset = 0, .size = a->span_units, .addr_prev = NO_NODE,
-                             .addr_next = NO_NODE, .state = NODE_FREE};
+    a->nodes[whole] =
+        (node){.offset = 0, .size = a->span_units, .addr_prev = NO_NODE, .addr_next = NO_NODE, .state = NODE_FREE};
     bin_insert(a, whole);
     a->free_units = a->span_units;
     a->free_regions = 1;
@@ -265,8 +265,8 @@ void offset_allocator_destroy(offset_allocator *allocator) {
 /* ---- allocate ------------------------------------------------------------------ */
 
 typedef struct placement {
-    uint32_t region;  /* the free node that is carved */
-    uint32_t offset;  /* aligned start, units */
+    uint32_t region; /* the free node that is carved */
+    uint32_t offset; /* aligned start, units */
 } placement;
 
 static bool region_fits(const offset_allocator *a, uint32_t index, uint32_t units, uint64_t align_units,
@@ -335,8 +335,8 @@ static void carve(offset_allocator *a, const placement *p, uint32_t units) {
     a->live_allocations++;
 }
 
-offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, uint64_t size,
-                                                  uint64_t alignment, offset_allocation *out) {
+offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, uint64_t size, uint64_t alignment,
+                                                  offset_allocation *out) {
     offset_allocator *a = allocator;
     if (!a || !out || size == 0 || (alignment & (alignment - 1u)) != 0) return OFFSET_ALLOCATOR_INVALID_ARGUMENT;
     uint64_t unit_mask = (1ull << a->unit_shift) - 1u;
@@ -351,9 +351,8 @@ offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, u
     if (!nodes_reserve(a, pieces)) return OFFSET_ALLOCATOR_OUT_OF_MEMORY;
 
     carve(a, &p, (uint32_t)units);
-    *out = (offset_allocation){.offset = (uint64_t)p.offset << a->unit_shift,
-                               .size = units << a->unit_shift,
-                               .id = id_of(a, p.region)};
+    *out = (offset_allocation){
+        .offset = (uint64_t)p.offset << a->unit_shift, .size = units << a->unit_shift, .id = id_of(a, p.region)};
     return OFFSET_ALLOCATOR_OK;
 }
 
@@ -482,9 +481,11 @@ static bool address_order_holds(const offset_allocator *a, uint32_t *free_count,
         const node *n = &a->nodes[i];
         if (++walked > a->nodes_touched) return broken(why, why_size, "the address list loops");
         if (n->state == NODE_SPARE) return broken(why, why_size, "spare node %u is in the address list", i);
-        if (n->addr_prev != prev) return broken(why, why_size, "node %u links back to %u, not %u", i, n->addr_prev, prev);
-        if (n->offset != expected_offset) return broken(why, why_size, "node %u starts at unit %u, not %llu", i,
-                                                        n->offset, (unsigned long long)expected_offset);
+        if (n->addr_prev != prev)
+            return broken(why, why_size, "node %u links back to %u, not %u", i, n->addr_prev, prev);
+        if (n->offset != expected_offset)
+            return broken(why, why_size, "node %u starts at unit %u, not %llu", i, n->offset,
+                          (unsigned long long)expected_offset);
         if (n->size == 0) return broken(why, why_size, "node %u is empty", i);
         if (n->state == NODE_FREE && prev != NO_NODE && a->nodes[prev].state == NODE_FREE)
             return broken(why, why_size, "free nodes %u and %u touch and were not merged", prev, i);
@@ -509,8 +510,9 @@ static bool bins_hold(const offset_allocator *a, uint32_t *filed, char *why, siz
         bool leaf_bit = (a->leaf_masks[bin >> 3] >> (bin & 7u)) & 1u;
         bool top_bit = (a->top_mask >> (bin >> 3)) & 1u;
         uint32_t head = a->bin_heads[bin];
-        if (leaf_bit != (head != NO_NODE)) return broken(why, why_size, "bin %u: leaf bit %d, list %s", bin, leaf_bit,
-                                                         head != NO_NODE ? "non-empty" : "empty");
+        if (leaf_bit != (head != NO_NODE))
+            return broken(why, why_size, "bin %u: leaf bit %d, list %s", bin, leaf_bit,
+                          head != NO_NODE ? "non-empty" : "empty");
         if (leaf_bit && !top_bit) return broken(why, why_size, "bin %u is filled but its group bit is clear", bin);
         uint32_t prev = NO_NODE;
         for (uint32_t i = head; i != NO_NODE; prev = i, i = a->nodes[i].bin_next) {
@@ -536,7 +538,8 @@ bool offset_allocator_validate(const offset_allocator *allocator, char *why, siz
     if (!address_order_holds(a, &free_count, &free_units, &used_count, why, why_size)) return false;
     if (!bins_hold(a, &filed, why, why_size)) return false;
     if (filed != free_count) return broken(why, why_size, "%u free regions, %u filed in bins", free_count, filed);
-    if (free_count != a->free_regions) return broken(why, why_size, "free_regions says %u, %u found", a->free_regions, free_count);
+    if (free_count != a->free_regions)
+        return broken(why, why_size, "free_regions says %u, %u found", a->free_regions, free_count);
     if (free_units != a->free_units)
         return broken(why, why_size, "free_units says %u, %llu found", a->free_units, (unsigned long long)free_units);
     if (used_count != a->live_allocations)

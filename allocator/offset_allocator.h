@@ -33,16 +33,16 @@ typedef uint32_t offset_allocation_id;
 
 typedef enum offset_allocator_result {
     OFFSET_ALLOCATOR_OK = 0,
-    OFFSET_ALLOCATOR_NO_SPACE,        /* no free region fits: a normal result */
-    OFFSET_ALLOCATOR_OUT_OF_MEMORY,   /* node metadata could not grow (host OOM) */
-    OFFSET_ALLOCATOR_INVALID_ARGUMENT,/* size 0, alignment not a power of two, ... */
-    OFFSET_ALLOCATOR_INVALID_HANDLE,  /* free of a foreign or already freed id */
+    OFFSET_ALLOCATOR_NO_SPACE,         /* no free region fits: a normal result */
+    OFFSET_ALLOCATOR_OUT_OF_MEMORY,    /* node metadata could not grow (host OOM) */
+    OFFSET_ALLOCATOR_INVALID_ARGUMENT, /* size 0, alignment not a power of two, ... */
+    OFFSET_ALLOCATOR_INVALID_HANDLE,   /* free of a foreign or already freed id */
 } offset_allocator_result;
 
 typedef struct offset_allocation {
-    uint64_t offset;             /* bytes from the start of the span, aligned as asked */
-    uint64_t size;               /* bytes reserved: the request rounded up to units */
-    offset_allocation_id id;     /* pass to offset_allocator_free */
+    uint64_t offset;         /* bytes from the start of the span, aligned as asked */
+    uint64_t size;           /* bytes reserved: the request rounded up to units */
+    offset_allocation_id id; /* pass to offset_allocator_free */
 } offset_allocation;
 
 typedef struct offset_allocator offset_allocator; /* defined in offset_allocator.c */
@@ -59,8 +59,8 @@ void offset_allocator_destroy(offset_allocator *allocator);
  * free lists at once. On anything but OK, *out and the allocator are unchanged.
  * Guarantee: it succeeds whenever some free region holds the request in units
  * plus (alignment in units - 1), rounded up to its bin (less than 12.5% more). */
-offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, uint64_t size,
-                                                  uint64_t alignment, offset_allocation *out);
+offset_allocator_result offset_allocator_allocate(offset_allocator *allocator, uint64_t size, uint64_t alignment,
+                                                  offset_allocation *out);
 
 /* The smallest span (bytes, a whole number of units) whose fresh allocator
  * surely serves one request of size bytes at any alignment: a fresh span is one
@@ -88,13 +88,13 @@ bool offset_allocator_validate(const offset_allocator *allocator, char *why, siz
 typedef struct offset_allocator_report {
     uint64_t span_bytes;
     uint64_t unit_bytes;
-    uint64_t free_bytes;         /* total free */
+    uint64_t free_bytes; /* total free */
     /* Largest single free region, rounded down to its bin: the largest request
      * (without alignment) that is sure to succeed. */
     uint64_t largest_free_bytes;
     uint32_t free_regions;
     uint32_t live_allocations;
-    uint64_t metadata_bytes;     /* host memory the allocator itself holds */
+    uint64_t metadata_bytes; /* host memory the allocator itself holds */
 } offset_allocator_report;
 
 void offset_allocator_get_report(const offset_allocator *allocator, offset_allocator_report *out);

@@ -71,7 +71,7 @@ typedef struct record_class {
     uint64_t odd_limit;
     _Atomic size_t carved_bytes; /* written under lock; read by free's check */
     size_t committed_bytes;
-    void **batches;              /* heads of full batches */
+    void **batches; /* heads of full batches */
     size_t batch_count;
     size_t batch_capacity;
     void *loose;
@@ -158,9 +158,7 @@ static void thread_cache_exit(void *value) {
     free(tc);
 }
 
-static void cache_key_create(void) {
-    cache_key_ready = pthread_key_create(&cache_key, thread_cache_exit) == 0;
-}
+static void cache_key_create(void) { cache_key_ready = pthread_key_create(&cache_key, thread_cache_exit) == 0; }
 
 static thread_cache *thread_cache_get(void) {
     thread_cache *tc = tls_cache;

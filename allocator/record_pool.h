@@ -41,8 +41,8 @@ typedef struct record_pool_config {
     /* Address space reserved per class; 0 picks a default (large: it is only reserved). */
     size_t reserve_bytes_per_class;
     /* Per-thread cache tuning; 0 picks defaults. */
-    unsigned batch_size;       /* records moved per refill / drain */
-    unsigned cache_limit;      /* a cache above this drains a batch */
+    unsigned batch_size;  /* records moved per refill / drain */
+    unsigned cache_limit; /* a cache above this drains a batch */
 } record_pool_config;
 
 /* NULL on bad configuration or when the address space cannot be reserved.

@@ -33,11 +33,11 @@ typedef struct scratch_arena {
     char *base;
     size_t capacity;
     size_t pos;
-    unsigned depth;          /* open frames */
-    heap_block *heap;        /* newest first */
+    unsigned depth;   /* open frames */
+    heap_block *heap; /* newest first */
     size_t heap_blocks;
     size_t heap_bytes;
-    size_t peak_demand;      /* bytes the chunk would have needed; grows it at depth 0 */
+    size_t peak_demand; /* bytes the chunk would have needed; grows it at depth 0 */
 } scratch_arena;
 
 static __thread scratch_arena *tls_arena __attribute__((tls_model("initial-exec")));
@@ -66,9 +66,7 @@ static void arena_release(void *value) {
     atomic_fetch_sub(&live_arenas, 1);
 }
 
-static void arena_key_create(void) {
-    arena_key_ready = pthread_key_create(&arena_key, arena_release) == 0;
-}
+static void arena_key_create(void) { arena_key_ready = pthread_key_create(&arena_key, arena_release) == 0; }
 
 static scratch_arena *arena_create(void) {
     pthread_once(&arena_key_once, arena_key_create);

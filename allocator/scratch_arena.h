@@ -42,9 +42,9 @@ void scratch_frame_end(scratch_frame *frame);
 
 /* What the calling thread's arena holds now (all zero if it has none). */
 typedef struct scratch_arena_stats {
-    size_t chunk_bytes;   /* the bump chunk */
-    size_t used_bytes;    /* bump position */
-    size_t heap_blocks;   /* oversized blocks held by open frames */
+    size_t chunk_bytes; /* the bump chunk */
+    size_t used_bytes;  /* bump position */
+    size_t heap_blocks; /* oversized blocks held by open frames */
     size_t heap_bytes;
     unsigned open_frames;
 } scratch_arena_stats;

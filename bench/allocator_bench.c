@@ -361,7 +361,8 @@ static void verdicts(row offset_rows[2][PAIR_SIZES], row pool) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--quick") == 0) samples = 200;
-    printf("allocator_bench: ns per operation over %d batches of %d: median, p99, fastest (an op is one pair or frame)\n\n",
+    printf("allocator_bench: ns per operation over %d batches of %d: median, p99, fastest (an op is one pair or "
+           "frame)\n\n",
            samples, BATCH);
     printf("  %-58s %8s %8s %8s\n", "workload", "median", "p99", "best");
     row offset_rows[2][PAIR_SIZES];

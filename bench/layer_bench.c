@@ -40,21 +40,18 @@ typedef struct bench_config {
     bool check;
 } bench_config;
 
-_Noreturn void fail(const char *what, VkResult result)
-{
+_Noreturn void fail(const char *what, VkResult result) {
     fprintf(stderr, "layer_bench: %s failed (VkResult %d)\n", what, (int)result);
     exit(1);
 }
 
-#define CHECK(call)                     \
-    do {                                \
-        VkResult check_result_ = (call); \
-        if (check_result_ != VK_SUCCESS) \
-            fail(#call, check_result_);  \
+#define CHECK(call)                                                  \
+    do {                                                             \
+        VkResult check_result_ = (call);                             \
+        if (check_result_ != VK_SUCCESS) fail(#call, check_result_); \
     } while (0)
 
-uint64_t now_ns(void)
-{
+uint64_t now_ns(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
@@ -64,8 +61,7 @@ uint64_t now_ns(void)
 
 /* Points the loader at the build tree's manifest unless the user chose a path,
  * and makes sure nothing in the environment forces the layer on every instance. */
-static void prepare_environment(void)
-{
+static void prepare_environment(void) {
     static const char *forcing[] = {"VK_INSTANCE_LAYERS", "VK_LOADER_LAYERS_ENABLE", "ENABLE_TRANSPARENT_SUBALLOC"};
     for (size_t i = 0; i < sizeof forcing / sizeof *forcing; i++) {
         if (getenv(forcing[i])) {
@@ -73,38 +69,31 @@ static void prepare_environment(void)
             unsetenv(forcing[i]);
         }
     }
-    if (getenv("VK_LAYER_PATH"))
-        return;
+    if (getenv("VK_LAYER_PATH")) return;
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return;
+    if (n <= 0) return;
     exe[n] = '\0';
     char *slash = strrchr(exe, '/');
-    if (!slash)
-        return;
+    if (!slash) return;
     *slash = '\0';
     char dir[PATH_MAX + 32];
     snprintf(dir, sizeof dir, "%s/../json/explicit", exe);
     setenv("VK_LAYER_PATH", dir, 1);
 }
 
-static bool device_has_layer(VkPhysicalDevice physical)
-{
+static bool device_has_layer(VkPhysicalDevice physical) {
     uint32_t count = 0;
     vkEnumerateDeviceLayerProperties(physical, &count, NULL);
     VkLayerProperties props[64];
-    if (count > 64)
-        count = 64;
+    if (count > 64) count = 64;
     vkEnumerateDeviceLayerProperties(physical, &count, props);
     for (uint32_t i = 0; i < count; i++)
-        if (strcmp(props[i].layerName, LAYER_NAME) == 0)
-            return true;
+        if (strcmp(props[i].layerName, LAYER_NAME) == 0) return true;
     return false;
 }
 
-static void create_instance(side *s)
-{
+static void create_instance(side *s) {
     const char *layers[] = {LAYER_NAME};
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -119,32 +108,28 @@ static void create_instance(side *s)
     };
     /* The layer reads its settings once per instance; the environment wins over
      * any other source, so this pins the mode of this instance alone. */
-    if (s->mode)
-        setenv("VK_TRANSPARENT_SUBALLOC_MODE", s->mode, 1);
+    if (s->mode) setenv("VK_TRANSPARENT_SUBALLOC_MODE", s->mode, 1);
     VkResult result = vkCreateInstance(&info, NULL, &s->instance);
     unsetenv("VK_TRANSPARENT_SUBALLOC_MODE");
     if (result == VK_ERROR_LAYER_NOT_PRESENT) {
-        fprintf(stderr, "layer_bench: the loader found no %s (VK_LAYER_PATH=%s); build the layer first\n",
-                LAYER_NAME, getenv("VK_LAYER_PATH") ? getenv("VK_LAYER_PATH") : "");
+        fprintf(stderr, "layer_bench: the loader found no %s (VK_LAYER_PATH=%s); build the layer first\n", LAYER_NAME,
+                getenv("VK_LAYER_PATH") ? getenv("VK_LAYER_PATH") : "");
         exit(1);
     }
     CHECK(result);
 }
 
-static uint32_t host_visible_type(VkPhysicalDevice physical)
-{
+static uint32_t host_visible_type(VkPhysicalDevice physical) {
     VkPhysicalDeviceMemoryProperties mem;
     vkGetPhysicalDeviceMemoryProperties(physical, &mem);
     VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
     for (uint32_t i = 0; i < mem.memoryTypeCount; i++)
-        if ((mem.memoryTypes[i].propertyFlags & want) == want)
-            return i;
+        if ((mem.memoryTypes[i].propertyFlags & want) == want) return i;
     fprintf(stderr, "layer_bench: the device has no host-visible coherent memory type\n");
     exit(1);
 }
 
-static VkPhysicalDevice first_physical_device(VkInstance instance)
-{
+static VkPhysicalDevice first_physical_device(VkInstance instance) {
     uint32_t count = 1;
     VkPhysicalDevice physical = VK_NULL_HANDLE;
     VkResult result = vkEnumeratePhysicalDevices(instance, &count, &physical);
@@ -155,8 +140,7 @@ static VkPhysicalDevice first_physical_device(VkInstance instance)
     return physical;
 }
 
-static void create_device(side *s, VkPhysicalDeviceProperties *props)
-{
+static void create_device(side *s, VkPhysicalDeviceProperties *props) {
     VkPhysicalDevice physical = first_physical_device(s->instance);
     vkGetPhysicalDeviceProperties(physical, props);
     if (device_has_layer(physical) != (s->mode != NULL)) {
@@ -184,16 +168,14 @@ static void create_device(side *s, VkPhysicalDeviceProperties *props)
     s->bind = (PFN_vkBindBufferMemory)vkGetDeviceProcAddr(s->device, "vkBindBufferMemory");
 }
 
-static void destroy_side(side *s)
-{
+static void destroy_side(side *s) {
     vkDestroyDevice(s->device, NULL);
     vkDestroyInstance(s->instance, NULL);
 }
 
 /* ---- what one round measures ------------------------------------------ */
 
-static VkDeviceMemory allocate_one(side *s, VkDeviceSize size)
-{
+static VkDeviceMemory allocate_one(side *s, VkDeviceSize size) {
     VkMemoryAllocateInfo info = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
         .allocationSize = size,
@@ -205,8 +187,7 @@ static VkDeviceMemory allocate_one(side *s, VkDeviceSize size)
 }
 
 /* `batch` allocate+free pairs of *(VkDeviceSize *)arg bytes. */
-static double round_alloc_free(side *s, uint32_t batch, void *arg)
-{
+static double round_alloc_free(side *s, uint32_t batch, void *arg) {
     VkMemoryAllocateInfo info = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
         .allocationSize = *(const VkDeviceSize *)arg,
@@ -217,8 +198,7 @@ static double round_alloc_free(side *s, uint32_t batch, void *arg)
     uint64_t start = now_ns();
     for (uint32_t i = 0; i < batch; i++) {
         VkResult result = s->allocate(device, &info, NULL, &memory);
-        if (result != VK_SUCCESS)
-            fail("vkAllocateMemory in the timed loop", result);
+        if (result != VK_SUCCESS) fail("vkAllocateMemory in the timed loop", result);
         s->free(device, memory, NULL);
     }
     return (double)(now_ns() - start) / batch;
@@ -226,13 +206,11 @@ static double round_alloc_free(side *s, uint32_t batch, void *arg)
 
 /* `batch` vkBindBufferMemory calls, each buffer into its own fresh allocation;
  * creating and destroying them is not timed. */
-static double round_bind(side *s, uint32_t batch, void *arg)
-{
+static double round_bind(side *s, uint32_t batch, void *arg) {
     (void)arg;
     VkBuffer *buffers = calloc(batch, sizeof *buffers);
     VkDeviceMemory *memory = calloc(batch, sizeof *memory);
-    if (!buffers || !memory)
-        fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
+    if (!buffers || !memory) fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
     VkBufferCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = 256,
@@ -247,8 +225,7 @@ static double round_bind(side *s, uint32_t batch, void *arg)
     uint64_t start = now_ns();
     for (uint32_t i = 0; i < batch; i++) {
         VkResult result = s->bind(s->device, buffers[i], memory[i], 0);
-        if (result != VK_SUCCESS)
-            fail("vkBindBufferMemory in the timed loop", result);
+        if (result != VK_SUCCESS) fail("vkBindBufferMemory in the timed loop", result);
     }
     double ns = (double)(now_ns() - start) / batch;
     for (uint32_t i = 0; i < batch; i++) {
@@ -261,16 +238,14 @@ static double round_bind(side *s, uint32_t batch, void *arg)
 }
 
 /* `batch` vkMapMemory+vkUnmapMemory pairs on one allocation (*arg). */
-static double round_map(side *s, uint32_t batch, void *arg)
-{
+static double round_map(side *s, uint32_t batch, void *arg) {
     VkDeviceMemory memory = *(const VkDeviceMemory *)arg;
     VkDevice device = s->device;
     void *data;
     uint64_t start = now_ns();
     for (uint32_t i = 0; i < batch; i++) {
         VkResult result = s->map(device, memory, 0, VK_WHOLE_SIZE, 0, &data);
-        if (result != VK_SUCCESS)
-            fail("vkMapMemory in the timed loop", result);
+        if (result != VK_SUCCESS) fail("vkMapMemory in the timed loop", result);
         s->unmap(device, memory);
     }
     return (double)(now_ns() - start) / batch;
@@ -285,13 +260,10 @@ typedef struct live_set {
 
 /* `count` live allocations of `size` with a hole after each (allocate twice as
  * many, free every other one), so that the allocator works amid free gaps. */
-static live_set live_set_create(side *s, VkDeviceSize size, uint32_t count)
-{
+static live_set live_set_create(side *s, VkDeviceSize size, uint32_t count) {
     live_set set = {calloc(2 * (size_t)count, sizeof(VkDeviceMemory)), count};
-    if (!set.memory)
-        fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
-    for (uint32_t i = 0; i < 2 * count; i++)
-        set.memory[i] = allocate_one(s, size);
+    if (!set.memory) fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
+    for (uint32_t i = 0; i < 2 * count; i++) set.memory[i] = allocate_one(s, size);
     for (uint32_t i = 0; i < count; i++) {
         s->free(s->device, set.memory[2 * i + 1], NULL);
         set.memory[i] = set.memory[2 * i];
@@ -299,10 +271,8 @@ static live_set live_set_create(side *s, VkDeviceSize size, uint32_t count)
     return set;
 }
 
-static void live_set_destroy(side *s, live_set *set)
-{
-    for (uint32_t i = 0; i < set->count; i++)
-        s->free(s->device, set->memory[i], NULL);
+static void live_set_destroy(side *s, live_set *set) {
+    for (uint32_t i = 0; i < set->count; i++) s->free(s->device, set->memory[i], NULL);
     free(set->memory);
 }
 
@@ -315,20 +285,17 @@ typedef struct row_result {
     double p99[SIDE_COUNT];
 } row_result;
 
-static int compare_double(const void *a, const void *b)
-{
+static int compare_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 /* Rounds alternate between the sides, each round starting with the next side. */
-static row_result run_row(side sides[SIDE_COUNT], const bench_config *cfg, round_fn fn, void *args[SIDE_COUNT])
-{
+static row_result run_row(side sides[SIDE_COUNT], const bench_config *cfg, round_fn fn, void *args[SIDE_COUNT]) {
     double *samples[SIDE_COUNT];
     for (int k = 0; k < SIDE_COUNT; k++) {
         samples[k] = calloc(cfg->rounds, sizeof(double));
-        if (!samples[k])
-            fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
+        if (!samples[k]) fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
         fn(&sides[k], cfg->batch, args[k]); /* warm-up: caches, first block */
     }
     for (uint32_t r = 0; r < cfg->rounds; r++)
@@ -347,41 +314,31 @@ static row_result run_row(side sides[SIDE_COUNT], const bench_config *cfg, round
     return result;
 }
 
-static void print_header(const side sides[SIDE_COUNT])
-{
+static void print_header(const side sides[SIDE_COUNT]) {
     printf("| operation (ns per call) |");
-    for (int k = 0; k < SIDE_COUNT; k++)
-        printf(" %s median | p99 |", sides[k].label);
+    for (int k = 0; k < SIDE_COUNT; k++) printf(" %s median | p99 |", sides[k].label);
     printf("\n|---|");
-    for (int k = 0; k < SIDE_COUNT; k++)
-        printf("---:|---:|");
+    for (int k = 0; k < SIDE_COUNT; k++) printf("---:|---:|");
     printf("\n");
 }
 
-static void print_row(const char *label, row_result r)
-{
+static void print_row(const char *label, row_result r) {
     printf("| %s |", label);
-    for (int k = 0; k < SIDE_COUNT; k++)
-        printf(" %.1f | %.1f |", r.median[k], r.p99[k]);
+    for (int k = 0; k < SIDE_COUNT; k++) printf(" %.1f | %.1f |", r.median[k], r.p99[k]);
     printf("\n");
     fflush(stdout);
 }
 
-static const char *size_label(VkDeviceSize size, char *buf, size_t len)
-{
-    if (size >= 1024 * 1024)
-        snprintf(buf, len, "%llu MiB", (unsigned long long)(size >> 20));
-    else if (size >= 1024)
-        snprintf(buf, len, "%llu KiB", (unsigned long long)(size >> 10));
-    else
-        snprintf(buf, len, "%llu B", (unsigned long long)size);
+static const char *size_label(VkDeviceSize size, char *buf, size_t len) {
+    if (size >= 1024 * 1024) snprintf(buf, len, "%llu MiB", (unsigned long long)(size >> 20));
+    else if (size >= 1024) snprintf(buf, len, "%llu KiB", (unsigned long long)(size >> 10));
+    else snprintf(buf, len, "%llu B", (unsigned long long)size);
     return buf;
 }
 
 /* alloc+free pairs of `size` with `live` other allocations of that size held
  * (at least one, so that the layer serves the pairs from an existing block). */
-static row_result alloc_free_row(side sides[SIDE_COUNT], const bench_config *cfg, VkDeviceSize size, uint32_t live)
-{
+static row_result alloc_free_row(side sides[SIDE_COUNT], const bench_config *cfg, VkDeviceSize size, uint32_t live) {
     live_set sets[SIDE_COUNT];
     void *args[SIDE_COUNT];
     for (int k = 0; k < SIDE_COUNT; k++) {
@@ -389,13 +346,11 @@ static row_result alloc_free_row(side sides[SIDE_COUNT], const bench_config *cfg
         args[k] = &size;
     }
     row_result r = run_row(sides, cfg, round_alloc_free, args);
-    for (int k = 0; k < SIDE_COUNT; k++)
-        live_set_destroy(&sides[k], &sets[k]);
+    for (int k = 0; k < SIDE_COUNT; k++) live_set_destroy(&sides[k], &sets[k]);
     return r;
 }
 
-static row_result map_row(side sides[SIDE_COUNT], const bench_config *cfg)
-{
+static row_result map_row(side sides[SIDE_COUNT], const bench_config *cfg) {
     VkDeviceMemory memory[SIDE_COUNT];
     void *args[SIDE_COUNT];
     for (int k = 0; k < SIDE_COUNT; k++) {
@@ -403,36 +358,30 @@ static row_result map_row(side sides[SIDE_COUNT], const bench_config *cfg)
         args[k] = &memory[k];
     }
     row_result r = run_row(sides, cfg, round_map, args);
-    for (int k = 0; k < SIDE_COUNT; k++)
-        sides[k].free(sides[k].device, memory[k], NULL);
+    for (int k = 0; k < SIDE_COUNT; k++) sides[k].free(sides[k].device, memory[k], NULL);
     return r;
 }
 
 /* ---- main --------------------------------------------------------------- */
 
-static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
-{
+static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out) {
     char *end = NULL;
     errno = 0;
     unsigned long v = strtoul(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < min || v > max)
-        return false;
+    if (errno || end == text || *end || text[0] == '-' || v < min || v > max) return false;
     *out = (uint32_t)v;
     return true;
 }
 
-static bool parse_args(int argc, char **argv, bench_config *cfg)
-{
+static bool parse_args(int argc, char **argv, bench_config *cfg) {
     *cfg = (bench_config){.rounds = 201, .batch = 256, .check = false};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--check")) {
             cfg->check = true;
         } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-            if (!parse_u32(argv[++i], 1, 1000000, &cfg->rounds))
-                return false;
+            if (!parse_u32(argv[++i], 1, 1000000, &cfg->rounds)) return false;
         } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
-            if (!parse_u32(argv[++i], 1, 1000000, &cfg->batch))
-                return false;
+            if (!parse_u32(argv[++i], 1, 1000000, &cfg->batch)) return false;
         } else {
             return false;
         }
@@ -440,8 +389,7 @@ static bool parse_args(int argc, char **argv, bench_config *cfg)
     return true;
 }
 
-static void print_device(const VkPhysicalDeviceProperties *props, const bench_config *cfg)
-{
+static void print_device(const VkPhysicalDeviceProperties *props, const bench_config *cfg) {
     printf("layer_bench: device %s (Vulkan %u.%u.%u, driver version 0x%x, vendor 0x%04x), through the Vulkan loader\n",
            props->deviceName, VK_API_VERSION_MAJOR(props->apiVersion), VK_API_VERSION_MINOR(props->apiVersion),
            VK_API_VERSION_PATCH(props->apiVersion), props->driverVersion, props->vendorID);
@@ -450,12 +398,12 @@ static void print_device(const VkPhysicalDeviceProperties *props, const bench_co
            cfg->rounds, cfg->batch);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     bench_config cfg;
     if (!parse_args(argc, argv, &cfg)) {
-        fprintf(stderr, "usage: layer_bench [--rounds N] [--batch N] [--check]\n"
-                        "  --check  exit 1 when a layer alloc+free median is above %.0f ns\n",
+        fprintf(stderr,
+                "usage: layer_bench [--rounds N] [--batch N] [--check]\n"
+                "  --check  exit 1 when a layer alloc+free median is above %.0f ns\n",
                 TARGET_NS);
         return 2;
     }
@@ -498,9 +446,9 @@ int main(int argc, char **argv)
 
     printf("\nlayer_bench: target: a layer alloc+free pair served from an existing block <= %.0f ns median: %s\n",
            TARGET_NS, target_met ? "met" : "NOT met");
-    printf("layer_bench: lavapipe's vkAllocateMemory is malloc; at 1 MiB glibc picks mmap or its heap by a moving\n"
-           "layer_bench: threshold, so that row has no stable baseline. A real GPU pays a kernel call per allocation.\n");
-    for (int k = 0; k < SIDE_COUNT; k++)
-        destroy_side(&sides[k]);
+    printf(
+        "layer_bench: lavapipe's vkAllocateMemory is malloc; at 1 MiB glibc picks mmap or its heap by a moving\n"
+        "layer_bench: threshold, so that row has no stable baseline. A real GPU pays a kernel call per allocation.\n");
+    for (int k = 0; k < SIDE_COUNT; k++) destroy_side(&sides[k]);
     return cfg.check && !target_met ? 1 : 0;
 }

@@ -24,7 +24,6 @@ typedef struct side {
     PFN_vkBindBufferMemory bind;
 } side;
 
-
 _Noreturn void fail(const char *what, VkResult result);
 uint64_t now_ns(void);
 

@@ -74,9 +74,9 @@ static _Noreturn void die(const char *what, VkResult result) {
     exit(2);
 }
 
-#define VK_CHECK(call)                                   \
-    do {                                                 \
-        VkResult vk_check_result_ = (call);              \
+#define VK_CHECK(call)                                                    \
+    do {                                                                  \
+        VkResult vk_check_result_ = (call);                               \
         if (vk_check_result_ != VK_SUCCESS) die(#call, vk_check_result_); \
     } while (0)
 
@@ -125,7 +125,8 @@ static void context_create(context *c, const chain *ch, const char *trace) {
     VkLayerSettingsCreateInfoEXT settings = {.sType = VK_STRUCTURE_TYPE_LAYER_SETTINGS_CREATE_INFO_EXT,
                                              .settingCount = ch->debug_margin != NULL ? 2 : 1,
                                              .pSettings = setting};
-    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "memory_bench",
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                             .pApplicationName = "memory_bench",
                              .apiVersion = VK_API_VERSION_1_2};
     VkInstanceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
@@ -162,7 +163,8 @@ static void context_create(context *c, const chain *ch, const char *trace) {
     VkPhysicalDeviceVulkan12Features enable12 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
                                                  .bufferDeviceAddress = v12.bufferDeviceAddress};
     VkPhysicalDeviceMemoryPriorityFeaturesEXT enable_priority = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PRIORITY_FEATURES_EXT, .memoryPriority = priority.memoryPriority};
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PRIORITY_FEATURES_EXT,
+        .memoryPriority = priority.memoryPriority};
     if (extension_count > 0) enable12.pNext = &enable_priority;
     float queue_priority = 1.0f;
     VkDeviceQueueCreateInfo queue = {
@@ -188,10 +190,10 @@ static void context_create(context *c, const chain *ch, const char *trace) {
 /* ---- what one run measured ------------------------------------------------------- */
 
 typedef struct measure {
-    uint64_t app_bytes, app_peak;           /* live allocationSize sum, and its peak */
+    uint64_t app_bytes, app_peak; /* live allocationSize sum, and its peak */
     uint64_t app_allocations, app_live_peak, app_live;
-    uint64_t failures;                      /* allocations refused */
-    uint64_t pool_bits;                     /* (memory type, priority above default) pairs used */
+    uint64_t failures;  /* allocations refused */
+    uint64_t pool_bits; /* (memory type, priority above default) pairs used */
     uint64_t pools_used;
     uint64_t driver_peak_bytes, driver_peak_allocations;
 } measure;
@@ -244,9 +246,9 @@ typedef struct resource {
 
 typedef struct resource_request {
     resource_kind kind;
-    uint64_t bytes;              /* about this much memory */
+    uint64_t bytes;               /* about this much memory */
     VkMemoryPropertyFlags prefer; /* the memory type's flags, when one allowed has them */
-    float priority;              /* < 0: none given */
+    float priority;               /* < 0: none given */
     bool device_address;
 } resource_request;
 
@@ -267,7 +269,8 @@ static VkMemoryRequirements create_resource(context *c, const resource_request *
         VkBufferCreateInfo info = {
             .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
             .size = r->bytes,
-            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+            .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                     VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
                      (r->device_address ? VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT : 0),
         };
         VK_CHECK(vkCreateBuffer(c->device, &info, NULL, &out->buffer));
@@ -309,10 +312,10 @@ static void destroy_resource(context *c, measure *m, resource *res) {
 static bool make_resource(context *c, measure *m, const resource_request *r, resource *out) {
     memset(out, 0, sizeof *out);
     VkMemoryRequirements needs = create_resource(c, r, out);
-    VkMemoryPriorityAllocateInfoEXT priority = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT, .priority = r->priority};
-    VkMemoryAllocateFlagsInfo flags = {
-        .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO, .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT};
+    VkMemoryPriorityAllocateInfoEXT priority = {.sType = VK_STRUCTURE_TYPE_MEMORY_PRIORITY_ALLOCATE_INFO_EXT,
+                                                .priority = r->priority};
+    VkMemoryAllocateFlagsInfo flags = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                                       .flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT};
     const void *next = NULL;
     if (r->priority >= 0.0f && c->memory_priority) {
         priority.pNext = next;
@@ -467,7 +470,7 @@ static const trace traces[] = {
     {"tiny_app", trace_tiny_app, 8, 4.0, false},
     {"small_app", trace_small_app, 300, 4.0, false},
     {"mixed_30k", trace_mixed_30k, 30000, 0.0, false},
-    {"churn", trace_churn, 10000, -1.0, false}, /* fragmentation as sizes drift: shown, no target */
+    {"churn", trace_churn, 10000, -1.0, false},      /* fragmentation as sizes drift: shown, no target */
     {"many_keys", trace_many_keys, 4000, 3.0, true}, /* a 1-2 MiB first block per pool, 4 KiB map alignment */
 };
 #define TRACE_COUNT (sizeof traces / sizeof traces[0])
@@ -479,7 +482,8 @@ static uint32_t smallest_device_local_type(const context *c) {
     uint32_t best = UINT32_MAX;
     for (uint32_t t = 0; t < c->memory.memoryTypeCount; t++) {
         VkMemoryPropertyFlags flags = c->memory.memoryTypes[t].propertyFlags;
-        if (!(flags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) || (flags & VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT)) continue;
+        if (!(flags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) || (flags & VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT))
+            continue;
         if (best == UINT32_MAX || c->memory.memoryHeaps[c->memory.memoryTypes[t].heapIndex].size <
                                       c->memory.memoryHeaps[c->memory.memoryTypes[best].heapIndex].size)
             best = t;
@@ -558,7 +562,8 @@ static bool run_trace(const trace *tr, bool check) {
         }
         if (m->app_live_peak >= 30000 && m->driver_peak_allocations > 64) {
             printf("  FAILED: %s on %s: %llu driver allocations for %llu live app allocations (target: 64)\n", tr->name,
-                   chains[k].label, (unsigned long long)m->driver_peak_allocations, (unsigned long long)m->app_live_peak);
+                   chains[k].label, (unsigned long long)m->driver_peak_allocations,
+                   (unsigned long long)m->app_live_peak);
             ok = false;
         }
     }
@@ -570,19 +575,19 @@ static bool run_heap_fill(bool check) {
     static const uint64_t sizes_mib[] = {1, 5, 9, 15};
     printf("\n| heap fill: 95%% of a strict-device heap | no layer | layer |\n|---|---:|---:|\n");
     for (int smallest = 1; smallest >= 0; smallest--)
-    for (size_t i = 0; i < sizeof sizes_mib / sizeof *sizes_mib; i++) {
-        uint64_t size = sizes_mib[i] << 20, wanted = 0, heap_mib = 0;
-        uint64_t alone = heap_fill(&chains[2], size, smallest, &wanted, &heap_mib);
-        uint64_t layered = heap_fill(&chains[3], size, smallest, &wanted, &heap_mib);
-        printf("| %4llu MiB heap, %2llu MiB allocations, %llu wanted | %llu | %llu |\n", (unsigned long long)heap_mib,
-               (unsigned long long)sizes_mib[i], (unsigned long long)wanted, (unsigned long long)alone,
-               (unsigned long long)layered);
-        if (check && layered < alone) {
-            printf("  FAILED: %llu MiB: the layer served %llu, the driver alone %llu\n", (unsigned long long)sizes_mib[i],
-                   (unsigned long long)layered, (unsigned long long)alone);
-            ok = false;
+        for (size_t i = 0; i < sizeof sizes_mib / sizeof *sizes_mib; i++) {
+            uint64_t size = sizes_mib[i] << 20, wanted = 0, heap_mib = 0;
+            uint64_t alone = heap_fill(&chains[2], size, smallest, &wanted, &heap_mib);
+            uint64_t layered = heap_fill(&chains[3], size, smallest, &wanted, &heap_mib);
+            printf("| %4llu MiB heap, %2llu MiB allocations, %llu wanted | %llu | %llu |\n",
+                   (unsigned long long)heap_mib, (unsigned long long)sizes_mib[i], (unsigned long long)wanted,
+                   (unsigned long long)alone, (unsigned long long)layered);
+            if (check && layered < alone) {
+                printf("  FAILED: %llu MiB: the layer served %llu, the driver alone %llu\n",
+                       (unsigned long long)sizes_mib[i], (unsigned long long)layered, (unsigned long long)alone);
+                ok = false;
+            }
         }
-    }
     return ok;
 }
 
@@ -592,7 +597,9 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "--check") == 0) check = true;
         else if (strcmp(argv[i], "--trace") == 0 && i + 1 < argc) i++;
         else {
-            fprintf(stderr, "usage: memory_bench [--trace tiny_app|small_app|mixed_30k|churn|many_keys|heap_fill]... [--check]\n");
+            fprintf(
+                stderr,
+                "usage: memory_bench [--trace tiny_app|small_app|mixed_30k|churn|many_keys|heap_fill]... [--check]\n");
             return 2;
         }
     }
@@ -601,7 +608,8 @@ int main(int argc, char **argv) {
      * real drivers do: count that, do not abort, so the row shows it. */
     setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("| trace      | chain                 | app MiB   | driver MiB   | ratio  | app live | driver live | refused |\n");
+    printf("| trace      | chain                 | app MiB   | driver MiB   | ratio  | app live | driver live | "
+           "refused |\n");
     printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
     bool ok = true;
     for (size_t i = 0; i < TRACE_COUNT; i++)

@@ -27,8 +27,8 @@ static void load_dispatch(suballoc_device *device, PFN_vkGetDeviceProcAddr gdpa)
     device_dispatch *d = &device->next;
     const suballoc_instance *instance = device->instance;
 #define LOAD(name) d->name = (PFN_vk##name)gdpa(h, "vk" #name);
-#define LOAD_FROM_INSTANCE(name)                                                                   \
-    d->name = (PFN_vk##name)instance->next.GetInstanceProcAddr(instance->handle, "vk" #name);     \
+#define LOAD_FROM_INSTANCE(name)                                                              \
+    d->name = (PFN_vk##name)instance->next.GetInstanceProcAddr(instance->handle, "vk" #name); \
     if (d->name == NULL) LOAD(name)
     DEVICE_COUNTED(LOAD)
     DEVICE_FUNCTIONS(LOAD)
@@ -41,7 +41,8 @@ static void load_dispatch(suballoc_device *device, PFN_vkGetDeviceProcAddr gdpa)
 
 static bool device_supports_extension(suballoc_instance *instance, VkPhysicalDevice physical_device, const char *name) {
     uint32_t count = 0;
-    if (instance->next.EnumerateDeviceExtensionProperties(physical_device, NULL, &count, NULL) != VK_SUCCESS) return false;
+    if (instance->next.EnumerateDeviceExtensionProperties(physical_device, NULL, &count, NULL) != VK_SUCCESS)
+        return false;
     VkExtensionProperties *all = calloc(count, sizeof *all);
     if (all == NULL) return false;
     bool found = false;
@@ -113,7 +114,7 @@ static void device_delete(suballoc_device *device) {
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDevice(VkPhysicalDevice physical_device, const VkDeviceCreateInfo *info,
-                                                   const VkAllocationCallbacks *allocator, VkDevice *out) {
+                                                  const VkAllocationCallbacks *allocator, VkDevice *out) {
     suballoc_instance *instance = instance_from_key(dispatch_key_of(physical_device));
     VkLayerDeviceCreateInfo *link = find_link_info(info);
     if (instance == NULL || link == NULL || link->u.pLayerInfo == NULL) return VK_ERROR_INITIALIZATION_FAILED;
@@ -178,7 +179,8 @@ VKAPI_ATTR void VKAPI_CALL layer_DestroyDevice(VkDevice handle, const VkAllocati
         LOG_WARNING(device, "vkDestroyDevice: %llu app allocations were never freed%s", (unsigned long long)leaked,
                     device->suballocate ? "; the layer releases them" : "");
     device_release_pools(device);
-    passthrough_set_drain(&device->passthrough, device->suballocate ? free_leaked_passthrough : forget_passthrough, device);
+    passthrough_set_drain(&device->passthrough, device->suballocate ? free_leaked_passthrough : forget_passthrough,
+                          device);
     private_data_release_all(device);
 
     registry_remove_device(device);

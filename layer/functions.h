@@ -34,31 +34,31 @@
 #ifndef SUBALLOC_FUNCTIONS_H
 #define SUBALLOC_FUNCTIONS_H
 
-#define LOADER_FUNCTIONS(X)                  \
-    X(GetInstanceProcAddr)                   \
-    X(CreateInstance)                        \
+#define LOADER_FUNCTIONS(X)                 \
+    X(GetInstanceProcAddr)                  \
+    X(CreateInstance)                       \
     X(EnumerateInstanceExtensionProperties) \
-    X(EnumerateInstanceLayerProperties)      \
+    X(EnumerateInstanceLayerProperties)     \
     X(EnumerateDeviceLayerProperties)
 
-#define INSTANCE_OWN_FUNCTIONS(X)          \
-    X(DestroyInstance)                     \
-    X(CreateDevice)                        \
+#define INSTANCE_OWN_FUNCTIONS(X) \
+    X(DestroyInstance)            \
+    X(CreateDevice)               \
     X(EnumerateDeviceExtensionProperties)
 
-#define INSTANCE_FUNCTIONS(X)              \
-    X(GetPhysicalDeviceProperties)         \
-    X(GetPhysicalDeviceProperties2)        \
-    X(GetPhysicalDeviceProperties2KHR)     \
-    X(CreateDebugUtilsMessengerEXT)        \
+#define INSTANCE_FUNCTIONS(X)          \
+    X(GetPhysicalDeviceProperties)     \
+    X(GetPhysicalDeviceProperties2)    \
+    X(GetPhysicalDeviceProperties2KHR) \
+    X(CreateDebugUtilsMessengerEXT)    \
     X(DestroyDebugUtilsMessengerEXT)
 
-#define INSTANCE_CALLED(X)                         \
-    X(GetPhysicalDeviceMemoryProperties)           \
-    X(GetPhysicalDeviceMemoryProperties2)          \
-    X(GetPhysicalDeviceMemoryProperties2KHR)       \
-    X(GetPhysicalDeviceFeatures)                   \
-    X(GetPhysicalDeviceFormatProperties)           \
+#define INSTANCE_CALLED(X)                   \
+    X(GetPhysicalDeviceMemoryProperties)     \
+    X(GetPhysicalDeviceMemoryProperties2)    \
+    X(GetPhysicalDeviceMemoryProperties2KHR) \
+    X(GetPhysicalDeviceFeatures)             \
+    X(GetPhysicalDeviceFormatProperties)     \
     X(GetPhysicalDeviceImageFormatProperties)
 
 #define DEVICE_COUNTED(X) \
@@ -67,55 +67,55 @@
     X(AllocateMemory)     \
     X(FreeMemory)
 
-#define DEVICE_FUNCTIONS(X)                          \
-    X(MapMemory)                                     \
-    X(UnmapMemory)                                   \
-    X(MapMemory2KHR)                                 \
-    X(UnmapMemory2KHR)                               \
-    X(FlushMappedMemoryRanges)                       \
-    X(InvalidateMappedMemoryRanges)                  \
-    X(GetDeviceMemoryCommitment)                     \
-    X(BindBufferMemory)                              \
-    X(BindImageMemory)                               \
-    X(BindBufferMemory2)                             \
-    X(BindBufferMemory2KHR)                          \
-    X(BindImageMemory2)                              \
-    X(BindImageMemory2KHR)                           \
-    X(GetBufferMemoryRequirements)                   \
-    X(GetImageMemoryRequirements)                    \
-    X(GetBufferMemoryRequirements2)                  \
-    X(GetBufferMemoryRequirements2KHR)               \
-    X(GetImageMemoryRequirements2)                   \
-    X(GetImageMemoryRequirements2KHR)                \
-    X(GetDeviceBufferMemoryRequirements)             \
-    X(GetDeviceBufferMemoryRequirementsKHR)          \
-    X(GetDeviceImageMemoryRequirements)              \
-    X(GetDeviceImageMemoryRequirementsKHR)           \
-    X(QueueBindSparse)                               \
-    X(DebugMarkerSetObjectNameEXT)                   \
-    X(DebugMarkerSetObjectTagEXT)                    \
-    X(SetPrivateData)                                \
-    X(SetPrivateDataEXT)                             \
-    X(GetPrivateData)                                \
-    X(GetPrivateDataEXT)                             \
-    X(SetDeviceMemoryPriorityEXT)                    \
-    X(GetDeviceMemoryOpaqueCaptureAddress)           \
-    X(GetDeviceMemoryOpaqueCaptureAddressKHR)        \
-    X(BindVideoSessionMemoryKHR)                     \
-    X(BindAccelerationStructureMemoryNV)             \
+#define DEVICE_FUNCTIONS(X)                   \
+    X(MapMemory)                              \
+    X(UnmapMemory)                            \
+    X(MapMemory2KHR)                          \
+    X(UnmapMemory2KHR)                        \
+    X(FlushMappedMemoryRanges)                \
+    X(InvalidateMappedMemoryRanges)           \
+    X(GetDeviceMemoryCommitment)              \
+    X(BindBufferMemory)                       \
+    X(BindImageMemory)                        \
+    X(BindBufferMemory2)                      \
+    X(BindBufferMemory2KHR)                   \
+    X(BindImageMemory2)                       \
+    X(BindImageMemory2KHR)                    \
+    X(GetBufferMemoryRequirements)            \
+    X(GetImageMemoryRequirements)             \
+    X(GetBufferMemoryRequirements2)           \
+    X(GetBufferMemoryRequirements2KHR)        \
+    X(GetImageMemoryRequirements2)            \
+    X(GetImageMemoryRequirements2KHR)         \
+    X(GetDeviceBufferMemoryRequirements)      \
+    X(GetDeviceBufferMemoryRequirementsKHR)   \
+    X(GetDeviceImageMemoryRequirements)       \
+    X(GetDeviceImageMemoryRequirementsKHR)    \
+    X(QueueBindSparse)                        \
+    X(DebugMarkerSetObjectNameEXT)            \
+    X(DebugMarkerSetObjectTagEXT)             \
+    X(SetPrivateData)                         \
+    X(SetPrivateDataEXT)                      \
+    X(GetPrivateData)                         \
+    X(GetPrivateDataEXT)                      \
+    X(SetDeviceMemoryPriorityEXT)             \
+    X(GetDeviceMemoryOpaqueCaptureAddress)    \
+    X(GetDeviceMemoryOpaqueCaptureAddressKHR) \
+    X(BindVideoSessionMemoryKHR)              \
+    X(BindAccelerationStructureMemoryNV)      \
     X(GetMemoryFdKHR)
 
-#define DEVICE_VIA_INSTANCE(X)         \
-    X(SetDebugUtilsObjectNameEXT)      \
+#define DEVICE_VIA_INSTANCE(X)    \
+    X(SetDebugUtilsObjectNameEXT) \
     X(SetDebugUtilsObjectTagEXT)
 
-#define DEVICE_CALLED(X)                             \
-    X(GetImageSparseMemoryRequirements)              \
-    X(GetVideoSessionMemoryRequirementsKHR)          \
-    X(GetAccelerationStructureMemoryRequirementsNV)  \
-    X(CreateBuffer)                                  \
-    X(DestroyBuffer)                                 \
-    X(CreateImage)                                   \
+#define DEVICE_CALLED(X)                            \
+    X(GetImageSparseMemoryRequirements)             \
+    X(GetVideoSessionMemoryRequirementsKHR)         \
+    X(GetAccelerationStructureMemoryRequirementsNV) \
+    X(CreateBuffer)                                 \
+    X(DestroyBuffer)                                \
+    X(CreateImage)                                  \
     X(DestroyImage)
 
 #endif

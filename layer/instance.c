@@ -82,8 +82,8 @@ static void instance_delete(suballoc_instance *instance) {
     free(instance);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *info, const VkAllocationCallbacks *allocator,
-                                                     VkInstance *out) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *info,
+                                                    const VkAllocationCallbacks *allocator, VkInstance *out) {
     VkLayerInstanceCreateInfo *link = find_link_info(info);
     if (link == NULL || link->u.pLayerInfo == NULL) return VK_ERROR_INITIALIZATION_FAILED;
     PFN_vkGetInstanceProcAddr next_gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
@@ -94,7 +94,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateInstance(const VkInstanceCreateInfo *
     suballoc_instance *instance = instance_new(info);
     if (instance == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
     if (instance->settings.mode == SUBALLOC_MODE_SUBALLOCATE && !memory_records_init()) {
-        LAYER_LOG(instance, SUBALLOC_LOG_ERROR, "cannot reserve address space for memory records; passing every allocation to the driver");
+        LAYER_LOG(instance, SUBALLOC_LOG_ERROR,
+                  "cannot reserve address space for memory records; passing every allocation to the driver");
         instance->settings.mode = SUBALLOC_MODE_PASSTHROUGH;
     }
 
@@ -143,19 +144,22 @@ static void raise_allocation_limit(const suballoc_instance *instance, VkPhysical
         properties->limits.maxMemoryAllocationCount = s->reported_allocation_limit;
 }
 
-VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties(VkPhysicalDevice physical_device, VkPhysicalDeviceProperties *properties) {
+VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties(VkPhysicalDevice physical_device,
+                                                             VkPhysicalDeviceProperties *properties) {
     suballoc_instance *instance = instance_from_key(dispatch_key_of(physical_device));
     instance->next.GetPhysicalDeviceProperties(physical_device, properties);
     raise_allocation_limit(instance, properties);
 }
 
-VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2(VkPhysicalDevice physical_device, VkPhysicalDeviceProperties2 *properties) {
+VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2(VkPhysicalDevice physical_device,
+                                                              VkPhysicalDeviceProperties2 *properties) {
     suballoc_instance *instance = instance_from_key(dispatch_key_of(physical_device));
     instance->next.GetPhysicalDeviceProperties2(physical_device, properties);
     raise_allocation_limit(instance, &properties->properties);
 }
 
-VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2KHR(VkPhysicalDevice physical_device, VkPhysicalDeviceProperties2 *properties) {
+VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2KHR(VkPhysicalDevice physical_device,
+                                                                 VkPhysicalDeviceProperties2 *properties) {
     suballoc_instance *instance = instance_from_key(dispatch_key_of(physical_device));
     instance->next.GetPhysicalDeviceProperties2KHR(physical_device, properties);
     raise_allocation_limit(instance, &properties->properties);
@@ -163,8 +167,10 @@ VKAPI_ATTR void VKAPI_CALL layer_GetPhysicalDeviceProperties2KHR(VkPhysicalDevic
 
 /* ---- the app's messengers --------------------------------------------------------- */
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDebugUtilsMessengerEXT(VkInstance handle, const VkDebugUtilsMessengerCreateInfoEXT *info,
-                                                                   const VkAllocationCallbacks *allocator, VkDebugUtilsMessengerEXT *out) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDebugUtilsMessengerEXT(VkInstance handle,
+                                                                  const VkDebugUtilsMessengerCreateInfoEXT *info,
+                                                                  const VkAllocationCallbacks *allocator,
+                                                                  VkDebugUtilsMessengerEXT *out) {
     suballoc_instance *instance = instance_from_key(dispatch_key_of(handle));
     VkResult result = instance->next.CreateDebugUtilsMessengerEXT(handle, info, allocator, out);
     if (result != VK_SUCCESS) return result;
@@ -182,7 +188,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_CreateDebugUtilsMessengerEXT(VkInstance han
 }
 
 VKAPI_ATTR void VKAPI_CALL layer_DestroyDebugUtilsMessengerEXT(VkInstance handle, VkDebugUtilsMessengerEXT messenger,
-                                                                const VkAllocationCallbacks *allocator) {
+                                                               const VkAllocationCallbacks *allocator) {
     suballoc_instance *instance = instance_from_key(dispatch_key_of(handle));
     pthread_mutex_lock(&instance->messengers_lock);
     for (app_messenger **p = &instance->messengers; *p != NULL; p = &(*p)->next) {
@@ -225,9 +231,11 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateInstanceExtensionProperties(const 
     return copy_out(layer_instance_extensions, 1, sizeof layer_instance_extensions[0], count, properties);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateDeviceExtensionProperties(VkPhysicalDevice physical_device, const char *layer_name,
-                                                                        uint32_t *count, VkExtensionProperties *properties) {
-    if (layer_name != NULL && strcmp(layer_name, SUBALLOC_LAYER_NAME) == 0) return copy_out(NULL, 0, 0, count, properties);
+VKAPI_ATTR VkResult VKAPI_CALL layer_EnumerateDeviceExtensionProperties(VkPhysicalDevice physical_device,
+                                                                        const char *layer_name, uint32_t *count,
+                                                                        VkExtensionProperties *properties) {
+    if (layer_name != NULL && strcmp(layer_name, SUBALLOC_LAYER_NAME) == 0)
+        return copy_out(NULL, 0, 0, count, properties);
     suballoc_instance *instance = instance_from_key(dispatch_key_of(physical_device));
     if (instance == NULL) return VK_ERROR_INITIALIZATION_FAILED;
     return instance->next.EnumerateDeviceExtensionProperties(physical_device, layer_name, count, properties);

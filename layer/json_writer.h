@@ -22,13 +22,13 @@
 #define JSON_WRITER_DEPTH_MAX 16
 
 typedef struct json_writer {
-    char *text;          /* NUL-terminated while not failed */
+    char *text; /* NUL-terminated while not failed */
     size_t length, capacity;
     bool failed;
     unsigned depth;
     bool has_items[JSON_WRITER_DEPTH_MAX]; /* a comma goes before the next item */
     bool one_line[JSON_WRITER_DEPTH_MAX];  /* this container is written on one line */
-    bool after_key;      /* the next value completes a "key": pair */
+    bool after_key;                        /* the next value completes a "key": pair */
 } json_writer;
 
 void json_writer_init(json_writer *w);

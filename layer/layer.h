@@ -109,23 +109,23 @@ typedef struct pool_key {
  * free, so the fields a stale-handle check reads come after them. */
 typedef struct suballoc_memory {
     void *reserved_for_record_pool;
-    uint8_t generation;     /* bumped on free; low 6 bits are in the handle */
+    uint8_t generation; /* bumped on free; low 6 bits are in the handle */
     bool live;
-    bool mapped;            /* the app has it mapped (the block stays mapped regardless) */
-    bool has_private_data;  /* private data was set on its handle */
+    bool mapped;                  /* the app has it mapped (the block stays mapped regardless) */
+    bool has_private_data;        /* private data was set on its handle */
     _Atomic bool placement_fixed; /* bound or mapped once: it may not move any more */
-    _Atomic uint8_t bound;  /* MEMORY_BOUND_* bits: what the app bound to it, for the JSON dump */
+    _Atomic uint8_t bound;        /* MEMORY_BOUND_* bits: what the app bound to it, for the JSON dump */
     uint32_t memory_type;
-    suballoc_pool *pool;    /* set at allocation, never changes: the lock that guards the fields below */
-    suballoc_block *block;  /* block, allocation and offset change only while the slice moves (pool locked) */
+    suballoc_pool *pool;   /* set at allocation, never changes: the lock that guards the fields below */
+    suballoc_block *block; /* block, allocation and offset change only while the slice moves (pool locked) */
     offset_allocation_id allocation;
-    uint32_t margin_front;  /* debug_margin guard bytes just before offset, and just after offset + reserved */
+    uint32_t margin_front; /* debug_margin guard bytes just before offset, and just after offset + reserved */
     uint32_t margin_back;
-    uint64_t offset;        /* byte offset of the app's bytes inside the block */
-    uint64_t size;          /* the app's allocationSize */
-    uint64_t reserved;      /* bytes the slice occupies (size rounded to granules) */
+    uint64_t offset;   /* byte offset of the app's bytes inside the block */
+    uint64_t size;     /* the app's allocationSize */
+    uint64_t reserved; /* bytes the slice occupies (size rounded to granules) */
     struct suballoc_memory *prev_in_block, *next_in_block;
-    char *debug_name;       /* from vkSetDebugUtilsObjectNameEXT, for leak reports; set under the pool lock */
+    char *debug_name; /* from vkSetDebugUtilsObjectNameEXT, for leak reports; set under the pool lock */
 } suballoc_memory;
 
 /* What a bind told the layer about a memory record (suballoc_memory.bound). */
@@ -134,22 +134,22 @@ typedef struct suballoc_memory {
 #define MEMORY_BOUND_OTHER 4u /* video sessions, acceleration structures */
 
 struct suballoc_block {
-    VkDeviceMemory memory;  /* the driver's */
+    VkDeviceMemory memory; /* the driver's */
     uint64_t size;
     offset_allocator *allocator;
     _Atomic(uint8_t *) mapped_base; /* one persistent driver mapping, made on first need */
     uint32_t live_count;
     suballoc_pool *pool;
     suballoc_block *prev, *next;
-    suballoc_memory *live;  /* the app allocations carved from it */
+    suballoc_memory *live; /* the app allocations carved from it */
 };
 
 /* Counters kept under the pool lock, summed when statistics are written. */
 typedef struct pool_counters {
-    uint64_t allocations;        /* served from this pool, ever */
+    uint64_t allocations; /* served from this pool, ever */
     uint64_t live;
     uint64_t live_peak;
-    uint64_t requested_bytes;    /* app bytes live */
+    uint64_t requested_bytes; /* app bytes live */
     uint64_t requested_bytes_peak;
 } pool_counters;
 
@@ -157,11 +157,11 @@ struct suballoc_pool {
     pool_key key;
     suballoc_device *device;
     pool_lock lock;
-    uint64_t unit;              /* offset allocator unit: the end granule of every slice */
-    uint64_t margin;            /* debug_margin guard bytes on each side of a slice (host-visible types); 0 = none */
-    uint64_t block_bytes;       /* the size of its blocks together: the next block is an eighth of it */
-    uint64_t block_size_cap;    /* the preferred size, lower while the heap refuses blocks */
-    suballoc_block *blocks;     /* most recently useful first */
+    uint64_t unit;           /* offset allocator unit: the end granule of every slice */
+    uint64_t margin;         /* debug_margin guard bytes on each side of a slice (host-visible types); 0 = none */
+    uint64_t block_bytes;    /* the size of its blocks together: the next block is an eighth of it */
+    uint64_t block_size_cap; /* the preferred size, lower while the heap refuses blocks */
+    suballoc_block *blocks;  /* most recently useful first */
     uint32_t block_count;
     uint32_t empty_blocks;
     pool_counters counters;
@@ -171,9 +171,9 @@ struct suballoc_pool {
 typedef struct memory_type_info {
     VkMemoryPropertyFlags flags;
     uint32_t heap;
-    bool suballocatable;        /* not lazily allocated, not protected */
+    bool suballocatable; /* not lazily allocated, not protected */
     uint64_t preferred_block_size;
-    uint64_t base_alignment;    /* map alignment and min_alignment: every slice starts on it */
+    uint64_t base_alignment; /* map alignment and min_alignment: every slice starts on it */
     uint64_t dedicated_threshold;
     /* Largest alignment any resource that may live in this type needs: probed at
      * vkCreateDevice, raised by every larger one the driver reports later. It caps
@@ -188,30 +188,30 @@ typedef struct memory_type_info {
 typedef struct passthrough_entry {
     uint64_t size;
     uint32_t memory_type;
-    char *name;                 /* the app's debug name, if it gave one */
+    char *name; /* the app's debug name, if it gave one */
 } passthrough_entry;
 
 typedef struct passthrough_set {
     pthread_mutex_t lock;
-    VkDeviceMemory *slots;      /* open addressing; VK_NULL_HANDLE = empty, 1 = deleted */
+    VkDeviceMemory *slots; /* open addressing; VK_NULL_HANDLE = empty, 1 = deleted */
     passthrough_entry *entries;
     uint32_t capacity, count, tombstones;
 } passthrough_set;
 
 typedef struct device_counters {
-    _Atomic uint64_t passthrough;           /* app allocations given to the driver */
+    _Atomic uint64_t passthrough; /* app allocations given to the driver */
     _Atomic uint64_t passthrough_live;
     _Atomic uint64_t passthrough_live_peak;
-    _Atomic uint64_t passthrough_bytes;     /* live */
+    _Atomic uint64_t passthrough_bytes; /* live */
     _Atomic uint64_t passthrough_bytes_peak;
-    _Atomic uint64_t driver_allocations;    /* vkAllocateMemory calls that succeeded */
+    _Atomic uint64_t driver_allocations; /* vkAllocateMemory calls that succeeded */
     _Atomic uint64_t driver_live;
     _Atomic uint64_t driver_live_peak;
-    _Atomic uint64_t driver_bytes;          /* live, blocks and pass-through alike */
+    _Atomic uint64_t driver_bytes; /* live, blocks and pass-through alike */
     _Atomic uint64_t driver_bytes_peak;
     _Atomic uint64_t blocks_live;
     _Atomic uint64_t blocks_peak;
-    _Atomic uint64_t block_bytes;           /* live */
+    _Atomic uint64_t block_bytes; /* live */
     _Atomic uint64_t block_bytes_peak;
 } device_counters;
 
@@ -229,9 +229,9 @@ struct suballoc_device {
     VkPhysicalDevice physical_device;
     suballoc_instance *instance;
     device_dispatch next;
-    const suballoc_settings *settings;  /* the instance's */
-    bool suballocate;                    /* settings mode, decided once */
-    bool track_passthrough;              /* keep pass-through memory in the set (always when sub-allocating) */
+    const suballoc_settings *settings; /* the instance's */
+    bool suballocate;                  /* settings mode, decided once */
+    bool track_passthrough;            /* keep pass-through memory in the set (always when sub-allocating) */
     bool has_memory_budget;
     device_features features;
     char name[VK_MAX_PHYSICAL_DEVICE_NAME_SIZE];
@@ -241,23 +241,21 @@ struct suballoc_device {
     uint64_t buffer_image_granularity;
     uint64_t non_coherent_atom_size;
     uint64_t min_memory_map_alignment;
-    uint32_t driver_allocation_limit;   /* the real maxMemoryAllocationCount */
+    uint32_t driver_allocation_limit; /* the real maxMemoryAllocationCount */
 
-    pthread_mutex_t pools_lock;          /* creating pools only */
+    pthread_mutex_t pools_lock; /* creating pools only */
     passthrough_set passthrough;
     device_counters counters;
 
-    pthread_mutex_t private_data_lock;   /* private data set on layer handles */
+    pthread_mutex_t private_data_lock; /* private data set on layer handles */
     struct private_data_entry *private_data;
 
-    struct stats_json_state *json;       /* NULL unless stats_json_file is set (stats_json.c) */
+    struct stats_json_state *json; /* NULL unless stats_json_file is set (stats_json.c) */
 };
 
 /* ---- registries (registry.c) ------------------------------------------------------ */
 
-static inline void *dispatch_key_of(const void *dispatchable) {
-    return *(void *const *)dispatchable;
-}
+static inline void *dispatch_key_of(const void *dispatchable) { return *(void *const *)dispatchable; }
 
 /* Lock-free lookups; NULL for a handle the layer never saw. */
 suballoc_instance *instance_from_key(void *key);
@@ -318,10 +316,11 @@ bool passthrough_set_remove(passthrough_set *set, VkDeviceMemory memory, uint64_
  * when memory is not a member. */
 bool passthrough_set_name(passthrough_set *set, VkDeviceMemory memory, const char *name);
 /* Calls fn for each member and empties the set. */
-void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size), void *user);
-/* Calls fn for each member, the set locked; fn must not call into the set. */
-void passthrough_set_visit(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, const passthrough_entry *entry),
+void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size),
                            void *user);
+/* Calls fn for each member, the set locked; fn must not call into the set. */
+void passthrough_set_visit(passthrough_set *set,
+                           void (*fn)(void *user, VkDeviceMemory memory, const passthrough_entry *entry), void *user);
 
 /* ---- guard margins (guard_margins.c) ----------------------------------------------- */
 

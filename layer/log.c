@@ -33,13 +33,14 @@ static VkDebugUtilsMessageSeverityFlagBitsEXT severity_of(suballoc_log_level lev
     }
 }
 
-static bool messenger_wants(const VkDebugUtilsMessengerCreateInfoEXT *info, VkDebugUtilsMessageSeverityFlagBitsEXT severity) {
+static bool messenger_wants(const VkDebugUtilsMessengerCreateInfoEXT *info,
+                            VkDebugUtilsMessageSeverityFlagBitsEXT severity) {
     return info->pfnUserCallback != NULL && (info->messageSeverity & severity) &&
            (info->messageType & VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT);
 }
 
-static void call_messenger(const VkDebugUtilsMessengerCreateInfoEXT *info, VkDebugUtilsMessageSeverityFlagBitsEXT severity,
-                           const char *message) {
+static void call_messenger(const VkDebugUtilsMessengerCreateInfoEXT *info,
+                           VkDebugUtilsMessageSeverityFlagBitsEXT severity, const char *message) {
     VkDebugUtilsMessengerCallbackDataEXT data = {
         .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CALLBACK_DATA_EXT,
         .pMessageIdName = "TRANSPARENT-suballoc",
@@ -50,8 +51,8 @@ static void call_messenger(const VkDebugUtilsMessengerCreateInfoEXT *info, VkDeb
 }
 
 /* Messengers chained into VkInstanceCreateInfo, valid while the instance is created. */
-static bool deliver_to_creation_messengers(const VkInstanceCreateInfo *info, VkDebugUtilsMessageSeverityFlagBitsEXT severity,
-                                           const char *message) {
+static bool deliver_to_creation_messengers(const VkInstanceCreateInfo *info,
+                                           VkDebugUtilsMessageSeverityFlagBitsEXT severity, const char *message) {
     bool any = false;
     for (const VkBaseInStructure *s = info->pNext; s != NULL; s = s->pNext) {
         if (s->sType != VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT) continue;
@@ -63,8 +64,10 @@ static bool deliver_to_creation_messengers(const VkInstanceCreateInfo *info, VkD
 }
 
 /* Returns whether the app has any messenger (it then chose what it hears). */
-static bool deliver_to_messengers(suballoc_instance *instance, VkDebugUtilsMessageSeverityFlagBitsEXT severity, const char *message) {
-    if (instance->creating_info != NULL) return deliver_to_creation_messengers(instance->creating_info, severity, message);
+static bool deliver_to_messengers(suballoc_instance *instance, VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                  const char *message) {
+    if (instance->creating_info != NULL)
+        return deliver_to_creation_messengers(instance->creating_info, severity, message);
 
     /* Callbacks run outside the lock: an app may create messengers from one. */
     VkDebugUtilsMessengerCreateInfoEXT snapshot[MESSENGER_SNAPSHOT_MAX];
@@ -107,10 +110,8 @@ void layer_log(suballoc_instance *instance, suballoc_log_level level, const char
 
     bool app_listens = instance != NULL && deliver_to_messengers(instance, severity_of(level), message);
     const char *path = instance != NULL ? instance->settings.log_file : "";
-    if (path[0] != '\0')
-        write_to_log_file(path, level, message);
-    else if (!app_listens)
-        write_line(stderr, level, message);
+    if (path[0] != '\0') write_to_log_file(path, level, message);
+    else if (!app_listens) write_line(stderr, level, message);
 }
 
 void layer_log_settings_report(void *user, suballoc_log_level level, const char *message) {

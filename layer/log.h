@@ -13,11 +13,11 @@ void layer_log(suballoc_instance *instance, suballoc_log_level level, const char
     __attribute__((format(printf, 3, 4)));
 
 /* The level check is inline so a filtered message costs one compare. */
-#define LAYER_LOG(instance, level, ...)                                   \
-    do {                                                                  \
-        suballoc_instance *log_instance_ = (instance);                    \
+#define LAYER_LOG(instance, level, ...)                                            \
+    do {                                                                           \
+        suballoc_instance *log_instance_ = (instance);                             \
         if (log_instance_ == NULL || (level) <= log_instance_->settings.log_level) \
-            layer_log(log_instance_, (level), __VA_ARGS__);               \
+            layer_log(log_instance_, (level), __VA_ARGS__);                        \
     } while (0)
 
 #define LOG_ERROR(device, ...) LAYER_LOG((device)->instance, SUBALLOC_LOG_ERROR, __VA_ARGS__)
@@ -29,13 +29,15 @@ void layer_log(suballoc_instance *instance, suballoc_log_level level, const char
  * vkGetInstanceProcAddr, for a device that did not enable its extension or
  * version): the layer never calls a NULL next pointer; it reports the call and
  * returns `...` (nothing for a void function). */
-#define RETURN_IF_NEXT_MISSING(device, next_function, caller, ...)                                                \
-    do {                                                                                                            \
-        if ((next_function) == NULL) {                                                                              \
-            LOG_ERROR((device), "%s: this device does not have the function (its extension or Vulkan version is "   \
-                                "not enabled); the call does nothing", (caller));                                   \
-            return __VA_ARGS__;                                                                                     \
-        }                                                                                                           \
+#define RETURN_IF_NEXT_MISSING(device, next_function, caller, ...)                                      \
+    do {                                                                                                \
+        if ((next_function) == NULL) {                                                                  \
+            LOG_ERROR((device),                                                                         \
+                      "%s: this device does not have the function (its extension or Vulkan version is " \
+                      "not enabled); the call does nothing",                                            \
+                      (caller));                                                                        \
+            return __VA_ARGS__;                                                                         \
+        }                                                                                               \
     } while (0)
 
 /* Adapter for suballoc_settings_load's report callback (user = the instance). */

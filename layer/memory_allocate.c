@@ -15,7 +15,8 @@
 
 /* ---- requirements queries: passed on, and noted for placement ----------------------- */
 
-VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer, VkMemoryRequirements *out) {
+VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer,
+                                                             VkMemoryRequirements *out) {
     suballoc_device *device = DEVICE_OF(handle);
     device->next.GetBufferMemoryRequirements(handle, buffer, out);
     note_requirements(device, out);
@@ -31,14 +32,14 @@ VKAPI_ATTR void VKAPI_CALL layer_GetImageMemoryRequirements(VkDevice handle, VkI
 
 /* The *2 forms, core and KHR, share one shape: call the next layer's, then note,
  * and keep the answer for the resource's bind (remember, a statement). */
-#define NOTE_REQUIREMENTS_2(name, info_type, remember)                                                        \
+#define NOTE_REQUIREMENTS_2(name, info_type, remember)                                                            \
     VKAPI_ATTR void VKAPI_CALL layer_##name(VkDevice handle, const info_type *info, VkMemoryRequirements2 *out) { \
-        suballoc_device *device = DEVICE_OF(handle);                                                          \
-        if (device->next.name == NULL) out->memoryRequirements = (VkMemoryRequirements){0};                   \
-        RETURN_IF_NEXT_MISSING(device, device->next.name, "vk" #name);                                        \
-        device->next.name(handle, info, out);                                                                 \
-        note_requirements(device, &out->memoryRequirements);                                                  \
-        remember;                                                                                             \
+        suballoc_device *device = DEVICE_OF(handle);                                                              \
+        if (device->next.name == NULL) out->memoryRequirements = (VkMemoryRequirements){0};                       \
+        RETURN_IF_NEXT_MISSING(device, device->next.name, "vk" #name);                                            \
+        device->next.name(handle, info, out);                                                                     \
+        note_requirements(device, &out->memoryRequirements);                                                      \
+        remember;                                                                                                 \
     }
 
 /* One plane of a disjoint image has requirements of its own: those are not kept. */
@@ -67,7 +68,8 @@ NOTE_REQUIREMENTS_2(GetDeviceImageMemoryRequirementsKHR, VkDeviceImageMemoryRequ
 
 static bool plan_suballocation(const suballoc_device *device, const VkMemoryAllocateInfo *info, pool_key *key) {
     const memory_type_info *type = &device->types[info->memoryTypeIndex];
-    if (!device->suballocate || !type->suballocatable || info->allocationSize >= type->dedicated_threshold) return false;
+    if (!device->suballocate || !type->suballocatable || info->allocationSize >= type->dedicated_threshold)
+        return false;
 
     *key = (pool_key){.memory_type = info->memoryTypeIndex, .priority = 0.5f};
     for (const VkBaseInStructure *s = info->pNext; s != NULL; s = s->pNext) {
@@ -144,12 +146,14 @@ static bool allocate_info_usable(suballoc_device *device, const VkMemoryAllocate
 }
 
 /* Pass-through mode is the baseline of an A/B comparison: it only counts. */
-static VkResult allocate_in_passthrough_mode(suballoc_device *device, const VkMemoryAllocateInfo *info, VkDeviceMemory *out) {
+static VkResult allocate_in_passthrough_mode(suballoc_device *device, const VkMemoryAllocateInfo *info,
+                                             VkDeviceMemory *out) {
     VkResult result = device->next.AllocateMemory(device->handle, info, NULL, out);
     if (result != VK_SUCCESS) return result;
     device_counters *c = &device->counters;
     atomic_fetch_add_explicit(&c->passthrough, 1, memory_order_relaxed);
-    stats_raise_peak(&c->passthrough_live_peak, atomic_fetch_add_explicit(&c->passthrough_live, 1, memory_order_relaxed) + 1);
+    stats_raise_peak(&c->passthrough_live_peak,
+                     atomic_fetch_add_explicit(&c->passthrough_live, 1, memory_order_relaxed) + 1);
     /* Bytes need the size at free time: kept only when someone reads the statistics. */
     if (device->track_passthrough &&
         passthrough_set_insert(&device->passthrough, *out, info->allocationSize, info->memoryTypeIndex)) {
@@ -160,7 +164,7 @@ static VkResult allocate_in_passthrough_mode(suballoc_device *device, const VkMe
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_AllocateMemory(VkDevice handle, const VkMemoryAllocateInfo *info,
-                                                     const VkAllocationCallbacks *allocator, VkDeviceMemory *out) {
+                                                    const VkAllocationCallbacks *allocator, VkDeviceMemory *out) {
     (void)allocator; /* host allocation callbacks cover host memory; the layer's is its own */
     suballoc_device *device = DEVICE_OF(handle);
     if (!device->suballocate) return allocate_in_passthrough_mode(device, info, out);
@@ -177,7 +181,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_AllocateMemory(VkDevice handle, const VkMem
     return allocate_passthrough(device, info, out);
 }
 
-VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice handle, VkDeviceMemory memory, const VkAllocationCallbacks *allocator) {
+VKAPI_ATTR void VKAPI_CALL layer_FreeMemory(VkDevice handle, VkDeviceMemory memory,
+                                            const VkAllocationCallbacks *allocator) {
     (void)allocator;
     if (memory == VK_NULL_HANDLE) return;
     suballoc_device *device = DEVICE_OF(handle);

@@ -78,4 +78,3 @@ suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale) {
     }
     return record;
 }
-

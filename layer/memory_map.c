@@ -20,7 +20,6 @@
 #include "log.h"
 #include "scratch_arena.h"
 
-
 static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
                           VkDeviceSize size, void **data) {
     VkDeviceMemory handle = memory_handle_of(record);
@@ -58,13 +57,12 @@ static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_
 static void unmap_slice(suballoc_device *device, const char *caller, suballoc_memory *record) {
     if (!record->mapped)
         LOG_WARNING(device, "%s: memory 0x%llx is not mapped", caller, (unsigned long long)memory_handle_of(record));
-    else
-        margins_check(record, caller);
+    else margins_check(record, caller);
     record->mapped = false;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory(VkDevice handle, VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size,
-                                                VkMemoryMapFlags flags, void **data) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory(VkDevice handle, VkDeviceMemory memory, VkDeviceSize offset,
+                                               VkDeviceSize size, VkMemoryMapFlags flags, void **data) {
     suballoc_device *device = DEVICE_OF(handle);
     bool invalid;
     suballoc_memory *record = layer_memory_of(device, "vkMapMemory", memory, &invalid);
@@ -109,7 +107,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_UnmapMemory2KHR(VkDevice handle, const VkMe
     suballoc_memory *record = layer_memory_of(device, "vkUnmapMemory2KHR", info->memory, &invalid);
     if (invalid) return VK_ERROR_MEMORY_MAP_FAILED;
     if (record == NULL) {
-        RETURN_IF_NEXT_MISSING(device, device->next.UnmapMemory2KHR, "vkUnmapMemory2KHR", VK_ERROR_EXTENSION_NOT_PRESENT);
+        RETURN_IF_NEXT_MISSING(device, device->next.UnmapMemory2KHR, "vkUnmapMemory2KHR",
+                               VK_ERROR_EXTENSION_NOT_PRESENT);
         return device->next.UnmapMemory2KHR(handle, info);
     }
     unmap_slice(device, "vkUnmapMemory2KHR", record);
@@ -142,10 +141,12 @@ static VkResult translate_range(suballoc_device *device, const char *caller, VkM
     return VK_SUCCESS;
 }
 
-static VkResult sync_ranges(suballoc_device *device, const char *caller, uint32_t count, const VkMappedMemoryRange *ranges,
-                            PFN_vkFlushMappedMemoryRanges next) {
+static VkResult sync_ranges(suballoc_device *device, const char *caller, uint32_t count,
+                            const VkMappedMemoryRange *ranges, PFN_vkFlushMappedMemoryRanges next) {
     VkDevice handle = device->handle;
-    if (count == 0 || ranges == NULL || !any_layer_memory(ranges, count, sizeof *ranges, offsetof(VkMappedMemoryRange, memory))) return next(handle, count, ranges);
+    if (count == 0 || ranges == NULL ||
+        !any_layer_memory(ranges, count, sizeof *ranges, offsetof(VkMappedMemoryRange, memory)))
+        return next(handle, count, ranges);
 
     scratch_frame frame = scratch_frame_begin();
     VkMappedMemoryRange *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkMappedMemoryRange));
@@ -157,7 +158,8 @@ static VkResult sync_ranges(suballoc_device *device, const char *caller, uint32_
     return result;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_FlushMappedMemoryRanges(VkDevice handle, uint32_t count, const VkMappedMemoryRange *ranges) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_FlushMappedMemoryRanges(VkDevice handle, uint32_t count,
+                                                             const VkMappedMemoryRange *ranges) {
     suballoc_device *device = DEVICE_OF(handle);
     return sync_ranges(device, "vkFlushMappedMemoryRanges", count, ranges, device->next.FlushMappedMemoryRanges);
 }
@@ -165,5 +167,6 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_FlushMappedMemoryRanges(VkDevice handle, ui
 VKAPI_ATTR VkResult VKAPI_CALL layer_InvalidateMappedMemoryRanges(VkDevice handle, uint32_t count,
                                                                   const VkMappedMemoryRange *ranges) {
     suballoc_device *device = DEVICE_OF(handle);
-    return sync_ranges(device, "vkInvalidateMappedMemoryRanges", count, ranges, device->next.InvalidateMappedMemoryRanges);
+    return sync_ranges(device, "vkInvalidateMappedMemoryRanges", count, ranges,
+                       device->next.InvalidateMappedMemoryRanges);
 }

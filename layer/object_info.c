@@ -14,7 +14,6 @@
 
 #include "log.h"
 
-
 struct private_data_entry {
     uint64_t object;
     VkPrivateDataSlot slot;
@@ -23,11 +22,13 @@ struct private_data_entry {
 };
 
 /* A live layer handle named by a call, or NULL (driver handle, or logged misuse). */
-static suballoc_memory *named_layer_memory(suballoc_device *device, const char *caller, uint64_t object, bool *invalid) {
+static suballoc_memory *named_layer_memory(suballoc_device *device, const char *caller, uint64_t object,
+                                           bool *invalid) {
     return layer_memory_of(device, caller, (VkDeviceMemory)object, invalid);
 }
 
-VKAPI_ATTR void VKAPI_CALL layer_GetDeviceMemoryCommitment(VkDevice handle, VkDeviceMemory memory, VkDeviceSize *committed) {
+VKAPI_ATTR void VKAPI_CALL layer_GetDeviceMemoryCommitment(VkDevice handle, VkDeviceMemory memory,
+                                                           VkDeviceSize *committed) {
     suballoc_device *device = DEVICE_OF(handle);
     bool invalid;
     suballoc_memory *record = layer_memory_of(device, "vkGetDeviceMemoryCommitment", memory, &invalid);
@@ -76,7 +77,8 @@ static bool keep_name_or_tag(suballoc_device *device, const char *caller, uint64
     return true;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice handle, const VkDebugUtilsObjectNameInfoEXT *info) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice handle,
+                                                                const VkDebugUtilsObjectNameInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
     VkResult result;
     if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY &&
@@ -86,7 +88,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectNameEXT(VkDevice handle,
     return device->next.SetDebugUtilsObjectNameEXT(handle, info);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice handle, const VkDebugUtilsObjectTagInfoEXT *info) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice handle,
+                                                               const VkDebugUtilsObjectTagInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
     VkResult result;
     if (info->objectType == VK_OBJECT_TYPE_DEVICE_MEMORY &&
@@ -96,7 +99,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_SetDebugUtilsObjectTagEXT(VkDevice handle, 
     return device->next.SetDebugUtilsObjectTagEXT(handle, info);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice handle, const VkDebugMarkerObjectNameInfoEXT *info) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice handle,
+                                                                 const VkDebugMarkerObjectNameInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
     VkResult result;
     if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT &&
@@ -107,7 +111,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectNameEXT(VkDevice handle
     return device->next.DebugMarkerSetObjectNameEXT(handle, info);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectTagEXT(VkDevice handle, const VkDebugMarkerObjectTagInfoEXT *info) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_DebugMarkerSetObjectTagEXT(VkDevice handle,
+                                                                const VkDebugMarkerObjectTagInfoEXT *info) {
     suballoc_device *device = DEVICE_OF(handle);
     VkResult result;
     if (info->objectType == VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT &&
@@ -126,8 +131,8 @@ static struct private_data_entry **find_entry(suballoc_device *device, uint64_t 
     return p;
 }
 
-static VkResult set_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t data,
-                                 PFN_vkSetPrivateData next) {
+static VkResult set_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
+                                 uint64_t data, PFN_vkSetPrivateData next) {
     VkDevice handle = device->handle;
     RETURN_IF_NEXT_MISSING(device, next, "vkSetPrivateData", VK_ERROR_EXTENSION_NOT_PRESENT);
     if (type != VK_OBJECT_TYPE_DEVICE_MEMORY) return next(handle, type, object, slot, data);
@@ -152,8 +157,8 @@ static VkResult set_private_data(suballoc_device *device, VkObjectType type, uin
     return result;
 }
 
-static void get_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot, uint64_t *data,
-                             PFN_vkGetPrivateData next) {
+static void get_private_data(suballoc_device *device, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
+                             uint64_t *data, PFN_vkGetPrivateData next) {
     VkDevice handle = device->handle;
     if (next == NULL) *data = 0;
     RETURN_IF_NEXT_MISSING(device, next, "vkGetPrivateData");
@@ -172,26 +177,26 @@ static void get_private_data(suballoc_device *device, VkObjectType type, uint64_
     pthread_mutex_unlock(&device->private_data_lock);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateData(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
-                                                     uint64_t data) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateData(VkDevice handle, VkObjectType type, uint64_t object,
+                                                    VkPrivateDataSlot slot, uint64_t data) {
     suballoc_device *device = DEVICE_OF(handle);
     return set_private_data(device, type, object, slot, data, device->next.SetPrivateData);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
-                                                        uint64_t data) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_SetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object,
+                                                       VkPrivateDataSlot slot, uint64_t data) {
     suballoc_device *device = DEVICE_OF(handle);
     return set_private_data(device, type, object, slot, data, device->next.SetPrivateDataEXT);
 }
 
-VKAPI_ATTR void VKAPI_CALL layer_GetPrivateData(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
-                                                 uint64_t *data) {
+VKAPI_ATTR void VKAPI_CALL layer_GetPrivateData(VkDevice handle, VkObjectType type, uint64_t object,
+                                                VkPrivateDataSlot slot, uint64_t *data) {
     suballoc_device *device = DEVICE_OF(handle);
     get_private_data(device, type, object, slot, data, device->next.GetPrivateData);
 }
 
-VKAPI_ATTR void VKAPI_CALL layer_GetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object, VkPrivateDataSlot slot,
-                                                    uint64_t *data) {
+VKAPI_ATTR void VKAPI_CALL layer_GetPrivateDataEXT(VkDevice handle, VkObjectType type, uint64_t object,
+                                                   VkPrivateDataSlot slot, uint64_t *data) {
     suballoc_device *device = DEVICE_OF(handle);
     get_private_data(device, type, object, slot, data, device->next.GetPrivateDataEXT);
 }
@@ -251,14 +256,14 @@ static uint64_t opaque_capture_address(suballoc_device *device, const VkDeviceMe
     return base == 0 ? 0 : base + offset;
 }
 
-VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddress(VkDevice handle,
-                                                                          const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
+VKAPI_ATTR uint64_t VKAPI_CALL
+layer_GetDeviceMemoryOpaqueCaptureAddress(VkDevice handle, const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
     suballoc_device *device = DEVICE_OF(handle);
     return opaque_capture_address(device, info, device->next.GetDeviceMemoryOpaqueCaptureAddress);
 }
 
-VKAPI_ATTR uint64_t VKAPI_CALL layer_GetDeviceMemoryOpaqueCaptureAddressKHR(VkDevice handle,
-                                                                             const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
+VKAPI_ATTR uint64_t VKAPI_CALL
+layer_GetDeviceMemoryOpaqueCaptureAddressKHR(VkDevice handle, const VkDeviceMemoryOpaqueCaptureAddressInfo *info) {
     suballoc_device *device = DEVICE_OF(handle);
     return opaque_capture_address(device, info, device->next.GetDeviceMemoryOpaqueCaptureAddressKHR);
 }
@@ -272,7 +277,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_GetMemoryFdKHR(VkDevice handle, const VkMem
         return device->next.GetMemoryFdKHR(handle, info, fd);
     }
     if (record != NULL)
-        LOG_ERROR(device, "vkGetMemoryFdKHR: memory 0x%llx was not allocated for export (no VkExportMemoryAllocateInfo)",
+        LOG_ERROR(device,
+                  "vkGetMemoryFdKHR: memory 0x%llx was not allocated for export (no VkExportMemoryAllocateInfo)",
                   (unsigned long long)info->memory);
     return VK_ERROR_UNKNOWN;
 }

@@ -125,15 +125,16 @@ bool passthrough_set_name(passthrough_set *set, VkDeviceMemory memory, const cha
     return i != UINT32_MAX;
 }
 
-void passthrough_set_visit(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, const passthrough_entry *entry),
-                           void *user) {
+void passthrough_set_visit(passthrough_set *set,
+                           void (*fn)(void *user, VkDeviceMemory memory, const passthrough_entry *entry), void *user) {
     pthread_mutex_lock(&set->lock);
     for (uint32_t i = 0; i < set->capacity; i++)
         if (is_member(set->slots[i])) fn(user, set->slots[i], &set->entries[i]);
     pthread_mutex_unlock(&set->lock);
 }
 
-void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size), void *user) {
+void passthrough_set_drain(passthrough_set *set, void (*fn)(void *user, VkDeviceMemory memory, uint64_t size),
+                           void *user) {
     pthread_mutex_lock(&set->lock);
     for (uint32_t i = 0; i < set->capacity; i++) {
         if (!is_member(set->slots[i])) continue;

@@ -105,9 +105,7 @@ void note_requirements(suballoc_device *device, const VkMemoryRequirements *requ
     remember_query(device, requirements->size, alignment, requirements->memoryTypeBits);
 }
 
-static uint64_t floor_pow2(uint64_t value) {
-    return value == 0 ? 1 : 1ull << (63 - __builtin_clzll(value));
-}
+static uint64_t floor_pow2(uint64_t value) { return value == 0 ? 1 : 1ull << (63 - __builtin_clzll(value)); }
 
 uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size) {
     const memory_type_info *type = &device->types[memory_type];
@@ -119,7 +117,8 @@ uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, ui
 
 /* ---- probing the largest alignment at vkCreateDevice ------------------------------- */
 
-static void probe_buffer(suballoc_device *device, VkDeviceSize size, VkBufferUsageFlags usage, VkBufferCreateFlags flags) {
+static void probe_buffer(suballoc_device *device, VkDeviceSize size, VkBufferUsageFlags usage,
+                         VkBufferCreateFlags flags) {
     VkBufferCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .flags = flags,
@@ -158,7 +157,8 @@ static void probe_image(suballoc_device *device, const image_probe *probe) {
         probe->type == VK_IMAGE_TYPE_3D ? min_u64(probe->size, limits.maxExtent.depth) : 1,
     };
     VkSampleCountFlagBits most = VK_SAMPLE_COUNT_1_BIT;
-    if (probe->type == VK_IMAGE_TYPE_2D && probe->tiling == VK_IMAGE_TILING_OPTIMAL && !(probe->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT))
+    if (probe->type == VK_IMAGE_TYPE_2D && probe->tiling == VK_IMAGE_TILING_OPTIMAL &&
+        !(probe->flags & VK_IMAGE_CREATE_SPARSE_BINDING_BIT))
         for (uint32_t bit = VK_SAMPLE_COUNT_64_BIT; bit > VK_SAMPLE_COUNT_1_BIT; bit >>= 1)
             if (limits.sampleCounts & bit) {
                 most = (VkSampleCountFlagBits)bit;
@@ -183,7 +183,8 @@ static void probe_image(suballoc_device *device, const image_probe *probe) {
         /* Multisampled images may not be storage or sparse-resident; colour ones keep the attachment usage. */
         if (counts[i] != VK_SAMPLE_COUNT_1_BIT) info.usage &= ~VK_IMAGE_USAGE_STORAGE_BIT;
         /* Keep under maxResourceSize, counting 16 bytes a texel, more than any probed format takes. */
-        while ((uint64_t)info.extent.width * info.extent.height * info.extent.depth * 16 * counts[i] > limits.maxResourceSize &&
+        while ((uint64_t)info.extent.width * info.extent.height * info.extent.depth * 16 * counts[i] >
+                   limits.maxResourceSize &&
                info.extent.width > 1) {
             info.extent.width /= 2;
             info.extent.height = max_u64(1, info.extent.height / 2);
@@ -199,15 +200,17 @@ static void probe_image(suballoc_device *device, const image_probe *probe) {
 }
 
 static const VkFormat colour_formats[] = {
-    VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_R16G16B16A16_SFLOAT, VK_FORMAT_R32G32B32A32_SFLOAT,
+    VK_FORMAT_R8G8B8A8_UNORM, VK_FORMAT_R16G16B16A16_SFLOAT,  VK_FORMAT_R32G32B32A32_SFLOAT,
     VK_FORMAT_R8_UNORM,       VK_FORMAT_BC1_RGBA_UNORM_BLOCK, VK_FORMAT_ETC2_R8G8B8A8_UNORM_BLOCK,
 };
 static const VkFormat depth_formats[] = {
-    VK_FORMAT_D16_UNORM, VK_FORMAT_D32_SFLOAT, VK_FORMAT_D24_UNORM_S8_UINT, VK_FORMAT_D32_SFLOAT_S8_UINT,
-    VK_FORMAT_X8_D24_UNORM_PACK32, VK_FORMAT_S8_UINT,
+    VK_FORMAT_D16_UNORM,          VK_FORMAT_D32_SFLOAT,          VK_FORMAT_D24_UNORM_S8_UINT,
+    VK_FORMAT_D32_SFLOAT_S8_UINT, VK_FORMAT_X8_D24_UNORM_PACK32, VK_FORMAT_S8_UINT,
 };
 
-#define COLOUR_USAGE (VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT)
+#define COLOUR_USAGE                                                                                      \
+    (VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT | \
+     VK_IMAGE_USAGE_TRANSFER_DST_BIT)
 #define TEXTURE_USAGE (VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT)
 #define DEPTH_USAGE (VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT)
 
@@ -216,8 +219,10 @@ static void probe_images(suballoc_device *device, const device_features *feature
         VkFormat format = colour_formats[f];
         const uint32_t sizes[] = {64, 1024, 8192}; /* some drivers align large images more */
         for (size_t s = 0; s < 3; s++) {
-            probe_image(device, &(image_probe){format, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, COLOUR_USAGE, 0, sizes[s]});
-            probe_image(device, &(image_probe){format, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, TEXTURE_USAGE, 0, sizes[s]});
+            probe_image(device,
+                        &(image_probe){format, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, COLOUR_USAGE, 0, sizes[s]});
+            probe_image(device,
+                        &(image_probe){format, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, TEXTURE_USAGE, 0, sizes[s]});
             probe_image(device, &(image_probe){format, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL,
                                                TEXTURE_USAGE | VK_IMAGE_USAGE_STORAGE_BIT, 0, sizes[s]});
         }
@@ -227,20 +232,24 @@ static void probe_images(suballoc_device *device, const device_features *feature
         if (features->sparse_binding) {
             VkImageCreateFlags sparse = VK_IMAGE_CREATE_SPARSE_BINDING_BIT;
             if (features->sparse_residency_image_2d) sparse |= VK_IMAGE_CREATE_SPARSE_RESIDENCY_BIT;
-            probe_image(device, &(image_probe){format, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, TEXTURE_USAGE, sparse, 1024});
+            probe_image(device,
+                        &(image_probe){format, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, TEXTURE_USAGE, sparse, 1024});
         }
     }
     for (size_t f = 0; f < sizeof depth_formats / sizeof depth_formats[0]; f++) {
-        probe_image(device, &(image_probe){depth_formats[f], VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, DEPTH_USAGE, 0, 64});
-        probe_image(device, &(image_probe){depth_formats[f], VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, DEPTH_USAGE, 0, 4096});
+        probe_image(device,
+                    &(image_probe){depth_formats[f], VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, DEPTH_USAGE, 0, 64});
+        probe_image(device,
+                    &(image_probe){depth_formats[f], VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL, DEPTH_USAGE, 0, 4096});
     }
 }
 
 static void probe_buffers(suballoc_device *device, const device_features *features) {
     VkBufferUsageFlags every_core_usage =
         VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
-        VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-        VK_BUFFER_USAGE_INDEX_BUFFER_BIT | VK_BUFFER_USAGE_VERTEX_BUFFER_BIT | VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
+        VK_BUFFER_USAGE_STORAGE_TEXEL_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT |
+        VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_INDEX_BUFFER_BIT | VK_BUFFER_USAGE_VERTEX_BUFFER_BIT |
+        VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
     if (features->buffer_device_address) every_core_usage |= VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
     for (VkBufferUsageFlags usage = 1; usage <= VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT; usage <<= 1)
         probe_buffer(device, 4096, usage, 0);

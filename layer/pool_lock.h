@@ -55,6 +55,8 @@ static inline bool pool_lock_try(pool_lock *lock) {
            !atomic_exchange_explicit(&lock->held, true, memory_order_acquire);
 }
 
-static inline void pool_lock_release(pool_lock *lock) { atomic_store_explicit(&lock->held, false, memory_order_release); }
+static inline void pool_lock_release(pool_lock *lock) {
+    atomic_store_explicit(&lock->held, false, memory_order_release);
+}
 
 #endif

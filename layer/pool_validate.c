@@ -56,13 +56,14 @@ static bool block_records_hold(const suballoc_pool *pool, const suballoc_block *
                         (unsigned long long)r->reserved);
         else ranges[count++] = (slice_range){r->offset - r->margin_front, r->offset + r->reserved + r->margin_back};
     }
-    if (ok && count != block->live_count) ok = broken(why, why_size, "%u records listed, count says %u", count, block->live_count);
+    if (ok && count != block->live_count)
+        ok = broken(why, why_size, "%u records listed, count says %u", count, block->live_count);
     if (ok && count > 1) qsort(ranges, count, sizeof *ranges, by_start);
     for (uint32_t i = 1; ok && i < count; i++)
         if (ranges[i].start < ranges[i - 1].end)
-            ok = broken(why, why_size, "slices [%llu, %llu) and [%llu, %llu) overlap", (unsigned long long)ranges[i - 1].start,
-                        (unsigned long long)ranges[i - 1].end, (unsigned long long)ranges[i].start,
-                        (unsigned long long)ranges[i].end);
+            ok = broken(why, why_size, "slices [%llu, %llu) and [%llu, %llu) overlap",
+                        (unsigned long long)ranges[i - 1].start, (unsigned long long)ranges[i - 1].end,
+                        (unsigned long long)ranges[i].start, (unsigned long long)ranges[i].end);
     free(ranges);
     return ok;
 }
@@ -82,8 +83,9 @@ static bool pool_holds_locked(const suballoc_pool *pool, char *why, size_t why_s
         blocks++;
         empty += b->live_count == 0;
     }
-    if (live != pool->counters.live) return broken(why, why_size, "%llu live slices, counter says %llu",
-                                                   (unsigned long long)live, (unsigned long long)pool->counters.live);
+    if (live != pool->counters.live)
+        return broken(why, why_size, "%llu live slices, counter says %llu", (unsigned long long)live,
+                      (unsigned long long)pool->counters.live);
     if (blocks != pool->block_count || empty != pool->empty_blocks || bytes != pool->block_bytes)
         return broken(why, why_size, "%u blocks (%u empty, %llu bytes); the pool says %u (%u, %llu)", blocks, empty,
                       (unsigned long long)bytes, pool->block_count, pool->empty_blocks,

@@ -36,17 +36,17 @@
 
 #define MIB (1024ull * 1024ull)
 #define GIB (1024ull * MIB)
-#define SMALL_HEAP_SIZE (1 * GIB)            /* heaps up to this get heap/8 blocks */
+#define SMALL_HEAP_SIZE (1 * GIB) /* heaps up to this get heap/8 blocks */
 #define LARGE_HEAP_BLOCK_SIZE (256 * MIB)
 #define MIN_BLOCK_SIZE (1 * MIB)
-#define GROWTH_FRACTION 8                    /* a new block = the pool's bytes / 8, */
-#define EARLY_GROWTH_MIN (4 * MIB)           /* or, while that is small, up to the pool's bytes and */
-#define EARLY_GROWTH_MAX (32 * MIB)          /* the device's block bytes / 16, within these */
+#define GROWTH_FRACTION 8           /* a new block = the pool's bytes / 8, */
+#define EARLY_GROWTH_MIN (4 * MIB)  /* or, while that is small, up to the pool's bytes and */
+#define EARLY_GROWTH_MAX (32 * MIB) /* the device's block bytes / 16, within these */
 #define EARLY_GROWTH_DEVICE_FRACTION 16
-#define DEDICATED_FRACTION 8                 /* dedicated threshold = preferred / 8 */
-#define STRIDE_FIT_FRACTION 16               /* a block holds whole slices of a request of 1/16 of it or more */
-#define TIGHT_HEAP_BLOCKS 2                  /* a heap with less room than 2 preferred blocks is tight */
-#define KEPT_BLOCK_FRACTION 16               /* keep_one keeps a spare of at most the pool's bytes / 16 */
+#define DEDICATED_FRACTION 8   /* dedicated threshold = preferred / 8 */
+#define STRIDE_FIT_FRACTION 16 /* a block holds whole slices of a request of 1/16 of it or more */
+#define TIGHT_HEAP_BLOCKS 2    /* a heap with less room than 2 preferred blocks is tight */
+#define KEPT_BLOCK_FRACTION 16 /* keep_one keeps a spare of at most the pool's bytes / 16 */
 #define MIN_UNIT 64ull
 #define CACHE_LINE 64u
 
@@ -146,7 +146,8 @@ static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
     pool_lock_init(&pool->lock);
     pool->unit = pool_unit(device, key->memory_type);
     /* Guard bytes only where the host can write past a mapping, and check them. */
-    if (device->settings->debug_margin != 0 && (device->types[key->memory_type].flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+    if (device->settings->debug_margin != 0 &&
+        (device->types[key->memory_type].flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
         pool->margin = align_up(device->settings->debug_margin, pool->unit);
     pool->block_size_cap = device->types[key->memory_type].preferred_block_size;
     atomic_init(&pool->next_in_type, NULL);
@@ -187,8 +188,10 @@ static void block_unlink(suballoc_pool *pool, suballoc_block *block) {
 /* Bytes the heap can still give, when the driver says (VK_EXT_memory_budget). */
 static uint64_t heap_room(const suballoc_device *device, uint32_t heap) {
     if (!device->has_memory_budget) return UINT64_MAX;
-    VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
-    VkPhysicalDeviceMemoryProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &budget};
+    VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+    VkPhysicalDeviceMemoryProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+                                                    .pNext = &budget};
     device->instance->next.GetPhysicalDeviceMemoryProperties2(device->physical_device, &properties);
     uint64_t limit = budget.heapBudget[heap], used = budget.heapUsage[heap];
     return limit > used ? limit - used : 0;
@@ -247,7 +250,8 @@ static uint64_t growth_size(const suballoc_pool *pool, uint64_t smallest, uint64
     /* A block_size the user chose is the size of every block. */
     uint64_t size = pool->device->settings->block_size;
     if (size == 0) {
-        size = max_u64(pool->block_bytes / GROWTH_FRACTION, min_u64(pool->block_bytes, early_growth_limit(pool->device)));
+        size =
+            max_u64(pool->block_bytes / GROWTH_FRACTION, min_u64(pool->block_bytes, early_growth_limit(pool->device)));
         size = max_u64(MIN_BLOCK_SIZE, align_up(size, MIN_BLOCK_SIZE));
     }
     size = min_u64(size, pool->block_size_cap);
@@ -297,8 +301,8 @@ static VkResult pool_grow(suballoc_pool *pool, uint64_t reserved, uint64_t align
     suballoc_device *device = pool->device;
     uint64_t size;
     VkDeviceMemory memory;
-    VkResult result =
-        allocate_growth(pool, block_size_for(pool, reserved), align_up(reserved, max_u64(alignment, 1)), &size, &memory);
+    VkResult result = allocate_growth(pool, block_size_for(pool, reserved), align_up(reserved, max_u64(alignment, 1)),
+                                      &size, &memory);
     if (result != VK_SUCCESS) return result;
 
     suballoc_block *block = calloc(1, sizeof *block);
@@ -548,7 +552,8 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
     VkResult result = VK_SUCCESS;
     bool moved = false;
     pool_lock_acquire(&pool->lock);
-    if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) && !is_aligned(record->offset, alignment)) {
+    if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) &&
+        !is_aligned(record->offset, alignment)) {
         /* Nobody has seen this slice's bytes yet, so it can move to where the
          * resource's alignment holds: carve the new slice and attach to it before
          * the old range goes back, so that a block holding both never looks empty. */
@@ -608,7 +613,8 @@ static uint64_t release_leaked_records(suballoc_device *device, suballoc_block *
         if (leaked < 8 || device->settings->log_level >= SUBALLOC_LOG_DEBUG)
             LOG_WARNING(device, "vkDestroyDevice: app allocation 0x%llx (%llu bytes%s%s) was never freed; releasing it",
                         (unsigned long long)memory_handle_of(record), (unsigned long long)record->size,
-                        record->debug_name != NULL ? ", named " : "", record->debug_name != NULL ? record->debug_name : "");
+                        record->debug_name != NULL ? ", named " : "",
+                        record->debug_name != NULL ? record->debug_name : "");
         margins_check(record, "vkDestroyDevice");
         record->block = NULL;
         memory_record_free(record);

@@ -41,9 +41,19 @@ extern char **environ;
 #define STATS_INTERVAL_MAX 86400 /* a day: a longer period is a typo */
 
 const char *const suballoc_setting_names[] = {
-    "mode", "block_size", "dedicated_threshold", "min_alignment", "reported_allocation_limit",
-    "empty_block_policy", "log_level", "log_file", "stats_file", "stats_json_file", "stats_interval",
-    "debug_margin", NULL,
+    "mode",
+    "block_size",
+    "dedicated_threshold",
+    "min_alignment",
+    "reported_allocation_limit",
+    "empty_block_policy",
+    "log_level",
+    "log_file",
+    "stats_file",
+    "stats_json_file",
+    "stats_interval",
+    "debug_margin",
+    NULL,
 };
 
 /* ---- the table of settings ---------------------------------------------------- */
@@ -59,16 +69,16 @@ typedef struct setting_spec {
     const char *name;
     value_kind kind;
     const char *const *words;
-    uint64_t min, max;    /* numbers: the accepted range, besides 0 when zero_allowed */
-    bool zero_allowed;    /* 0 means "automatic" or "none" */
+    uint64_t min, max; /* numbers: the accepted range, besides 0 when zero_allowed */
+    bool zero_allowed; /* 0 means "automatic" or "none" */
     bool power_of_two;
-    const char *accepts;  /* what the report tells the user */
+    const char *accepts; /* what the report tells the user */
     uint64_t (*get)(const suballoc_settings *settings);
     void (*set)(suballoc_settings *settings, uint64_t value);
-    size_t path_offset;   /* VALUE_PATH: where the char[SUBALLOC_PATH_MAX] lives */
+    size_t path_offset; /* VALUE_PATH: where the char[SUBALLOC_PATH_MAX] lives */
 } setting_spec;
 
-#define NUMBER_FIELD(field, type)                                                                    \
+#define NUMBER_FIELD(field, type)                                                                        \
     static uint64_t get_##field(const suballoc_settings *settings) { return (uint64_t)settings->field; } \
     static void set_##field(suballoc_settings *settings, uint64_t value) { settings->field = (type)value; }
 
@@ -89,36 +99,86 @@ static const char *const log_level_words[] = {"error", "warning", "info", "debug
 #define SIZE_SUFFIXES "; suffix K, M or G (1K = 1024)"
 
 static const setting_spec specs[] = {
-    {.name = "mode", .kind = VALUE_WORD, .words = mode_words,
-     .accepts = "suballocate or passthrough", .get = get_mode, .set = set_mode},
-    {.name = "block_size", .kind = VALUE_SIZE, .min = 1 * MIB, .max = 16 * GIB, .zero_allowed = true,
+    {.name = "mode",
+     .kind = VALUE_WORD,
+     .words = mode_words,
+     .accepts = "suballocate or passthrough",
+     .get = get_mode,
+     .set = set_mode},
+    {.name = "block_size",
+     .kind = VALUE_SIZE,
+     .min = 1 * MIB,
+     .max = 16 * GIB,
+     .zero_allowed = true,
      .accepts = "0 (automatic, heap-aware) or 1M to 16G bytes" SIZE_SUFFIXES,
-     .get = get_block_size, .set = set_block_size},
-    {.name = "dedicated_threshold", .kind = VALUE_SIZE, .min = 1, .max = 16 * GIB, .zero_allowed = true,
+     .get = get_block_size,
+     .set = set_block_size},
+    {.name = "dedicated_threshold",
+     .kind = VALUE_SIZE,
+     .min = 1,
+     .max = 16 * GIB,
+     .zero_allowed = true,
      .accepts = "0 (automatic: an eighth of a block) or 1 to 16G bytes" SIZE_SUFFIXES,
-     .get = get_dedicated_threshold, .set = set_dedicated_threshold},
-    {.name = "min_alignment", .kind = VALUE_SIZE, .min = 1, .max = 16 * MIB, .zero_allowed = true,
-     .power_of_two = true, .accepts = "0 (none) or a power of two from 1 to 16M bytes" SIZE_SUFFIXES,
-     .get = get_min_alignment, .set = set_min_alignment},
-    {.name = "reported_allocation_limit", .kind = VALUE_COUNT, .min = 1, .max = UINT32_MAX, .zero_allowed = true,
+     .get = get_dedicated_threshold,
+     .set = set_dedicated_threshold},
+    {.name = "min_alignment",
+     .kind = VALUE_SIZE,
+     .min = 1,
+     .max = 16 * MIB,
+     .zero_allowed = true,
+     .power_of_two = true,
+     .accepts = "0 (none) or a power of two from 1 to 16M bytes" SIZE_SUFFIXES,
+     .get = get_min_alignment,
+     .set = set_min_alignment},
+    {.name = "reported_allocation_limit",
+     .kind = VALUE_COUNT,
+     .min = 1,
+     .max = UINT32_MAX,
+     .zero_allowed = true,
      .accepts = "0 (the driver's own value) or 1 to 4294967295, shown while sub-allocating",
-     .get = get_reported_allocation_limit, .set = set_reported_allocation_limit},
-    {.name = "empty_block_policy", .kind = VALUE_WORD, .words = empty_block_words,
-     .accepts = "release, keep_one or keep_all", .get = get_empty_block_policy, .set = set_empty_block_policy},
-    {.name = "log_level", .kind = VALUE_WORD, .words = log_level_words,
-     .accepts = "error, warning, info or debug", .get = get_log_level, .set = set_log_level},
-    {.name = "log_file", .kind = VALUE_PATH, .accepts = "a file name (empty: stderr)",
+     .get = get_reported_allocation_limit,
+     .set = set_reported_allocation_limit},
+    {.name = "empty_block_policy",
+     .kind = VALUE_WORD,
+     .words = empty_block_words,
+     .accepts = "release, keep_one or keep_all",
+     .get = get_empty_block_policy,
+     .set = set_empty_block_policy},
+    {.name = "log_level",
+     .kind = VALUE_WORD,
+     .words = log_level_words,
+     .accepts = "error, warning, info or debug",
+     .get = get_log_level,
+     .set = set_log_level},
+    {.name = "log_file",
+     .kind = VALUE_PATH,
+     .accepts = "a file name (empty: stderr)",
      .path_offset = offsetof(suballoc_settings, log_file)},
-    {.name = "stats_file", .kind = VALUE_PATH, .accepts = "a file name (empty: no statistics file)",
+    {.name = "stats_file",
+     .kind = VALUE_PATH,
+     .accepts = "a file name (empty: no statistics file)",
      .path_offset = offsetof(suballoc_settings, stats_file)},
-    {.name = "stats_json_file", .kind = VALUE_PATH, .accepts = "a file name (empty: no JSON dump)",
+    {.name = "stats_json_file",
+     .kind = VALUE_PATH,
+     .accepts = "a file name (empty: no JSON dump)",
      .path_offset = offsetof(suballoc_settings, stats_json_file)},
-    {.name = "stats_interval", .kind = VALUE_COUNT, .min = 1, .max = STATS_INTERVAL_MAX, .zero_allowed = true,
+    {.name = "stats_interval",
+     .kind = VALUE_COUNT,
+     .min = 1,
+     .max = STATS_INTERVAL_MAX,
+     .zero_allowed = true,
      .accepts = "0 (dump only at the end) or 1 to 86400 seconds between JSON dumps",
-     .get = get_stats_interval, .set = set_stats_interval},
-    {.name = "debug_margin", .kind = VALUE_SIZE, .min = 1, .max = 4096, .zero_allowed = true, .power_of_two = true,
+     .get = get_stats_interval,
+     .set = set_stats_interval},
+    {.name = "debug_margin",
+     .kind = VALUE_SIZE,
+     .min = 1,
+     .max = 4096,
+     .zero_allowed = true,
+     .power_of_two = true,
      .accepts = "0 (off) or a power of two from 1 to 4096 bytes" SIZE_SUFFIXES,
-     .get = get_debug_margin, .set = set_debug_margin},
+     .get = get_debug_margin,
+     .set = set_debug_margin},
 };
 
 #define SPEC_COUNT (sizeof specs / sizeof specs[0])
@@ -149,7 +209,9 @@ static span trim(span s) {
     return s;
 }
 
-static bool span_equals(span s, const char *word) { return strlen(word) == s.length && memcmp(s.text, word, s.length) == 0; }
+static bool span_equals(span s, const char *word) {
+    return strlen(word) == s.length && memcmp(s.text, word, s.length) == 0;
+}
 
 static bool span_equals_ignoring_case(span s, const char *word) {
     if (strlen(word) != s.length) return false;
@@ -226,7 +288,9 @@ static const setting_spec *find_spec(span name) {
     return NULL;
 }
 
-static char *path_field(suballoc_settings *settings, const setting_spec *spec) { return (char *)settings + spec->path_offset; }
+static char *path_field(suballoc_settings *settings, const setting_spec *spec) {
+    return (char *)settings + spec->path_offset;
+}
 
 static const char *path_field_const(const suballoc_settings *settings, const setting_spec *spec) {
     return (const char *)settings + spec->path_offset;
@@ -245,9 +309,12 @@ static bool parse_number(span s, bool allow_suffix, uint64_t *out) {
     unsigned shift = 0;
     if (allow_suffix && i < s.length) {
         switch (s.text[i]) {
-        case 'K': case 'k': shift = 10; break;
-        case 'M': case 'm': shift = 20; break;
-        case 'G': case 'g': shift = 30; break;
+        case 'K':
+        case 'k': shift = 10; break;
+        case 'M':
+        case 'm': shift = 20; break;
+        case 'G':
+        case 'g': shift = 30; break;
         default: return false;
         }
         i++;
@@ -342,7 +409,10 @@ bool suballoc_settings_set_text(suballoc_settings *settings, const char *name, c
 /* ---- printing values ---------------------------------------------------------- */
 
 static void write_size(uint64_t bytes, char *out, size_t out_size) {
-    static const struct { char suffix; unsigned shift; } units[] = {{'G', 30}, {'M', 20}, {'K', 10}};
+    static const struct {
+        char suffix;
+        unsigned shift;
+    } units[] = {{'G', 30}, {'M', 20}, {'K', 10}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         uint64_t unit = (uint64_t)1 << units[i].shift;
         if (bytes != 0 && bytes % unit == 0) {
@@ -358,10 +428,8 @@ static void write_value_text(const suballoc_settings *settings, const setting_sp
     case VALUE_WORD: {
         uint64_t index = spec->get(settings), count = 0;
         while (spec->words[count] != NULL) count++;
-        if (index < count)
-            snprintf(out, out_size, "%s", spec->words[index]);
-        else
-            snprintf(out, out_size, "(invalid %" PRIu64 ")", index);
+        if (index < count) snprintf(out, out_size, "%s", spec->words[index]);
+        else snprintf(out, out_size, "(invalid %" PRIu64 ")", index);
         return;
     }
     case VALUE_SIZE: write_size(spec->get(settings), out, out_size); return;
@@ -400,8 +468,9 @@ static void apply_file_line(suballoc_settings *settings, span line, const char *
     set_by_name(settings, name, value, origin, to);
 }
 
-void suballoc_settings_apply_file_text(suballoc_settings *settings, const char *text, size_t length, const char *file_name,
-                                       suballoc_settings_report_fn report_fn, void *report_user) {
+void suballoc_settings_apply_file_text(suballoc_settings *settings, const char *text, size_t length,
+                                       const char *file_name, suballoc_settings_report_fn report_fn,
+                                       void *report_user) {
     reporter to = {report_fn, report_user};
     const char *end = text + length;
     size_t line_number = 0;
@@ -427,8 +496,7 @@ static bool vkconfig_settings_file(char *path, size_t path_size) {
         n = snprintf(path, path_size, "%s/vulkan/settings.d/" SETTINGS_FILE_NAME, data_home);
     else if (home != NULL && home[0] != '\0')
         n = snprintf(path, path_size, "%s/.local/share/vulkan/settings.d/" SETTINGS_FILE_NAME, home);
-    else
-        return false;
+    else return false;
     return n > 0 && (size_t)n < path_size && is_regular_file(path);
 }
 
@@ -455,7 +523,8 @@ bool suballoc_settings_find_file(char *path, size_t path_size) {
 static char *read_settings_file(const char *path, size_t *length, const reporter *to) {
     FILE *file = fopen(path, "rb");
     if (file == NULL) {
-        if (errno != ENOENT) report(to, SUBALLOC_LOG_WARNING, "cannot read settings file %s: %s", path, strerror(errno));
+        if (errno != ENOENT)
+            report(to, SUBALLOC_LOG_WARNING, "cannot read settings file %s: %s", path, strerror(errno));
         return NULL;
     }
     char *text = malloc(SETTINGS_FILE_MAX + 1);
@@ -490,8 +559,9 @@ static void apply_settings_file(suballoc_settings *settings, const reporter *to)
 
 /* The setting's first value as text, so it goes through the same checks as
  * typed text; `buffer` holds numbers. False (reported) when there is none. */
-static bool api_value_text(const VkLayerSettingEXT *setting, const setting_spec *spec, const suballoc_settings *settings,
-                           char *buffer, size_t buffer_size, span *value, const reporter *to) {
+static bool api_value_text(const VkLayerSettingEXT *setting, const setting_spec *spec,
+                           const suballoc_settings *settings, char *buffer, size_t buffer_size, span *value,
+                           const reporter *to) {
     const char *problem = NULL;
     if (setting->valueCount == 0 || setting->pValues == NULL) problem = "the value is missing";
     if (problem == NULL) {
@@ -518,8 +588,7 @@ static bool api_value_text(const VkLayerSettingEXT *setting, const setting_spec 
             /* A whole number in range prints as one, anything else as what it is. */
             if (number >= 0 && number < 18446744073709551616.0 && number == (double)(uint64_t)number)
                 snprintf(buffer, buffer_size, "%" PRIu64, (uint64_t)number);
-            else
-                snprintf(buffer, buffer_size, "%g", number);
+            else snprintf(buffer, buffer_size, "%g", number);
             break;
         }
         case VK_LAYER_SETTING_TYPE_STRING_EXT: {
@@ -620,11 +689,13 @@ static void report_unknown_environment(const reporter *to) {
             if (!names_a_setting(name)) {
                 char quoted[QUOTE_MAX + 8];
                 quote(quoted, sizeof quoted, variable);
-                report(to, SUBALLOC_LOG_WARNING, "environment variable %s names no setting; ignored (settings: %s<SETTING>"
-                       " or %s<SETTING>, <SETTING> one of MODE, BLOCK_SIZE, DEDICATED_THRESHOLD, MIN_ALIGNMENT,"
-                       " REPORTED_ALLOCATION_LIMIT, EMPTY_BLOCK_POLICY, LOG_LEVEL, LOG_FILE, STATS_FILE, STATS_JSON_FILE,"
-                       " STATS_INTERVAL)",
-                       quoted, ENV_PREFIX_VENDOR, ENV_PREFIX_SHORT);
+                report(
+                    to, SUBALLOC_LOG_WARNING,
+                    "environment variable %s names no setting; ignored (settings: %s<SETTING>"
+                    " or %s<SETTING>, <SETTING> one of MODE, BLOCK_SIZE, DEDICATED_THRESHOLD, MIN_ALIGNMENT,"
+                    " REPORTED_ALLOCATION_LIMIT, EMPTY_BLOCK_POLICY, LOG_LEVEL, LOG_FILE, STATS_FILE, STATS_JSON_FILE,"
+                    " STATS_INTERVAL)",
+                    quoted, ENV_PREFIX_VENDOR, ENV_PREFIX_SHORT);
             }
             break; /* VK_SUBALLOC_ is not a prefix of VK_TRANSPARENT_SUBALLOC_, so one match is all */
         }
@@ -652,15 +723,14 @@ void suballoc_settings_apply_environment(suballoc_settings *settings, suballoc_s
  * log_file named there would be created with the program's rights. So such a
  * process takes its settings from the app (VkLayerSettingsCreateInfoEXT) only,
  * as the loader reads its own paths with secure_getenv. */
-static bool process_is_privileged(void) {
-    return getauxval(AT_SECURE) != 0;
-}
+static bool process_is_privileged(void) { return getauxval(AT_SECURE) != 0; }
 
 static void report_privileged_once(const reporter *to) {
     static atomic_flag said = ATOMIC_FLAG_INIT;
     if (atomic_flag_test_and_set(&said)) return;
-    report(to, SUBALLOC_LOG_DEBUG, "the process runs with elevated privileges (AT_SECURE): no setting is read from the "
-                                   "environment or from a settings file, only from VkLayerSettingsCreateInfoEXT");
+    report(to, SUBALLOC_LOG_DEBUG,
+           "the process runs with elevated privileges (AT_SECURE): no setting is read from the "
+           "environment or from a settings file, only from VkLayerSettingsCreateInfoEXT");
 }
 
 /* ---- all three, lowest precedence first --------------------------------------- */

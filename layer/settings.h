@@ -50,18 +50,18 @@ typedef enum suballoc_empty_block_policy {
 } suballoc_empty_block_policy;
 
 typedef struct suballoc_settings {
-    suballoc_mode mode;                        /* mode, default suballocate */
-    uint64_t block_size;                       /* block_size, bytes; 0 = heap-aware, growing */
-    uint64_t dedicated_threshold;              /* dedicated_threshold, bytes; 0 = automatic (an eighth of a block) */
-    uint64_t min_alignment;                    /* min_alignment, bytes, power of two; default 0 (none) */
-    uint32_t reported_allocation_limit;        /* reported_allocation_limit, default 4294967295; 0 = the driver's value */
+    suballoc_mode mode;                 /* mode, default suballocate */
+    uint64_t block_size;                /* block_size, bytes; 0 = heap-aware, growing */
+    uint64_t dedicated_threshold;       /* dedicated_threshold, bytes; 0 = automatic (an eighth of a block) */
+    uint64_t min_alignment;             /* min_alignment, bytes, power of two; default 0 (none) */
+    uint32_t reported_allocation_limit; /* reported_allocation_limit, default 4294967295; 0 = the driver's value */
     suballoc_empty_block_policy empty_block_policy; /* empty_block_policy, default keep_one */
-    suballoc_log_level log_level;              /* log_level, default warning */
-    char log_file[SUBALLOC_PATH_MAX];          /* log_file; empty = stderr */
-    char stats_file[SUBALLOC_PATH_MAX];        /* stats_file; empty = no statistics file */
-    char stats_json_file[SUBALLOC_PATH_MAX];   /* stats_json_file; empty = no JSON dump */
-    uint32_t stats_interval;                   /* stats_interval, seconds between JSON dumps; 0 = only at the end */
-    uint32_t debug_margin;                     /* debug_margin, bytes, power of two; 0 = off: guard bytes around each slice */
+    suballoc_log_level log_level;                   /* log_level, default warning */
+    char log_file[SUBALLOC_PATH_MAX];               /* log_file; empty = stderr */
+    char stats_file[SUBALLOC_PATH_MAX];             /* stats_file; empty = no statistics file */
+    char stats_json_file[SUBALLOC_PATH_MAX];        /* stats_json_file; empty = no JSON dump */
+    uint32_t stats_interval; /* stats_interval, seconds between JSON dumps; 0 = only at the end */
+    uint32_t debug_margin;   /* debug_margin, bytes, power of two; 0 = off: guard bytes around each slice */
 } suballoc_settings;
 
 /* Receives one message per bad value found while loading. */
@@ -92,8 +92,8 @@ bool suballoc_settings_set_text(suballoc_settings *settings, const char *name, c
  * vk_layer_settings.txt text of `length` bytes (no terminating NUL needed).
  * '#' starts a comment; other layers' keys are skipped; a key given twice
  * takes its last value. file_name is only used in reports. */
-void suballoc_settings_apply_file_text(suballoc_settings *settings, const char *text, size_t length, const char *file_name,
-                                       suballoc_settings_report_fn report, void *report_user);
+void suballoc_settings_apply_file_text(suballoc_settings *settings, const char *text, size_t length,
+                                       const char *file_name, suballoc_settings_report_fn report, void *report_user);
 
 /* Applies this layer's values from every VkLayerSettingsCreateInfoEXT in a
  * pNext chain (the first value given for a setting wins, as in the Khronos

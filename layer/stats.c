@@ -29,8 +29,8 @@
 
 void stats_raise_peak(_Atomic uint64_t *peak, uint64_t value) {
     uint64_t seen = atomic_load_explicit(peak, memory_order_relaxed);
-    while (seen < value && !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed, memory_order_relaxed)) {
-    }
+    while (seen < value &&
+           !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed, memory_order_relaxed)) {}
 }
 
 static pool_counters sum_pools(const suballoc_device *device) {
@@ -49,9 +49,7 @@ static pool_counters sum_pools(const suballoc_device *device) {
     return sum;
 }
 
-uint64_t stats_live_suballocations(const suballoc_device *device) {
-    return sum_pools(device).live;
-}
+uint64_t stats_live_suballocations(const suballoc_device *device) { return sum_pools(device).live; }
 
 bool stats_wanted(const suballoc_settings *settings) {
     return settings->stats_file[0] != '\0' || settings->stats_json_file[0] != '\0' ||
@@ -67,9 +65,11 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
     unsigned long long driver_allocations = device->suballocate ? atomic_load(&c->driver_allocations) : passthrough;
     unsigned long long driver_live_peak =
         device->suballocate ? atomic_load(&c->driver_live_peak) : atomic_load(&c->passthrough_live_peak);
-    unsigned long long driver_live = device->suballocate ? atomic_load(&c->driver_live) : atomic_load(&c->passthrough_live);
+    unsigned long long driver_live =
+        device->suballocate ? atomic_load(&c->driver_live) : atomic_load(&c->passthrough_live);
     unsigned long long passthrough_bytes_peak = atomic_load(&c->passthrough_bytes_peak);
-    unsigned long long driver_bytes_peak = device->suballocate ? atomic_load(&c->driver_bytes_peak) : passthrough_bytes_peak;
+    unsigned long long driver_bytes_peak =
+        device->suballocate ? atomic_load(&c->driver_bytes_peak) : passthrough_bytes_peak;
     char line[1024];
     snprintf(line, sizeof line,
              "suballoc_stats device=\"%s\" mode=%s app_allocations=%llu app_live_peak=%llu app_leaked=%llu "
@@ -80,9 +80,9 @@ void stats_write(const suballoc_device *device, uint64_t leaked_allocations) {
              (unsigned long long)pools.allocations + passthrough,
              (unsigned long long)(pools.live_peak + atomic_load(&c->passthrough_live_peak)),
              (unsigned long long)leaked_allocations, (unsigned long long)pools.allocations, passthrough,
-             driver_allocations, driver_live_peak,
-             (unsigned long long)atomic_load(&c->blocks_peak), (unsigned long long)pools.requested_bytes_peak,
-             (unsigned long long)atomic_load(&c->block_bytes_peak), driver_bytes_peak, passthrough_bytes_peak, driver_live);
+             driver_allocations, driver_live_peak, (unsigned long long)atomic_load(&c->blocks_peak),
+             (unsigned long long)pools.requested_bytes_peak, (unsigned long long)atomic_load(&c->block_bytes_peak),
+             driver_bytes_peak, passthrough_bytes_peak, driver_live);
     LOG_INFO(device, "%s", line);
 
     const char *path = device->settings->stats_file;

@@ -43,7 +43,7 @@
 #include "log.h"
 
 #define NO_NAME UINT32_MAX
-#define EXIT_LOCK_ATTEMPTS 1000   /* 1 ms apart: a pool held a second at exit is skipped */
+#define EXIT_LOCK_ATTEMPTS 1000 /* 1 ms apart: a pool held a second at exit is skipped */
 #define TEMP_NAME_ATTEMPTS 16
 #define THREAD_NAME "suballoc-stats"
 
@@ -53,16 +53,16 @@ static const char *const reason_names[] = {"vkDestroyDevice", "interval", "exit"
 struct stats_json_state {
     suballoc_device *device;
     char path[SUBALLOC_PATH_MAX + 16];
-    uint32_t number;                 /* this device is the number-th to write the file name */
-    uint32_t interval;               /* seconds; 0 = no thread */
+    uint32_t number;   /* this device is the number-th to write the file name */
+    uint32_t interval; /* seconds; 0 = no thread */
     VkPhysicalDeviceProperties properties;
-    pid_t pid;                       /* of the process that made the device */
-    pthread_mutex_t lock;            /* stopping, thread_running */
+    pid_t pid;            /* of the process that made the device */
+    pthread_mutex_t lock; /* stopping, thread_running */
     pthread_cond_t wake;
     bool stopping, thread_running;
     pthread_t thread;
-    bool error_reported;             /* one message per device for a file that cannot be written */
-    struct stats_json_state *next;   /* in `registered` */
+    bool error_reported;           /* one message per device for a file that cannot be written */
+    struct stats_json_state *next; /* in `registered` */
 };
 
 /* Devices the dump at exit covers, and how many devices each file name has had. */
@@ -82,8 +82,8 @@ static pid_t exit_handler_pid;
 
 typedef struct slice_view {
     uint64_t offset, size;
-    uint32_t name;  /* offset in snapshot.names, or NO_NAME */
-    uint8_t bound;  /* MEMORY_BOUND_* */
+    uint32_t name; /* offset in snapshot.names, or NO_NAME */
+    uint8_t bound; /* MEMORY_BOUND_* */
 } slice_view;
 
 typedef struct block_view {
@@ -197,14 +197,16 @@ static void snapshot_pool(snapshot *s, suballoc_pool *pool, dump_reason reason) 
     for (suballoc_block *b = pool->blocks; b != NULL && p != NULL; b = b->next) {
         block_view *v = GROW(s, blocks, block_count, block_capacity);
         if (v == NULL) break;
-        *v = (block_view){.size = b->size, .first_slice = s->slice_count,
+        *v = (block_view){.size = b->size,
+                          .first_slice = s->slice_count,
                           .mapped = atomic_load_explicit(&b->mapped_base, memory_order_relaxed) != NULL};
         for (suballoc_memory *r = b->live; r != NULL; r = r->next_in_block) {
             slice_view *slice = GROW(s, slices, slice_count, slice_capacity);
             if (slice == NULL) break;
             /* The guard margins (debug_margin) are the slice's too: not free space. */
             *slice = (slice_view){.offset = r->offset - r->margin_front,
-                                  .size = r->margin_front + r->reserved + r->margin_back, .name = keep_name(s, r->debug_name),
+                                  .size = r->margin_front + r->reserved + r->margin_back,
+                                  .name = keep_name(s, r->debug_name),
                                   .bound = atomic_load_explicit(&r->bound, memory_order_relaxed)};
         }
         v->slice_count = s->slice_count - v->first_slice;
@@ -239,7 +241,9 @@ typedef struct detailed_stats {
     uint64_t allocation_min, allocation_max, unused_min, unused_max;
 } detailed_stats;
 
-static void stats_init(detailed_stats *d) { *d = (detailed_stats){.allocation_min = UINT64_MAX, .unused_min = UINT64_MAX}; }
+static void stats_init(detailed_stats *d) {
+    *d = (detailed_stats){.allocation_min = UINT64_MAX, .unused_min = UINT64_MAX};
+}
 
 static void add_block(detailed_stats *d, uint64_t size) {
     d->block_count++;
@@ -329,7 +333,8 @@ static void write_stats(json_writer *w, const detailed_stats *d) {
 
 /* ---- the document -------------------------------------------------------------------- */
 
-static void write_flag_names(json_writer *w, uint32_t flags, const uint32_t *bits, const char *const *names, size_t count) {
+static void write_flag_names(json_writer *w, uint32_t flags, const uint32_t *bits, const char *const *names,
+                             size_t count) {
     json_begin_array(w, true);
     for (size_t i = 0; i < count; i++) {
         if (!(flags & bits[i])) continue;
@@ -348,13 +353,14 @@ static void write_heap_flags(json_writer *w, VkMemoryHeapFlags flags) {
 
 static void write_type_flags(json_writer *w, VkMemoryPropertyFlags flags) {
     static const uint32_t bits[] = {
-        VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,    VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
-        VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT, VK_MEMORY_PROPERTY_PROTECTED_BIT,
+        VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,        VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+        VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,       VK_MEMORY_PROPERTY_HOST_CACHED_BIT,
+        VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT,    VK_MEMORY_PROPERTY_PROTECTED_BIT,
         VK_MEMORY_PROPERTY_DEVICE_COHERENT_BIT_AMD, VK_MEMORY_PROPERTY_DEVICE_UNCACHED_BIT_AMD,
     };
-    static const char *const names[] = {"DEVICE_LOCAL",     "HOST_VISIBLE", "HOST_COHERENT",       "HOST_CACHED",
-                                        "LAZILY_ALLOCATED", "PROTECTED",    "DEVICE_COHERENT_AMD", "DEVICE_UNCACHED_AMD"};
+    static const char *const names[] = {"DEVICE_LOCAL",        "HOST_VISIBLE",       "HOST_COHERENT",
+                                        "HOST_CACHED",         "LAZILY_ALLOCATED",   "PROTECTED",
+                                        "DEVICE_COHERENT_AMD", "DEVICE_UNCACHED_AMD"};
     write_flag_names(w, flags, bits, names, sizeof bits / sizeof bits[0]);
 }
 
@@ -366,8 +372,8 @@ static void write_general(json_writer *w, const struct stats_json_state *state, 
     json_key_string(w, "API", "Vulkan");
     json_key(w, "apiVersion");
     char version[32];
-    snprintf(version, sizeof version, "%u.%u.%u", VK_API_VERSION_MAJOR(p->apiVersion), VK_API_VERSION_MINOR(p->apiVersion),
-             VK_API_VERSION_PATCH(p->apiVersion));
+    snprintf(version, sizeof version, "%u.%u.%u", VK_API_VERSION_MAJOR(p->apiVersion),
+             VK_API_VERSION_MINOR(p->apiVersion), VK_API_VERSION_PATCH(p->apiVersion));
     json_string(w, version);
     json_key_string(w, "GPU", device->name);
     json_key_number(w, "deviceType", (uint64_t)p->deviceType);
@@ -390,13 +396,15 @@ static void write_general(json_writer *w, const struct stats_json_state *state, 
 
 /* The driver's budget where VK_EXT_memory_budget answers (never at exit: the
  * driver may be gone), else the heap's size and what this device holds in it. */
-static void heap_budget(const suballoc_device *device, dump_reason reason, uint32_t heap, uint64_t held, uint64_t *budget,
-                        uint64_t *usage) {
+static void heap_budget(const suballoc_device *device, dump_reason reason, uint32_t heap, uint64_t held,
+                        uint64_t *budget, uint64_t *usage) {
     *budget = device->memory.memoryHeaps[heap].size;
     *usage = held;
     if (!device->has_memory_budget || reason == DUMP_AT_EXIT) return;
-    VkPhysicalDeviceMemoryBudgetPropertiesEXT b = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
-    VkPhysicalDeviceMemoryProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2, .pNext = &b};
+    VkPhysicalDeviceMemoryBudgetPropertiesEXT b = {.sType =
+                                                       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+    VkPhysicalDeviceMemoryProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+                                                    .pNext = &b};
     device->instance->next.GetPhysicalDeviceMemoryProperties2(device->physical_device, &properties);
     *budget = b.heapBudget[heap];
     *usage = b.heapUsage[heap];
@@ -518,10 +526,10 @@ static void write_dedicated(json_writer *w, const snapshot *s, uint32_t type) {
     json_end_array(w);
 }
 
-
 static void pool_description(const pool_key *key, uint32_t id, char *out, size_t size) {
     int n = snprintf(out, size, "%u -", id);
-    if (key->flags & VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT) n += snprintf(out + n, size - (size_t)n, " device address,");
+    if (key->flags & VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT)
+        n += snprintf(out + n, size - (size_t)n, " device address,");
     if (key->flags & VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT)
         n += snprintf(out + n, size - (size_t)n, " device mask 0x%x,", key->device_mask);
     if (key->priority != 0.5f) n += snprintf(out + n, size - (size_t)n, " priority %.3f,", (double)key->priority);
@@ -573,7 +581,8 @@ static void write_pools(json_writer *w, const suballoc_device *device, const sna
     json_end_object(w);
 }
 
-static bool build_document(const struct stats_json_state *state, const snapshot *s, dump_reason reason, json_writer *w) {
+static bool build_document(const struct stats_json_state *state, const snapshot *s, dump_reason reason,
+                           json_writer *w) {
     const suballoc_device *device = state->device;
     detailed_stats types[VK_MAX_MEMORY_TYPES], total;
     stats_init(&total);
@@ -629,10 +638,8 @@ static void report_error(struct stats_json_state *state, dump_reason reason, con
     if (state->error_reported) return;
     state->error_reported = true;
     /* At exit the app's messengers and the instance may be gone: stderr only. */
-    if (reason == DUMP_AT_EXIT)
-        fprintf(stderr, "suballoc: error: stats_json_file: %s\n", what);
-    else
-        LOG_ERROR(state->device, "stats_json_file: %s", what);
+    if (reason == DUMP_AT_EXIT) fprintf(stderr, "suballoc: error: stats_json_file: %s\n", what);
+    else LOG_ERROR(state->device, "stats_json_file: %s", what);
 }
 
 static void write_dump(struct stats_json_state *state, dump_reason reason) {
@@ -665,8 +672,7 @@ static void *interval_main(void *user) {
         struct timespec deadline;
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         deadline.tv_sec += state->interval;
-        while (!state->stopping && pthread_cond_timedwait(&state->wake, &state->lock, &deadline) != ETIMEDOUT) {
-        }
+        while (!state->stopping && pthread_cond_timedwait(&state->wake, &state->lock, &deadline) != ETIMEDOUT) {}
         if (state->stopping) break;
         pthread_mutex_unlock(&state->lock);
         write_dump(state, DUMP_AT_INTERVAL);

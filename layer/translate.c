@@ -14,7 +14,8 @@
 suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool *invalid) {
     suballoc_memory *record = memory_record_of(memory, invalid);
     if (*invalid) {
-        LOG_ERROR(device, "%s: memory 0x%llx is not a live allocation (already freed, or never allocated); the call is ignored",
+        LOG_ERROR(device,
+                  "%s: memory 0x%llx is not a live allocation (already freed, or never allocated); the call is ignored",
                   caller, (unsigned long long)memory);
         return NULL;
     }
@@ -67,7 +68,6 @@ bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t m
     }
     return false;
 }
-
 
 bool is_layer_memory(VkDeviceMemory memory) {
     bool stale;

@@ -33,7 +33,8 @@ typedef struct VkMemoryUnmapInfoKHR {
     VkDeviceMemory memory;
 } VkMemoryUnmapInfoKHR;
 
-typedef VkResult(VKAPI_PTR *PFN_vkMapMemory2KHR)(VkDevice device, const VkMemoryMapInfoKHR *pMemoryMapInfo, void **ppData);
+typedef VkResult(VKAPI_PTR *PFN_vkMapMemory2KHR)(VkDevice device, const VkMemoryMapInfoKHR *pMemoryMapInfo,
+                                                 void **ppData);
 typedef VkResult(VKAPI_PTR *PFN_vkUnmapMemory2KHR)(VkDevice device, const VkMemoryUnmapInfoKHR *pMemoryUnmapInfo);
 #endif
 

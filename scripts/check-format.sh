@@ -5,7 +5,7 @@
 # Checks every *.c and *.h file git tracks (or those under the PATHs given)
 # with clang-format 14 (CLANG_FORMAT overrides), lists the files it would
 # change and how many lines, and exits 1 if there is any. --fix rewrites them.
-# Not wired into scripts/test.sh until the whole tree has been reformatted once.
+# scripts/test.sh runs it first in its normal stage.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -15,6 +15,7 @@ demo_packages=(
 
 packages=(
   build-essential cmake pkg-config clang   # compilers; clang for libFuzzer
+  clang-format-14                          # scripts/check-format.sh: the one C style
   libvulkan-dev spirv-headers check       # build deps (loader, headers, unit tests)
   glslang-tools spirv-tools                # compute shaders -> SPIR-V at build time
   mesa-vulkan-drivers vulkan-validationlayers vulkan-tools xvfb  # lavapipe, validation, vulkaninfo/vkcube

@@ -46,6 +46,7 @@ stage_package() {
 }
 
 stage_normal() {
+  "$root/scripts/check-format.sh"
   configure_and_build "$root/build"
   run_ctest "$root/build"
 }

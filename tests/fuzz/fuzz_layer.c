@@ -43,9 +43,7 @@ fz_state st;
 
 /* ---- input ----------------------------------------------------------------------------- */
 
-uint8_t fz_u8(fz_input *in) {
-    return in->at < in->size ? in->data[in->at++] : 0;
-}
+uint8_t fz_u8(fz_input *in) { return in->at < in->size ? in->data[in->at++] : 0; }
 
 uint16_t fz_u16(fz_input *in) {
     uint16_t low = fz_u8(in);
@@ -93,9 +91,7 @@ fz_watch fz_watch_begin(void) {
     return w;
 }
 
-static uint64_t loud_messages(fz_messages m) {
-    return m.errors + m.warnings;
-}
+static uint64_t loud_messages(fz_messages m) { return m.errors + m.warnings; }
 
 static void no_layer_handle_below(const char *what, const fz_watch *w) {
     if (unknown_memory() != w->unknown_memory)
@@ -122,9 +118,7 @@ void fz_watch_caught(const char *what, const fz_watch *w, bool has_result, VkRes
         FINDING("%s: the layer caught the misuse without a message", what);
 }
 
-void fz_watch_passed_on(const char *what, const fz_watch *w) {
-    no_layer_handle_below(what, w);
-}
+void fz_watch_passed_on(const char *what, const fz_watch *w) { no_layer_handle_below(what, w); }
 
 void fz_same_result(const char *what, const VkResult result[FZ_SIDES]) {
     if (result[FZ_LAYER] != result[FZ_REFERENCE])
@@ -201,8 +195,8 @@ void fz_check_contents(int index, const char *when) {
         fz_atom_pattern(a->host_view[atom], expected);
         for (int s = 0; s < FZ_SIDES; s++)
             if (memcmp(a->data[s] + (begin - a->map_offset), expected, length) != 0)
-                FINDING("%s: allocation %d (type %u, %llu bytes) lost what the host wrote at offset %llu %s", when, index,
-                        a->type, (unsigned long long)a->size, (unsigned long long)begin,
+                FINDING("%s: allocation %d (type %u, %llu bytes) lost what the host wrote at offset %llu %s", when,
+                        index, a->type, (unsigned long long)a->size, (unsigned long long)begin,
                         s == FZ_LAYER ? "through the layer" : "on the reference device (a fuzzer bug)");
     }
 }
@@ -228,10 +222,8 @@ void fz_model_flush(fz_allocation *a, VkDeviceSize offset, VkDeviceSize size, bo
     if (a->host_view == NULL || fz_coherent(a->type)) return;
     VkDeviceSize end = size == VK_WHOLE_SIZE ? a->map_end : offset + size;
     for (VkDeviceSize atom = offset / FZ_ATOM; atom * FZ_ATOM < end && atom < a->atoms; atom++) {
-        if (invalidate)
-            a->host_view[atom] = a->device_view[atom];
-        else
-            a->device_view[atom] = a->host_view[atom];
+        if (invalidate) a->host_view[atom] = a->device_view[atom];
+        else a->device_view[atom] = a->host_view[atom];
     }
 }
 
@@ -244,7 +236,8 @@ void fz_op_write(fz_input *in) {
     fz_allocation *a = &st.allocations[index];
     first = (uint16_t)(first % a->atoms);
     count = (uint8_t)(1 + count % 8);
-    if (fz_trace_on) fz_trace("  write allocation %d atoms %u+%u%s\n", index, first, count, flush & 1 ? ", flushed" : "");
+    if (fz_trace_on)
+        fz_trace("  write allocation %d atoms %u+%u%s\n", index, first, count, flush & 1 ? ", flushed" : "");
     write_atoms(a, first, count);
     if (!(flush & 1)) return;
 
@@ -257,8 +250,10 @@ void fz_op_write(fz_input *in) {
     VkResult result[FZ_SIDES];
     fz_watch w = fz_watch_begin();
     for (int s = 0; s < FZ_SIDES; s++) {
-        VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = a->memory[s],
-                                     .offset = begin, .size = end - begin};
+        VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
+                                     .memory = a->memory[s],
+                                     .offset = begin,
+                                     .size = end - begin};
         result[s] = fz_dev(s)->fn.FlushMappedMemoryRanges(fz_dev(s)->handle, 1, &range);
     }
     fz_same_result("vkFlushMappedMemoryRanges after a write", result);
@@ -316,21 +311,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 typedef void (*op_fn)(fz_input *in);
 
-static void op_invalidate(fz_input *in) {
-    fz_op_flush(in, true);
-}
+static void op_invalidate(fz_input *in) { fz_op_flush(in, true); }
 
-static void op_flush(fz_input *in) {
-    fz_op_flush(in, false);
-}
+static void op_flush(fz_input *in) { fz_op_flush(in, false); }
 
 /* Allocation and binding come up most, so inputs build something to work on. */
 static const op_fn ops[] = {
-    fz_op_allocate, fz_op_allocate, fz_op_allocate, fz_op_free,   fz_op_free,     fz_op_map,
-    fz_op_map,      fz_op_unmap,    fz_op_write,    fz_op_write,  op_flush,       op_invalidate,
-    fz_op_check,    fz_op_bind,     fz_op_bind,     fz_op_bind2,  fz_op_destroy_resource,
-    fz_op_name,     fz_op_private_data, fz_op_priority, fz_op_commitment, fz_op_memory_fd,
-    fz_op_teardown, fz_op_misuse,   fz_op_misuse,
+    fz_op_allocate,
+    fz_op_allocate,
+    fz_op_allocate,
+    fz_op_free,
+    fz_op_free,
+    fz_op_map,
+    fz_op_map,
+    fz_op_unmap,
+    fz_op_write,
+    fz_op_write,
+    op_flush,
+    op_invalidate,
+    fz_op_check,
+    fz_op_bind,
+    fz_op_bind,
+    fz_op_bind2,
+    fz_op_destroy_resource,
+    fz_op_name,
+    fz_op_private_data,
+    fz_op_priority,
+    fz_op_commitment,
+    fz_op_memory_fd,
+    fz_op_teardown,
+    fz_op_misuse,
+    fz_op_misuse,
 };
 #define OP_COUNT (sizeof ops / sizeof ops[0])
 

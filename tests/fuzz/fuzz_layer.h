@@ -57,8 +57,8 @@ typedef struct fz_allocation {
     uint32_t type;
     VkDeviceSize size;
     VkDeviceMemory memory[FZ_SIDES];
-    void *host[FZ_SIDES];  /* the imported host memory */
-    int dedicated;         /* the resource it was made for, or -1 */
+    void *host[FZ_SIDES]; /* the imported host memory */
+    int dedicated;        /* the resource it was made for, or -1 */
     /* Mapping: data[side] points at byte map_offset of the allocation. */
     bool mapped;
     VkDeviceSize map_offset, map_end;
@@ -96,7 +96,7 @@ typedef struct fz_state {
     bool misuse;
     bool torn_down; /* one device teardown per input: it costs milliseconds */
     uint32_t inputs_since_teardown;
-    uint32_t call;  /* calls decoded so far in this input, for reports */
+    uint32_t call; /* calls decoded so far in this input, for reports */
     fz_allocation allocations[FZ_MAX_ALLOCATIONS];
     fz_resource resources[FZ_MAX_RESOURCES];
     /* Handles the layer side freed, for misuse: stale ones must be refused. */
@@ -109,9 +109,7 @@ typedef struct fz_state {
 extern fz_world fz;
 extern fz_state st;
 
-static inline fz_device *fz_dev(int side) {
-    return &fz.side[side].device;
-}
+static inline fz_device *fz_dev(int side) { return &fz.side[side].device; }
 
 /* ---- checks --------------------------------------------------------------------------- */
 

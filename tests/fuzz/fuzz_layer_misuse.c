@@ -16,34 +16,24 @@
 
 #include "fuzz_layer.h"
 
-static bool layer_handle(const fz_allocation *a) {
-    return a->layer_handle;
-}
+static bool layer_handle(const fz_allocation *a) { return a->layer_handle; }
 
-static bool layer_mapped(const fz_allocation *a) {
-    return a->layer_handle && a->mapped;
-}
+static bool layer_mapped(const fz_allocation *a) { return a->layer_handle && a->mapped; }
 
 static bool layer_unmapped_host_visible(const fz_allocation *a) {
     return a->layer_handle && !a->mapped && fz_host_visible(a->type);
 }
 
-static bool layer_not_host_visible(const fz_allocation *a) {
-    return a->layer_handle && !fz_host_visible(a->type);
-}
+static bool layer_not_host_visible(const fz_allocation *a) { return a->layer_handle && !fz_host_visible(a->type); }
 
 /* Coherent: a stray byte flushed changes nothing the contents model tracks. */
 static bool layer_mapped_coherent(const fz_allocation *a) {
     return a->layer_handle && a->mapped && fz_coherent(a->type);
 }
 
-static bool layer_unmapped(const fz_allocation *a) {
-    return a->layer_handle && !a->mapped;
-}
+static bool layer_unmapped(const fz_allocation *a) { return a->layer_handle && !a->mapped; }
 
-static bool layer_bindable(const fz_allocation *a) {
-    return a->layer_handle && a->kind == FZ_PLAIN;
-}
+static bool layer_bindable(const fz_allocation *a) { return a->layer_handle && a->kind == FZ_PLAIN; }
 
 static bool is_live_handle(VkDeviceMemory memory) {
     for (int i = 0; i < FZ_MAX_ALLOCATIONS; i++)
@@ -66,20 +56,19 @@ static bool bad_handle(fz_input *in, bool driver_ok, VkDeviceMemory *out) {
     int index = fz_pick_allocation(pick, layer_handle);
     if (index < 0) return false;
     uint64_t live = (uint64_t)st.allocations[index].memory[FZ_LAYER];
-    uint64_t forged = (how & 2) ? live + 64u * (1u + how % 4u)                      /* a neighbouring slot */
+    uint64_t forged = (how & 2) ? live + 64u * (1u + how % 4u)                       /* a neighbouring slot */
                                 : (live & ~63ull) | ((live + 1u + how % 62u) & 63u); /* another generation */
     if (is_live_handle((VkDeviceMemory)forged)) return false;
     *out = (VkDeviceMemory)forged;
     return true;
 }
 
-static fz_device *layer(void) {
-    return fz_dev(FZ_LAYER);
-}
+static fz_device *layer(void) { return fz_dev(FZ_LAYER); }
 
 /* A buffer on the layer side only, and what it needs. */
 static bool layer_buffer(VkDeviceSize size, VkBuffer *buffer, VkMemoryRequirements *requirements) {
-    VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = size,
+    VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                               .size = size,
                                .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT};
     if (layer()->fn.CreateBuffer(layer()->handle, &info, NULL, buffer) != VK_SUCCESS) return false;
     layer()->fn.GetBufferMemoryRequirements(layer()->handle, *buffer, requirements);
@@ -116,8 +105,10 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
         break;
     case 3:
     case 4: {
-        VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
-        name = what == 3 ? "vkFlushMappedMemoryRanges of a stale handle" : "vkInvalidateMappedMemoryRanges of a stale handle";
+        VkMappedMemoryRange range = {
+            .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+        name = what == 3 ? "vkFlushMappedMemoryRanges of a stale handle"
+                         : "vkInvalidateMappedMemoryRanges of a stale handle";
         result = what == 3 ? d->fn.FlushMappedMemoryRanges(d->handle, 1, &range)
                            : d->fn.InvalidateMappedMemoryRanges(d->handle, 1, &range);
         break;
@@ -138,7 +129,8 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
             result = d->fn.BindBufferMemory(d->handle, buffers[0], memory, 0);
         } else {
             VkBindBufferMemoryInfo infos[2] = {
-                {.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO, .buffer = buffers[1],
+                {.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
+                 .buffer = buffers[1],
                  .memory = st.allocations[good].memory[FZ_LAYER]},
                 {.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO, .buffer = buffers[0], .memory = memory},
             };
@@ -157,7 +149,8 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
         name = "vkSetDebugUtilsObjectNameEXT of a stale handle";
         VkDebugUtilsObjectNameInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_OBJECT_NAME_INFO_EXT,
                                               .objectType = VK_OBJECT_TYPE_DEVICE_MEMORY,
-                                              .objectHandle = (uint64_t)memory, .pObjectName = "stale"};
+                                              .objectHandle = (uint64_t)memory,
+                                              .pObjectName = "stale"};
         result = d->fn.SetDebugUtilsObjectNameEXT(d->handle, &info);
         break;
     }
@@ -165,8 +158,11 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
         name = "vkSetDebugUtilsObjectTagEXT of a stale handle";
         uint32_t tag = 7;
         VkDebugUtilsObjectTagInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_OBJECT_TAG_INFO_EXT,
-                                             .objectType = VK_OBJECT_TYPE_DEVICE_MEMORY, .objectHandle = (uint64_t)memory,
-                                             .tagName = 1, .tagSize = sizeof tag, .pTag = &tag};
+                                             .objectType = VK_OBJECT_TYPE_DEVICE_MEMORY,
+                                             .objectHandle = (uint64_t)memory,
+                                             .tagName = 1,
+                                             .tagSize = sizeof tag,
+                                             .pTag = &tag};
         result = d->fn.SetDebugUtilsObjectTagEXT(d->handle, &info);
         break;
     }
@@ -175,7 +171,8 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
         name = "vkDebugMarkerSetObjectNameEXT of a stale handle";
         VkDebugMarkerObjectNameInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_MARKER_OBJECT_NAME_INFO_EXT,
                                                .objectType = VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT,
-                                               .object = (uint64_t)memory, .pObjectName = "stale"};
+                                               .object = (uint64_t)memory,
+                                               .pObjectName = "stale"};
         result = d->fn.DebugMarkerSetObjectNameEXT(d->handle, &info);
         break;
     }
@@ -215,13 +212,14 @@ static void with_bad_handle(fz_input *in, uint8_t what) {
 static void map_misuse(fz_input *in, uint8_t what) {
     uint8_t pick = fz_u8(in), variant = fz_u8(in);
     uint16_t extra = fz_u16(in);
-    bool (*filter)(const fz_allocation *) = what == 0 ? layer_mapped : what == 1 ? layer_not_host_visible
-                                                                                 : layer_unmapped_host_visible;
+    bool (*filter)(const fz_allocation *) = what == 0   ? layer_mapped
+                                            : what == 1 ? layer_not_host_visible
+                                                        : layer_unmapped_host_visible;
     int index = fz_pick_allocation(pick, filter);
     if (index < 0) return;
     fz_allocation *a = &st.allocations[index];
     VkDeviceSize offset = 0, size = VK_WHOLE_SIZE;
-    const char *name = what == 0 ? "vkMapMemory of mapped memory"
+    const char *name = what == 0   ? "vkMapMemory of mapped memory"
                        : what == 1 ? "vkMapMemory of memory that is not host-visible"
                        : what == 2 ? "vkMapMemory of a range outside the allocation"
                                    : "vkMapMemory with ppData NULL";
@@ -235,21 +233,22 @@ static void map_misuse(fz_input *in, uint8_t what) {
     void *data = NULL;
     if (fz_trace_on) fz_trace("  misuse: %s (allocation %d)\n", name, index);
     fz_watch w = fz_watch_begin();
-    VkResult result = layer()->fn.MapMemory(layer()->handle, a->memory[FZ_LAYER], offset, size, 0, what == 3 ? NULL : &data);
+    VkResult result =
+        layer()->fn.MapMemory(layer()->handle, a->memory[FZ_LAYER], offset, size, 0, what == 3 ? NULL : &data);
     fz_watch_caught(name, &w, true, result);
     if (what == 0) fz_check_contents(index, "after a refused second vkMapMemory");
 }
 
 static void sync_misuse(fz_input *in, uint8_t what) {
     bool (*const filters[])(const fz_allocation *) = {layer_unmapped, layer_unmapped_host_visible, layer_mapped,
-                                                       layer_mapped_coherent};
+                                                      layer_mapped_coherent};
     int index = fz_pick_allocation(fz_u8(in), filters[what]);
     uint8_t variant = fz_u8(in);
     if (index < 0) return;
     fz_allocation *a = &st.allocations[index];
     VkDeviceSize end = (a->size + FZ_ATOM - 1) / FZ_ATOM * FZ_ATOM;
-    VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = a->memory[FZ_LAYER],
-                                 .size = VK_WHOLE_SIZE};
+    VkMappedMemoryRange range = {
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = a->memory[FZ_LAYER], .size = VK_WHOLE_SIZE};
     const char *name;
     fz_watch w = fz_watch_begin();
     if (what == 0) {
@@ -263,10 +262,8 @@ static void sync_misuse(fz_input *in, uint8_t what) {
         name = "vkFlushMappedMemoryRanges of memory not mapped";
     } else if (what == 2) {
         name = "vkInvalidateMappedMemoryRanges of a range outside the allocation";
-        if (variant & 1)
-            range.offset = end + FZ_ATOM * (variant >> 1), range.size = FZ_ATOM;
-        else
-            range.size = end + FZ_ATOM;
+        if (variant & 1) range.offset = end + FZ_ATOM * (variant >> 1), range.size = FZ_ATOM;
+        else range.size = end + FZ_ATOM;
     } else {
         /* The spec wants atom-aligned offsets; the layer does not check, the
          * driver alone would get it as it is. */
@@ -335,7 +332,8 @@ static void other_device_misuse(fz_input *in) {
     } else if (what == 1) {
         other->fn.FreeMemory(other->handle, memory, NULL);
     } else {
-        VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+        VkMappedMemoryRange range = {
+            .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
         result = other->fn.FlushMappedMemoryRanges(other->handle, 1, &range);
     }
     other->fn.StrictGetCounters(other->handle, &after);
@@ -383,18 +381,11 @@ static void fd_misuse(fz_input *in) {
 void fz_op_misuse(fz_input *in) {
     if (!st.misuse) return;
     uint8_t what = fz_u8(in) % 25;
-    if (what < 14)
-        with_bad_handle(in, what);
-    else if (what < 18)
-        map_misuse(in, (uint8_t)(what - 14));
-    else if (what < 22)
-        sync_misuse(in, (uint8_t)(what - 18));
-    else if (what == 22)
-        bind_misuse(in, fz_u8(in) & 1);
-    else if (what == 23)
-        other_device_misuse(in);
-    else if (fz_u8(in) & 1)
-        allocate_misuse(in);
-    else
-        fd_misuse(in);
+    if (what < 14) with_bad_handle(in, what);
+    else if (what < 18) map_misuse(in, (uint8_t)(what - 14));
+    else if (what < 22) sync_misuse(in, (uint8_t)(what - 18));
+    else if (what == 22) bind_misuse(in, fz_u8(in) & 1);
+    else if (what == 23) other_device_misuse(in);
+    else if (fz_u8(in) & 1) allocate_misuse(in);
+    else fd_misuse(in);
 }

@@ -74,7 +74,8 @@ bool fz_resource_create(int slot, fz_resource_kind kind, uint32_t width, uint32_
     fz_same_result(kind == FZ_BUFFER ? "vkCreateBuffer" : "vkCreateImage", result);
     if (result[FZ_LAYER] != VK_SUCCESS) return false;
     if (!same_requirements(&requirements[FZ_LAYER], &requirements[FZ_REFERENCE]))
-        FINDING("memory requirements differ through the layer: size %llu alignment %llu bits 0x%x, without it %llu %llu 0x%x",
+        FINDING("memory requirements differ through the layer: size %llu alignment %llu bits 0x%x, without it %llu "
+                "%llu 0x%x",
                 (unsigned long long)requirements[0].size, (unsigned long long)requirements[0].alignment,
                 requirements[0].memoryTypeBits, (unsigned long long)requirements[1].size,
                 (unsigned long long)requirements[1].alignment, requirements[1].memoryTypeBits);
@@ -88,12 +89,11 @@ void fz_resource_destroy(int slot) {
     fz_resource *r = &st.resources[slot];
     for (int s = 0; s < FZ_SIDES; s++) {
         fz_device *d = fz_dev(s);
-        if (r->kind == FZ_BUFFER)
-            d->fn.DestroyBuffer(d->handle, (VkBuffer)r->handle[s], NULL);
-        else
-            d->fn.DestroyImage(d->handle, (VkImage)r->handle[s], NULL);
+        if (r->kind == FZ_BUFFER) d->fn.DestroyBuffer(d->handle, (VkBuffer)r->handle[s], NULL);
+        else d->fn.DestroyImage(d->handle, (VkImage)r->handle[s], NULL);
     }
-    if (r->allocation >= 0 && st.allocations[r->allocation].dedicated == slot) st.allocations[r->allocation].dedicated = -1;
+    if (r->allocation >= 0 && st.allocations[r->allocation].dedicated == slot)
+        st.allocations[r->allocation].dedicated = -1;
     r->live = false;
 }
 
@@ -116,9 +116,7 @@ void fz_note_query(VkDeviceSize size, VkDeviceSize alignment) {
     if (*slot == 0 || alignment < *slot) *slot = alignment;
 }
 
-void fz_forget_queries(void) {
-    memset(queried, 0, sizeof queried);
-}
+void fz_forget_queries(void) { memset(queried, 0, sizeof queried); }
 
 bool fz_layer_refuses(const fz_allocation *a, VkDeviceSize alignment) {
     return a->layer_handle && a->pinned && alignment > a->slice_alignment;
@@ -232,8 +230,8 @@ static void check_handle_kind(int index, bool unknown) {
     if (!reference->fn.StrictIsDriverMemory(reference->handle, a->memory[FZ_REFERENCE]))
         FINDING("the reference device's allocation is not the driver's (a fuzzer bug)");
     if (must_pass_through(a, unknown) && !driver)
-        FINDING("a %s allocation of type %u%s was sub-allocated; it must go to the driver unchanged", kind_names[a->kind],
-                a->type, unknown ? " with an unknown structure" : "");
+        FINDING("a %s allocation of type %u%s was sub-allocated; it must go to the driver unchanged",
+                kind_names[a->kind], a->type, unknown ? " with an unknown structure" : "");
     if (!must_pass_through(a, unknown) && driver)
         FINDING("a plain allocation of %llu bytes in type %u went to the driver", (unsigned long long)a->size, a->type);
     a->layer_handle = !driver;
@@ -245,9 +243,12 @@ void fz_op_allocate(fz_input *in) {
     int index = free_allocation_slot();
     if (index < 0) return;
     fz_allocation *a = &st.allocations[index];
-    *a = (fz_allocation){.kind = (fz_kind)(kind % FZ_KIND_COUNT), .type = type % STRICT_DEVICE_MEMORY_TYPE_COUNT,
-                         .size = size_of_class(size_class, raw_size), .dedicated = -1};
-    if ((a->kind == FZ_EXPORT && !fz.enabled.external_memory_fd) || (a->kind == FZ_IMPORT && !fz.enabled.external_memory_host))
+    *a = (fz_allocation){.kind = (fz_kind)(kind % FZ_KIND_COUNT),
+                         .type = type % STRICT_DEVICE_MEMORY_TYPE_COUNT,
+                         .size = size_of_class(size_class, raw_size),
+                         .dedicated = -1};
+    if ((a->kind == FZ_EXPORT && !fz.enabled.external_memory_fd) ||
+        (a->kind == FZ_IMPORT && !fz.enabled.external_memory_host))
         a->kind = FZ_PLAIN;
     bool unknown = chain & 16;
     /* Sizes the kinds allow: a host import is page-aligned, a dedicated buffer sets its own. */
@@ -264,7 +265,8 @@ void fz_op_allocate(fz_input *in) {
     VkExportMemoryAllocateInfo export_info = {.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
                                               .handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT};
     VkImportMemoryHostPointerInfoEXT import_info = {.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
-                                                    .handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT};
+                                                    .handleType =
+                                                        VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT};
     if (chain & 1) {
         if (chain & 2) flags.flags |= VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT;
         if (chain & 4) flags.flags |= VK_MEMORY_ALLOCATE_DEVICE_MASK_BIT, flags.deviceMask = 1;
@@ -306,7 +308,8 @@ void fz_op_allocate(fz_input *in) {
         break;
     default: return;
     }
-    if (fz_host_visible(a->type) && a->size > FZ_HOST_VISIBLE_MAX) a->size = 1 + raw_size % FZ_HOST_VISIBLE_MAX; /* plain, export */
+    if (fz_host_visible(a->type) && a->size > FZ_HOST_VISIBLE_MAX)
+        a->size = 1 + raw_size % FZ_HOST_VISIBLE_MAX; /* plain, export */
     if (fz_trace_on)
         fz_trace("  allocate %d: %s, type %u, %llu bytes, chain 0x%02x, priority %u\n", index, kind_names[a->kind],
                  a->type, (unsigned long long)a->size, chain, priority);
@@ -316,8 +319,10 @@ void fz_op_allocate(fz_input *in) {
     for (int s = 0; s < FZ_SIDES; s++) {
         dedicated.buffer = resource >= 0 ? (VkBuffer)st.resources[resource].handle[s] : VK_NULL_HANDLE;
         import_info.pHostPointer = a->host[s];
-        VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = next,
-                                     .allocationSize = a->size, .memoryTypeIndex = a->type};
+        VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                     .pNext = next,
+                                     .allocationSize = a->size,
+                                     .memoryTypeIndex = a->type};
         result[s] = fz_dev(s)->fn.AllocateMemory(fz_dev(s)->handle, &info, NULL, &a->memory[s]);
     }
     fz_same_result("vkAllocateMemory", result);
@@ -374,13 +379,9 @@ void fz_op_free(fz_input *in) {
 
 /* ---- map, unmap, flush, invalidate ------------------------------------------------------------ */
 
-static bool mappable(const fz_allocation *a) {
-    return fz_host_visible(a->type) && !a->mapped;
-}
+static bool mappable(const fz_allocation *a) { return fz_host_visible(a->type) && !a->mapped; }
 
-static bool is_mapped(const fz_allocation *a) {
-    return a->mapped;
-}
+static bool is_mapped(const fz_allocation *a) { return a->mapped; }
 
 void fz_op_map(fz_input *in) {
     int index = fz_pick_allocation(fz_u8(in), mappable);
@@ -477,7 +478,8 @@ void fz_op_flush(fz_input *in, bool invalidate) {
             ranges[s][used].memory = st.allocations[index].memory[s];
         }
         if (fz_trace_on)
-            fz_trace("  %s %d offset %llu size %lld\n", name, index, (unsigned long long)range.offset, (long long)range.size);
+            fz_trace("  %s %d offset %llu size %lld\n", name, index, (unsigned long long)range.offset,
+                     (long long)range.size);
         owners[used++] = index;
     }
     if (used == 0) return;
@@ -497,9 +499,7 @@ void fz_op_flush(fz_input *in, bool invalidate) {
 
 /* ---- binds ---------------------------------------------------------------------------------- */
 
-static bool bindable(const fz_allocation *a) {
-    return a->dedicated < 0 && a->kind != FZ_DEDICATED;
-}
+static bool bindable(const fz_allocation *a) { return a->dedicated < 0 && a->kind != FZ_DEDICATED; }
 
 /* A resource made for allocation index, and where it goes; false (and nothing
  * left behind) when it cannot be bound there validly. */
@@ -537,8 +537,9 @@ void fz_op_bind(fz_input *in) {
     fz_watch w = fz_watch_begin();
     for (int s = 0; s < FZ_SIDES; s++) {
         fz_device *d = fz_dev(s);
-        result[s] = r->kind == FZ_BUFFER ? d->fn.BindBufferMemory(d->handle, (VkBuffer)r->handle[s], a->memory[s], offset)
-                                         : d->fn.BindImageMemory(d->handle, (VkImage)r->handle[s], a->memory[s], offset);
+        result[s] = r->kind == FZ_BUFFER
+                        ? d->fn.BindBufferMemory(d->handle, (VkBuffer)r->handle[s], a->memory[s], offset)
+                        : d->fn.BindImageMemory(d->handle, (VkImage)r->handle[s], a->memory[s], offset);
     }
     const char *name = r->kind == FZ_BUFFER ? "vkBindBufferMemory" : "vkBindImageMemory";
     fz_same_result(name, result);
@@ -574,10 +575,12 @@ void fz_op_bind2(fz_input *in) {
         for (int s = 0; s < FZ_SIDES; s++) {
             uint64_t handle = st.resources[slots[used]].handle[s];
             buffers[s][used] = (VkBindBufferMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
-                                                        .buffer = (VkBuffer)handle, .memory = a->memory[s],
+                                                        .buffer = (VkBuffer)handle,
+                                                        .memory = a->memory[s],
                                                         .memoryOffset = offsets[used]};
             image_binds[s][used] = (VkBindImageMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
-                                                           .image = (VkImage)handle, .memory = a->memory[s],
+                                                           .image = (VkImage)handle,
+                                                           .memory = a->memory[s],
                                                            .memoryOffset = offsets[used]};
         }
         /* Mark it bound now, so the next element's "after what is bound" sees it,
@@ -645,8 +648,8 @@ void fz_device_check(int index) {
             fz_atom_pattern(a->device_view[atom], expected);
             if (memcmp(fz_dev(s)->readback_data + (VkDeviceSize)atom * FZ_ATOM, expected, FZ_ATOM) != 0)
                 FINDING("the device does not see what the host flushed to allocation %d (type %u, %llu bytes) at "
-                        "offset %llu %s", index, a->type, (unsigned long long)a->size,
-                        (unsigned long long)atom * FZ_ATOM,
+                        "offset %llu %s",
+                        index, a->type, (unsigned long long)a->size, (unsigned long long)atom * FZ_ATOM,
                         s == FZ_LAYER ? "through the layer" : "on the reference device (a fuzzer bug)");
         }
     }
@@ -687,29 +690,37 @@ void fz_op_name(fz_input *in) {
         switch (what) {
         case 0: {
             VkDebugUtilsObjectNameInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_OBJECT_NAME_INFO_EXT,
-                                                  .objectType = VK_OBJECT_TYPE_DEVICE_MEMORY, .objectHandle = object,
+                                                  .objectType = VK_OBJECT_TYPE_DEVICE_MEMORY,
+                                                  .objectHandle = object,
                                                   .pObjectName = name}; /* NULL is valid, but lavapipe 22.3 fails it */
             result[s] = d->fn.SetDebugUtilsObjectNameEXT(d->handle, &info);
             break;
         }
         case 1: {
             VkDebugUtilsObjectTagInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_OBJECT_TAG_INFO_EXT,
-                                                 .objectType = VK_OBJECT_TYPE_DEVICE_MEMORY, .objectHandle = object,
-                                                 .tagName = tag_name, .tagSize = tag_size, .pTag = tag};
+                                                 .objectType = VK_OBJECT_TYPE_DEVICE_MEMORY,
+                                                 .objectHandle = object,
+                                                 .tagName = tag_name,
+                                                 .tagSize = tag_size,
+                                                 .pTag = tag};
             result[s] = d->fn.SetDebugUtilsObjectTagEXT(d->handle, &info);
             break;
         }
         case 2: {
             VkDebugMarkerObjectNameInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_MARKER_OBJECT_NAME_INFO_EXT,
                                                    .objectType = VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT,
-                                                   .object = object, .pObjectName = name};
+                                                   .object = object,
+                                                   .pObjectName = name};
             result[s] = d->fn.DebugMarkerSetObjectNameEXT(d->handle, &info);
             break;
         }
         default: {
             VkDebugMarkerObjectTagInfoEXT info = {.sType = VK_STRUCTURE_TYPE_DEBUG_MARKER_OBJECT_TAG_INFO_EXT,
                                                   .objectType = VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT,
-                                                  .object = object, .tagName = tag_name, .tagSize = tag_size, .pTag = tag};
+                                                  .object = object,
+                                                  .tagName = tag_name,
+                                                  .tagSize = tag_size,
+                                                  .pTag = tag};
             result[s] = d->fn.DebugMarkerSetObjectTagEXT(d->handle, &info);
             break;
         }
@@ -740,8 +751,9 @@ void fz_op_private_data(fz_input *in) {
             fz_dev(s)->fn.GetPrivateData(fz_dev(s)->handle, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)a->memory[s],
                                          fz_dev(s)->slot, &got);
             if (got != a->private_data)
-                FINDING("vkGetPrivateData %s returned 0x%llx; 0x%llx was set", s == FZ_LAYER ? "through the layer" : "(reference)",
-                        (unsigned long long)got, (unsigned long long)a->private_data);
+                FINDING("vkGetPrivateData %s returned 0x%llx; 0x%llx was set",
+                        s == FZ_LAYER ? "through the layer" : "(reference)", (unsigned long long)got,
+                        (unsigned long long)a->private_data);
         }
     }
     fz_watch_valid("vkSetPrivateData/vkGetPrivateData", &w, false);
@@ -776,9 +788,7 @@ void fz_op_commitment(fz_input *in) {
                 (unsigned long long)committed[FZ_LAYER], (unsigned long long)committed[FZ_REFERENCE]);
 }
 
-static bool exported(const fz_allocation *a) {
-    return a->kind == FZ_EXPORT;
-}
+static bool exported(const fz_allocation *a) { return a->kind == FZ_EXPORT; }
 
 void fz_op_memory_fd(fz_input *in) {
     int index = fz_pick_allocation(fz_u8(in), exported);
@@ -830,6 +840,7 @@ void fz_op_teardown(fz_input *in) {
     }
     uint64_t left = fz_heap_usage(&fz, FZ_LAYER) - FZ_READBACK_SIZE; /* the other device's readback stays */
     if (left != 0)
-        FINDING("vkDestroyDevice with live memory left %llu bytes of driver memory on the heaps", (unsigned long long)left);
+        FINDING("vkDestroyDevice with live memory left %llu bytes of driver memory on the heaps",
+                (unsigned long long)left);
     if (!fz_device_create(&fz, FZ_LAYER, &fz.side[FZ_LAYER].device)) FINDING("vkCreateDevice failed after a teardown");
 }

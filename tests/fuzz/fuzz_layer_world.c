@@ -56,9 +56,9 @@ static void set_environment(void) {
     setenv("NODEVICE_SELECT", "1", 1);              /* Mesa's implicit layer adds nothing here */
     setenv("LP_NUM_THREADS", "0", 1);               /* nothing is drawn: no rasterizer threads */
     setenv("XDG_DATA_HOME", "/nonexistent/fuzz_layer", 1); /* no vkconfig settings file */
-    static const char *const unset[] = {"VK_INSTANCE_LAYERS", "VK_LOADER_LAYERS_ENABLE", "VK_LOADER_LAYERS_DISABLE",
-                                        "VK_ADD_LAYER_PATH", "VK_LAYER_SETTINGS_PATH", "STRICT_DEVICE_ALLOW_ALIASING",
-                                        "STRICT_DEVICE_CHECK_LEAKS"};
+    static const char *const unset[] = {
+        "VK_INSTANCE_LAYERS",     "VK_LOADER_LAYERS_ENABLE",      "VK_LOADER_LAYERS_DISABLE", "VK_ADD_LAYER_PATH",
+        "VK_LAYER_SETTINGS_PATH", "STRICT_DEVICE_ALLOW_ALIASING", "STRICT_DEVICE_CHECK_LEAKS"};
     for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++) unsetenv(unset[i]);
     unset_prefixed("VK_SUBALLOC_");
     unset_prefixed("VK_TRANSPARENT_SUBALLOC_");
@@ -75,30 +75,24 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL count_message(VkDebugUtilsMessageSeverityF
     (void)types;
     (void)user;
     if (data->pMessageIdName == NULL || strcmp(data->pMessageIdName, MESSAGE_ID) != 0) return VK_FALSE;
-    if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
-        messages.errors++;
-    else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT)
-        messages.warnings++;
-    else
-        messages.other++;
+    if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) messages.errors++;
+    else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) messages.warnings++;
+    else messages.other++;
     snprintf(last_message, sizeof last_message, "%s", data->pMessage != NULL ? data->pMessage : "");
     if (fz_trace_on) fz_trace("    layer: %s\n", last_message);
     return VK_FALSE;
 }
 
-fz_messages fz_layer_messages(void) {
-    return messages;
-}
+fz_messages fz_layer_messages(void) { return messages; }
 
-const char *fz_last_layer_message(void) {
-    return last_message;
-}
+const char *fz_last_layer_message(void) { return last_message; }
 
 static VkDebugUtilsMessengerCreateInfoEXT messenger_info(void) {
     return (VkDebugUtilsMessengerCreateInfoEXT){
         .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
-        .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_VERBOSE_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT |
-                           VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+        .messageSeverity =
+            VK_DEBUG_UTILS_MESSAGE_SEVERITY_VERBOSE_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT |
+            VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
         .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT,
         .pfnUserCallback = count_message,
     };
@@ -131,8 +125,9 @@ static bool create_instance(fz_side *side, bool with_layer) {
         .sType = VK_STRUCTURE_TYPE_LAYER_SETTINGS_CREATE_INFO_EXT, .settingCount = 2, .pSettings = setting};
     VkDebugUtilsMessengerCreateInfoEXT messenger = messenger_info();
     messenger.pNext = with_layer ? &settings : NULL;
-    VkApplicationInfo app = {
-        .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "fuzz_layer", .apiVersion = VK_API_VERSION_1_3};
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                             .pApplicationName = "fuzz_layer",
+                             .apiVersion = VK_API_VERSION_1_3};
     VkInstanceCreateInfo info = {
         .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
         .pNext = &messenger,
@@ -175,7 +170,8 @@ static void choose_enabled(fz_world *world) {
     fz_enabled *e = &world->enabled;
     VkPhysicalDevice a = world->side[FZ_LAYER].physical, b = world->side[FZ_REFERENCE].physical;
 #define BOTH(name) (device_has_extension(a, name) && device_has_extension(b, name))
-    e->debug_marker = BOTH(VK_EXT_DEBUG_MARKER_EXTENSION_NAME) && instance_has_extension(VK_EXT_DEBUG_REPORT_EXTENSION_NAME);
+    e->debug_marker =
+        BOTH(VK_EXT_DEBUG_MARKER_EXTENSION_NAME) && instance_has_extension(VK_EXT_DEBUG_REPORT_EXTENSION_NAME);
     e->memory_priority = BOTH(VK_EXT_MEMORY_PRIORITY_EXTENSION_NAME);
     e->pageable_memory = e->memory_priority && BOTH(VK_EXT_PAGEABLE_DEVICE_LOCAL_MEMORY_EXTENSION_NAME);
     e->external_memory_fd = BOTH(VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
@@ -184,7 +180,8 @@ static void choose_enabled(fz_world *world) {
     if (e->external_memory_host) {
         VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
             .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
-        VkPhysicalDeviceProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &host};
+        VkPhysicalDeviceProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                                  .pNext = &host};
         vkGetPhysicalDeviceProperties2(a, &properties);
         e->host_pointer_alignment = host.minImportedHostPointerAlignment;
         e->external_memory_host = host.minImportedHostPointerAlignment != 0;
@@ -222,7 +219,8 @@ static void load_functions(VkDevice device, fz_functions *fn) {
     LOAD(GetMemoryFdKHR)
     LOAD(GetMemoryHostPointerPropertiesEXT)
 #undef LOAD
-    fn->StrictGetCounters = (PFN_vkStrictDeviceGetCountersTEST)vkGetDeviceProcAddr(device, "vkStrictDeviceGetCountersTEST");
+    fn->StrictGetCounters =
+        (PFN_vkStrictDeviceGetCountersTEST)vkGetDeviceProcAddr(device, "vkStrictDeviceGetCountersTEST");
     fn->StrictViolationCount =
         (PFN_vkStrictDeviceGetViolationCountTEST)vkGetDeviceProcAddr(device, "vkStrictDeviceGetViolationCountTEST");
     fn->StrictIsDriverMemory =
@@ -237,10 +235,13 @@ static bool create_readback(fz_device *d) {
     if (vkCreateCommandPool(d->handle, &pool, NULL, &d->command_pool) != VK_SUCCESS) return false;
     VkCommandBufferAllocateInfo commands = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
                                             .commandPool = d->command_pool,
-                                            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY, .commandBufferCount = 1};
-    VkBufferCreateInfo buffer = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO, .size = FZ_READBACK_SIZE,
+                                            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                            .commandBufferCount = 1};
+    VkBufferCreateInfo buffer = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+                                 .size = FZ_READBACK_SIZE,
                                  .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT};
-    VkMemoryAllocateInfo memory = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = FZ_READBACK_SIZE,
+    VkMemoryAllocateInfo memory = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                   .allocationSize = FZ_READBACK_SIZE,
                                    .memoryTypeIndex = STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT};
     void *data = NULL;
     if (vkAllocateCommandBuffers(d->handle, &commands, &d->commands) != VK_SUCCESS ||
@@ -270,10 +271,9 @@ bool fz_device_create(fz_world *world, int side, fz_device *out) {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PRIORITY_FEATURES_EXT,
         .pNext = e->pageable_memory ? &pageable : NULL,
         .memoryPriority = VK_TRUE};
-    VkPhysicalDeviceVulkan13Features v13 = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
-        .pNext = e->memory_priority ? &priority : NULL,
-        .privateData = VK_TRUE};
+    VkPhysicalDeviceVulkan13Features v13 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES,
+                                            .pNext = e->memory_priority ? &priority : NULL,
+                                            .privateData = VK_TRUE};
     /* Device addresses on: the layer then gives every block the address flag. */
     VkPhysicalDeviceVulkan12Features v12 = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES, .pNext = &v13, .bufferDeviceAddress = VK_TRUE};
@@ -295,7 +295,8 @@ bool fz_device_create(fz_world *world, int side, fz_device *out) {
         return false;
     }
     load_functions(out->handle, &out->fn);
-    if (out->fn.StrictGetCounters == NULL || out->fn.StrictViolationCount == NULL || out->fn.StrictIsDriverMemory == NULL) {
+    if (out->fn.StrictGetCounters == NULL || out->fn.StrictViolationCount == NULL ||
+        out->fn.StrictIsDriverMemory == NULL) {
         fprintf(stderr, "fuzz_layer: the strict device layer is not in the chain\n");
         return false;
     }
@@ -322,19 +323,21 @@ bool fz_device_copy(fz_device *device, VkBuffer buffer, VkDeviceSize size) {
         return false;
     VkBufferCopy region = {0, 0, size};
     vkCmdCopyBuffer(device->commands, buffer, device->readback, 1, &region);
-    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER, .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                               .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
                                .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    vkCmdPipelineBarrier(device->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0,
-                         NULL, 0, NULL);
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1,
-                           .pCommandBuffers = &device->commands};
+    vkCmdPipelineBarrier(device->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier,
+                         0, NULL, 0, NULL);
+    VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &device->commands};
     return vkEndCommandBuffer(device->commands) == VK_SUCCESS &&
            vkQueueSubmit(device->queue, 1, &submit, VK_NULL_HANDLE) == VK_SUCCESS &&
            vkQueueWaitIdle(device->queue) == VK_SUCCESS;
 }
 
 uint64_t fz_heap_usage(const fz_world *world, int side) {
-    VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+    VkPhysicalDeviceMemoryBudgetPropertiesEXT budget = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
     VkPhysicalDeviceMemoryProperties2 properties = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
                                                     .pNext = &budget};
     vkGetPhysicalDeviceMemoryProperties2(world->side[side].physical, &properties);
@@ -346,7 +349,8 @@ uint64_t fz_heap_usage(const fz_world *world, int side) {
 /* The chains are what the fuzzer claims: a small plain allocation through the
  * layer is the layer's handle, and the driver's without it. */
 static bool chains_are_right(fz_world *world) {
-    VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = 4096,
+    VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                 .allocationSize = 4096,
                                  .memoryTypeIndex = STRICT_DEVICE_MEMORY_TYPE_HOST_COHERENT};
     bool driver[FZ_SIDES] = {true, false};
     for (int s = 0; s < FZ_SIDES; s++) {
@@ -369,7 +373,8 @@ bool fz_world_init(fz_world *world) {
     const char *trace = getenv("FUZZ_LAYER_TRACE");
     fz_trace_on = trace != NULL && strcmp(trace, "1") == 0;
     set_environment();
-    if (!create_instance(&world->side[FZ_LAYER], true) || !create_instance(&world->side[FZ_REFERENCE], false)) return false;
+    if (!create_instance(&world->side[FZ_LAYER], true) || !create_instance(&world->side[FZ_REFERENCE], false))
+        return false;
     vkGetPhysicalDeviceMemoryProperties(world->side[FZ_LAYER].physical, &world->memory);
     if (world->memory.memoryTypeCount != STRICT_DEVICE_MEMORY_TYPE_COUNT) {
         fprintf(stderr, "fuzz_layer: %u memory types; the strict device has %u\n", world->memory.memoryTypeCount,

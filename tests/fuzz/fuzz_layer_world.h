@@ -55,8 +55,8 @@ typedef struct fz_functions {
     PFN_vkDestroyPrivateDataSlot DestroyPrivateDataSlot;
     PFN_vkSetPrivateData SetPrivateData;
     PFN_vkGetPrivateData GetPrivateData;
-    PFN_vkSetDeviceMemoryPriorityEXT SetDeviceMemoryPriorityEXT; /* NULL without pageable memory */
-    PFN_vkGetMemoryFdKHR GetMemoryFdKHR;                         /* NULL without external memory fd */
+    PFN_vkSetDeviceMemoryPriorityEXT SetDeviceMemoryPriorityEXT;               /* NULL without pageable memory */
+    PFN_vkGetMemoryFdKHR GetMemoryFdKHR;                                       /* NULL without external memory fd */
     PFN_vkGetMemoryHostPointerPropertiesEXT GetMemoryHostPointerPropertiesEXT; /* NULL without it */
     PFN_vkStrictDeviceGetCountersTEST StrictGetCounters;
     PFN_vkStrictDeviceGetViolationCountTEST StrictViolationCount;

@@ -91,7 +91,9 @@ static VkDeviceSize depth_texel_bytes(VkFormat format) {
 }
 
 /* Bytes that travel through staging, per part (depth, stencil) and in all. */
-static VkDeviceSize depth_part(const resource *r) { return harness_align_up(texels(r) * depth_texel_bytes(r->format), 4); }
+static VkDeviceSize depth_part(const resource *r) {
+    return harness_align_up(texels(r) * depth_texel_bytes(r->format), 4);
+}
 
 static VkDeviceSize data_bytes(const resource *r) {
     switch (r->kind) {
@@ -117,7 +119,8 @@ static VkImageCreateInfo image_create_info(kind k, VkFormat format, VkExtent3D e
         .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
     };
     if (k == KIND_DEPTH_STENCIL) info.usage |= VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT;
-    if (k == KIND_MULTISAMPLE || k == KIND_RESOLVE || k == KIND_COLOR) info.usage |= VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
+    if (k == KIND_MULTISAMPLE || k == KIND_RESOLVE || k == KIND_COLOR)
+        info.usage |= VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT;
     return info;
 }
 
@@ -158,7 +161,7 @@ static bool resource_make(harness *h, resource *r, kind k, const char *label, Vk
         vkGetBufferMemoryRequirements(h->device, r->buffer, &r->requirements);
         return true;
     }
-    r->format = k == KIND_DEPTH_STENCIL ? depth_stencil_format(h)
+    r->format = k == KIND_DEPTH_STENCIL                      ? depth_stencil_format(h)
                 : k == KIND_MULTISAMPLE || k == KIND_RESOLVE ? VK_FORMAT_R8G8B8A8_UNORM
                                                              : VK_FORMAT_R8G8B8A8_UINT;
     if (r->format == VK_FORMAT_UNDEFINED) return false;
@@ -228,8 +231,9 @@ static uint64_t check_depth(const uint8_t *src, const resource *r) {
         uint32_t v = 0;
         memcpy(&v, src + i * size, size);
         if ((v & mask) == depth_value(r->format, r->seed, i)) continue;
-        if (!wrong) fprintf(stderr, "  %s: depth texel %" PRIu64 " is %08x, not %08x\n", r->label, (uint64_t)i, v,
-                            depth_value(r->format, r->seed, i));
+        if (!wrong)
+            fprintf(stderr, "  %s: depth texel %" PRIu64 " is %08x, not %08x\n", r->label, (uint64_t)i, v,
+                    depth_value(r->format, r->seed, i));
         wrong++;
     }
     return wrong;
@@ -252,8 +256,8 @@ static uint64_t check_resolved(const uint8_t *src, const resource *ms) {
             uint32_t got;
             memcpy(&got, src + (layer * per_layer + i) * 4, 4);
             if (got == want) continue;
-            if (!wrong) fprintf(stderr, "  %s: layer %u texel %" PRIu64 " is %08x, not %08x\n", ms->label, layer, i,
-                                got, want);
+            if (!wrong)
+                fprintf(stderr, "  %s: layer %u texel %" PRIu64 " is %08x, not %08x\n", ms->label, layer, i, got, want);
             wrong++;
         }
     }
@@ -300,8 +304,7 @@ static void copy_image(VkCommandBuffer commands, VkBuffer staging, VkDeviceSize 
     }
     if (upload)
         vkCmdCopyBufferToImage(commands, staging, r->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, count, regions);
-    else
-        vkCmdCopyImageToBuffer(commands, r->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging, count, regions);
+    else vkCmdCopyImageToBuffer(commands, r->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging, count, regions);
 }
 
 static void fill_upload(uint8_t *dst, const resource *r) {
@@ -329,8 +332,8 @@ static uint64_t check_download(const uint8_t *src, const resource *r) {
 /* What a host read of the resource through its memory's mapping sees (buffers,
  * and linear images in the GENERAL layout). */
 static uint64_t check_through_mapping(harness *h, const resource *r) {
-    VkMappedMemoryRange whole = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = r->memory,
-                                 .size = VK_WHOLE_SIZE};
+    VkMappedMemoryRange whole = {
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = r->memory, .size = VK_WHOLE_SIZE};
     VkResult result = vkInvalidateMappedMemoryRanges(h->device, 1, &whole);
     CHECK(result == VK_SUCCESS, "invalidating %s's memory returned %s", r->label, vk_result_name(result));
     if (r->kind == KIND_BUFFER) return harness_check_pattern(r->host + r->offset, data_bytes(r), r->seed, r->label);
@@ -343,8 +346,9 @@ static uint64_t check_through_mapping(harness *h, const resource *r) {
         for (uint32_t x = 0; x < r->extent.width; x++) {
             uint32_t want = harness_pattern(r->seed, (uint64_t)y * r->extent.width + x);
             if (row[x] == want) continue;
-            if (!wrong) fprintf(stderr, "  %s through the mapping: texel (%u, %u) is %08x, not %08x\n", r->label, x, y,
-                                row[x], want);
+            if (!wrong)
+                fprintf(stderr, "  %s through the mapping: texel (%u, %u) is %08x, not %08x\n", r->label, x, y, row[x],
+                        want);
             wrong++;
         }
     }
@@ -443,8 +447,7 @@ static uint32_t check_resources(harness *h, resource **list, uint32_t count, con
         if (!r->memory || r->kind == KIND_RESOLVE) continue;
         if (r->kind == KIND_MULTISAMPLE && !(r->resolve && r->resolve->memory)) continue;
         bool bad = check_download(staging.data + r->down, r) != 0;
-        if (r->host && (r->kind == KIND_BUFFER || r->kind == KIND_LINEAR))
-            bad |= check_through_mapping(h, r) != 0;
+        if (r->host && (r->kind == KIND_BUFFER || r->kind == KIND_LINEAR)) bad |= check_through_mapping(h, r) != 0;
         wrong += bad;
     }
     CHECK(wrong == 0, "%s: %u of %u resources came back wrong", what, wrong, count);
@@ -468,7 +471,8 @@ typedef struct slab {
  * resource of the other kind (linear / optimal), on a fresh granularity page. */
 static VkDeviceSize next_offset(const harness *h, VkDeviceSize from, bool any, bool last_linear, const resource *r) {
     VkDeviceSize offset = from;
-    if (any && last_linear != is_linear(r)) offset = harness_align_up(offset, h->properties.limits.bufferImageGranularity);
+    if (any && last_linear != is_linear(r))
+        offset = harness_align_up(offset, h->properties.limits.bufferImageGranularity);
     return harness_align_up(offset, r->requirements.alignment);
 }
 
@@ -685,7 +689,6 @@ static uint32_t buffer_and_image_types(harness *h, uint32_t *types) {
     return count;
 }
 
-
 /* Sizes no allocator would round to: each holds a buffer at 0 and an optimal
  * image at the highest offset on its alignment where it still fits. */
 static void odd_sized_allocations_hold_resources_at_aligned_offsets(harness *h) {
@@ -714,8 +717,8 @@ static void odd_sized_allocations_hold_resources_at_aligned_offsets(harness *h) 
                     "colour images");
             list[used++] = im;
             VkDeviceSize lowest = next_offset(h, b->requirements.size, true, true, im);
-            VkDeviceSize offset = (sizes[s] - im->requirements.size) / im->requirements.alignment *
-                                  im->requirements.alignment;
+            VkDeviceSize offset =
+                (sizes[s] - im->requirements.size) / im->requirements.alignment * im->requirements.alignment;
             if (im->requirements.size > sizes[s] || offset < lowest) {
                 printf("  %" PRIu64 " bytes: no room for an image after the buffer\n", sizes[s]);
                 continue;
@@ -751,14 +754,14 @@ static void tiny_allocations_keep_their_own_bytes(harness *h) {
             check_map_alignment(h, p, 0);
             data[i] = p;
             harness_fill_pattern(data[i], size, 9000 + 100 * t + i);
-            VkMappedMemoryRange whole = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memories[i],
-                                         .size = VK_WHOLE_SIZE};
+            VkMappedMemoryRange whole = {
+                .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memories[i], .size = VK_WHOLE_SIZE};
             if (!coherent) VK_REQUIRE(vkFlushMappedMemoryRanges(h->device, 1, &whole));
         }
         uint32_t wrong = 0;
         for (uint32_t i = 0; i < TINY; i++) {
-            VkMappedMemoryRange whole = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memories[i],
-                                         .size = VK_WHOLE_SIZE};
+            VkMappedMemoryRange whole = {
+                .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memories[i], .size = VK_WHOLE_SIZE};
             if (!coherent) VK_REQUIRE(vkInvalidateMappedMemoryRanges(h->device, 1, &whole));
             wrong += harness_check_pattern(data[i], sizes[i % SIZES], 9000 + 100 * t + i, "tiny allocation") != 0;
         }
@@ -809,13 +812,17 @@ static void allocations_smaller_than_the_alignment_hold_a_resource_at_zero(harne
             uint32_t seed = 11000 + 100 * t + i;
             bool made;
             switch (i % 4) {
-            case 0: made = resource_make(h, r, KIND_BUFFER, "small buffer", (VkExtent3D){4 + 12 * i, 1, 1}, 1,
-                                         VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, seed); break;
-            case 1: made = resource_make(h, r, KIND_COLOR, "small image", (VkExtent3D){4 + i, 4, 1}, 1, 0, seed); break;
-            case 2: made = resource_make(h, r, KIND_LINEAR, "small linear image", (VkExtent3D){3 + i, 2, 1}, 1, 0, seed);
+            case 0:
+                made = resource_make(h, r, KIND_BUFFER, "small buffer", (VkExtent3D){4 + 12 * i, 1, 1}, 1,
+                                     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, seed);
                 break;
-            default: made = resource_make(h, r, KIND_DEPTH_STENCIL, "small depth image", (VkExtent3D){4, 4 + i, 1}, 1,
-                                          0, seed);
+            case 1: made = resource_make(h, r, KIND_COLOR, "small image", (VkExtent3D){4 + i, 4, 1}, 1, 0, seed); break;
+            case 2:
+                made = resource_make(h, r, KIND_LINEAR, "small linear image", (VkExtent3D){3 + i, 2, 1}, 1, 0, seed);
+                break;
+            default:
+                made =
+                    resource_make(h, r, KIND_DEPTH_STENCIL, "small depth image", (VkExtent3D){4, 4 + i, 1}, 1, 0, seed);
             }
             if (!made || !(r->requirements.memoryTypeBits & (1u << types[t]))) {
                 resource_destroy(h, r);
@@ -853,19 +860,19 @@ static void every_memory_type_a_resource_allows_takes_it(harness *h) {
             if (harness_type_is(h, type, VK_MEMORY_PROPERTY_PROTECTED_BIT)) continue;
             resource *r = &items[used];
             uint32_t seed = 12000 + 100 * k + type;
-            bool made = k == 0   ? resource_make(h, r, KIND_BUFFER, "buffer", (VkExtent3D){777, 1, 1}, 1, 0, seed)
-                        : k == 1 ? resource_make(h, r, KIND_COLOR, "colour image", (VkExtent3D){20, 12, 1}, 1, 0, seed)
-                        : k == 2 ? resource_make(h, r, KIND_LINEAR, "linear image", (VkExtent3D){20, 12, 1}, 1, 0, seed)
-                        : k == 3 ? resource_make(h, r, KIND_DEPTH_STENCIL, "depth image", (VkExtent3D){20, 12, 1}, 1,
-                                                 0, seed)
-                                 : false;
+            bool made =
+                k == 0   ? resource_make(h, r, KIND_BUFFER, "buffer", (VkExtent3D){777, 1, 1}, 1, 0, seed)
+                : k == 1 ? resource_make(h, r, KIND_COLOR, "colour image", (VkExtent3D){20, 12, 1}, 1, 0, seed)
+                : k == 2 ? resource_make(h, r, KIND_LINEAR, "linear image", (VkExtent3D){20, 12, 1}, 1, 0, seed)
+                : k == 3 ? resource_make(h, r, KIND_DEPTH_STENCIL, "depth image", (VkExtent3D){20, 12, 1}, 1, 0, seed)
+                         : false;
             if (k == 4) {
                 /* A transient colour attachment: lazily allocated memory is for it. */
                 memset(r, 0, sizeof *r);
                 r->kind = KIND_COLOR;
                 r->label = "transient attachment";
-                VkImageCreateInfo info = image_create_info(KIND_COLOR, VK_FORMAT_R8G8B8A8_UNORM,
-                                                           (VkExtent3D){64, 64, 1}, 1);
+                VkImageCreateInfo info =
+                    image_create_info(KIND_COLOR, VK_FORMAT_R8G8B8A8_UNORM, (VkExtent3D){64, 64, 1}, 1);
                 info.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSIENT_ATTACHMENT_BIT;
                 made = image_supported(h, &info);
                 if (made) {
@@ -923,8 +930,8 @@ typedef struct noncoherent {
 } noncoherent;
 
 static VkMappedMemoryRange range_of(VkDeviceMemory memory, VkDeviceSize offset, VkDeviceSize size) {
-    return (VkMappedMemoryRange){.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .offset = offset,
-                                 .size = size};
+    return (VkMappedMemoryRange){
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .offset = offset, .size = size};
 }
 
 /* Flushes (or invalidates) [0, size) in pieces of a few atoms; the last piece
@@ -982,7 +989,8 @@ static void noncoherent_sub_ranges_flush_and_invalidate_on_atoms(harness *h) {
         n[i].buffer = harness_buffer_create(h, n[i].size / 4 * 4, 0, NULL);
         VkMemoryRequirements buffer_requirements;
         vkGetBufferMemoryRequirements(h->device, n[i].buffer, &buffer_requirements);
-        REQUIRE(buffer_requirements.size <= n[i].size, "a %" PRIu64 "-byte buffer fits its allocation", n[i].size / 4 * 4);
+        REQUIRE(buffer_requirements.size <= n[i].size, "a %" PRIu64 "-byte buffer fits its allocation",
+                n[i].size / 4 * 4);
         VK_REQUIRE(vkBindBufferMemory(h->device, n[i].buffer, n[i].memory, 0));
         void *p;
         VK_REQUIRE(vkMapMemory(h->device, n[i].memory, 0, VK_WHOLE_SIZE, 0, &p));
@@ -1118,7 +1126,8 @@ static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
             type = i;
     resource_destroy(h, &probe);
     REQUIRE(type != UINT32_MAX, "a host-visible type for buffers");
-    printf("  type %u%s\n", type, harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) ? "" : " (non-coherent)");
+    printf("  type %u%s\n", type,
+           harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) ? "" : " (non-coherent)");
 
     uint8_t *hosts[COUNT];
     for (uint32_t i = 0; i < COUNT; i++) {
@@ -1130,8 +1139,10 @@ static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
         if (i % 10 == 9) {
             VkMemoryDedicatedAllocateInfo dedicated = {.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
                                                        .buffer = r->buffer};
-            VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .pNext = &dedicated,
-                                         .allocationSize = r->requirements.size, .memoryTypeIndex = type};
+            VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                         .pNext = &dedicated,
+                                         .allocationSize = r->requirements.size,
+                                         .memoryTypeIndex = type};
             VK_REQUIRE(harness_allocate(h, &info, &memories[memory_count]));
             r->memory = memories[memory_count++];
             r->offset = 0;
@@ -1146,7 +1157,9 @@ static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
             r->offset = harness_align_up(previous->offset + previous->requirements.size, r->requirements.alignment);
         }
         binds[i] = (VkBindBufferMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
-                                            .buffer = r->buffer, .memory = r->memory, .memoryOffset = r->offset};
+                                            .buffer = r->buffer,
+                                            .memory = r->memory,
+                                            .memoryOffset = r->offset};
     }
     VkResult result = vkBindBufferMemory2(h->device, COUNT, binds);
     CHECK(result == VK_SUCCESS, "vkBindBufferMemory2 of %u buffers in %u memories returned %s", (unsigned)COUNT,
@@ -1178,8 +1191,7 @@ static void one_call_binds_and_flushes_a_thousand_mixed_memories(harness *h) {
         }
         check_resources(h, list, COUNT, "a thousand buffers written by the device");
         result = vkInvalidateMappedMemoryRanges(h->device, memory_count, ranges);
-        CHECK(result == VK_SUCCESS, "one invalidate of %u ranges returned %s", memory_count,
-              vk_result_name(result));
+        CHECK(result == VK_SUCCESS, "one invalidate of %u ranges returned %s", memory_count, vk_result_name(result));
         uint32_t wrong = 0;
         for (uint32_t i = 0; i < COUNT; i++)
             wrong += harness_check_pattern(items[i].host + items[i].offset, data_bytes(&items[i]), items[i].seed,
@@ -1256,14 +1268,23 @@ static void create_all_query_all_allocate_all_map_then_bind_all(harness *h) {
             uint32_t seed = 16000 + 100 * t + i;
             bool made;
             switch (i % 7) {
-            case 0: made = resource_make(h, r, KIND_BUFFER, "buffer", (VkExtent3D){4000 + 4 * i, 1, 1}, 1, 0, seed); break;
-            case 1: made = resource_make(h, r, KIND_COLOR, "colour image", (VkExtent3D){32, 16 + i, 1}, 1, 0, seed); break;
-            case 2: made = resource_make(h, r, KIND_LINEAR, "linear image", (VkExtent3D){13 + i, 9, 1}, 1, 0, seed); break;
-            case 3: made = resource_make(h, r, KIND_DEPTH_STENCIL, "depth image", (VkExtent3D){24, 24, 1}, 1, 0, seed);
+            case 0:
+                made = resource_make(h, r, KIND_BUFFER, "buffer", (VkExtent3D){4000 + 4 * i, 1, 1}, 1, 0, seed);
+                break;
+            case 1:
+                made = resource_make(h, r, KIND_COLOR, "colour image", (VkExtent3D){32, 16 + i, 1}, 1, 0, seed);
+                break;
+            case 2:
+                made = resource_make(h, r, KIND_LINEAR, "linear image", (VkExtent3D){13 + i, 9, 1}, 1, 0, seed);
+                break;
+            case 3:
+                made = resource_make(h, r, KIND_DEPTH_STENCIL, "depth image", (VkExtent3D){24, 24, 1}, 1, 0, seed);
                 break;
             case 4: made = resource_make(h, r, KIND_3D, "3D image", (VkExtent3D){8, 8, 4 + i % 5}, 1, 0, seed); break;
-            case 5: made = resource_make(h, r, KIND_BUFFER, "uniform buffer", (VkExtent3D){256 + 4 * i, 1, 1}, 1,
-                                         VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, seed); break;
+            case 5:
+                made = resource_make(h, r, KIND_BUFFER, "uniform buffer", (VkExtent3D){256 + 4 * i, 1, 1}, 1,
+                                     VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, seed);
+                break;
             default: made = resource_make(h, r, KIND_COLOR, "4x4 image", (VkExtent3D){4, 4, 1}, 1, 0, seed);
             }
             if (!made || !(r->requirements.memoryTypeBits & (1u << types[t]))) {
@@ -1276,7 +1297,8 @@ static void create_all_query_all_allocate_all_map_then_bind_all(harness *h) {
         for (uint32_t i = 1; i < used; i += 2) {
             resource *r = list[i];
             VkMemoryDedicatedRequirements dedicated = {.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS};
-            VkMemoryRequirements2 requirements = {.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2, .pNext = &dedicated};
+            VkMemoryRequirements2 requirements = {.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2,
+                                                  .pNext = &dedicated};
             if (is_image(r)) {
                 VkImageMemoryRequirementsInfo2 info = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
                                                        .image = r->image};
@@ -1303,11 +1325,12 @@ static void create_all_query_all_allocate_all_map_then_bind_all(harness *h) {
         uint32_t buffers = 0, images = 0;
         for (uint32_t i = half; i < used; i++) {
             if (is_image(list[i]))
-                image_binds[images++] = (VkBindImageMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
-                                                                .image = list[i]->image, .memory = memories[i]};
+                image_binds[images++] = (VkBindImageMemoryInfo){
+                    .sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO, .image = list[i]->image, .memory = memories[i]};
             else
                 buffer_binds[buffers++] = (VkBindBufferMemoryInfo){.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
-                                                                   .buffer = list[i]->buffer, .memory = memories[i]};
+                                                                   .buffer = list[i]->buffer,
+                                                                   .memory = memories[i]};
         }
         VkResult buffer_result = buffers ? vkBindBufferMemory2(h->device, buffers, buffer_binds) : VK_SUCCESS;
         VkResult image_result = images ? vkBindImageMemory2(h->device, images, image_binds) : VK_SUCCESS;
@@ -1363,9 +1386,9 @@ static void mapped_before_any_image_exists_then_images_bound(harness *h) {
             snprintf(labels[s][0], sizeof labels[s][0], "image at 0 of %" PRIu64 " mapped bytes", sizes[s]);
             snprintf(labels[s][1], sizeof labels[s][1], "image at the end of %" PRIu64 " mapped bytes", sizes[s]);
             resource *at_zero = &items[used];
-            REQUIRE(resource_make(h, at_zero, KIND_COLOR, labels[s][0], (VkExtent3D){8, 8, 1}, 1, 0,
-                                  17000 + 100 * t + s),
-                    "colour images");
+            REQUIRE(
+                resource_make(h, at_zero, KIND_COLOR, labels[s][0], (VkExtent3D){8, 8, 1}, 1, 0, 17000 + 100 * t + s),
+                "colour images");
             if (!(at_zero->requirements.memoryTypeBits & (1u << types[t]))) {
                 resource_destroy(h, at_zero);
                 continue;
@@ -1374,9 +1397,9 @@ static void mapped_before_any_image_exists_then_images_bound(harness *h) {
             resource_bind(h, at_zero, memories[t][s], types[t], 0);
             list[used++] = at_zero;
             resource *at_end = &items[used];
-            REQUIRE(resource_make(h, at_end, KIND_COLOR, labels[s][1], (VkExtent3D){8, 8, 1}, 1, 0,
-                                  17500 + 100 * t + s),
-                    "colour images");
+            REQUIRE(
+                resource_make(h, at_end, KIND_COLOR, labels[s][1], (VkExtent3D){8, 8, 1}, 1, 0, 17500 + 100 * t + s),
+                "colour images");
             list[used++] = at_end;
             VkDeviceSize offset = (sizes[s] - at_end->requirements.size) / at_end->requirements.alignment *
                                   at_end->requirements.alignment;
@@ -1401,10 +1424,24 @@ static void check_no_strict_violations(harness *h) {
         (PFN_vkStrictDeviceGetViolationCountTEST)vkGetDeviceProcAddr(h->device, "vkStrictDeviceGetViolationCountTEST");
     if (!count) return;
     static const char *names[STRICT_DEVICE_VIOLATION_KIND_COUNT] = {
-        "bind-alignment", "bind-range", "bind-memory-type", "buffer-image-granularity", "overlap",
-        "mapped-range-alignment", "mapped-range-outside-allocation", "mapped-range-not-mapped", "map-already-mapped",
-        "map-not-host-visible", "map-range", "unmap-not-mapped", "allocation-count", "memory-type-index",
-        "unknown-memory", "leak-at-destroy", "sparse-block", "sparse-resource",
+        "bind-alignment",
+        "bind-range",
+        "bind-memory-type",
+        "buffer-image-granularity",
+        "overlap",
+        "mapped-range-alignment",
+        "mapped-range-outside-allocation",
+        "mapped-range-not-mapped",
+        "map-already-mapped",
+        "map-not-host-visible",
+        "map-range",
+        "unmap-not-mapped",
+        "allocation-count",
+        "memory-type-index",
+        "unknown-memory",
+        "leak-at-destroy",
+        "sparse-block",
+        "sparse-resource",
     };
     for (uint32_t k = 0; k < STRICT_DEVICE_VIOLATION_KIND_COUNT; k++) {
         uint64_t n = count(h->device, (StrictDeviceViolation)k);
@@ -1429,10 +1466,10 @@ static void optimal_image_and_buffer_alias_the_same_bytes(harness *h) {
             uint32_t seed = 14000 + 10 * t + (uint32_t)image_first;
             REQUIRE(resource_make(h, &image, KIND_COLOR, "aliased image", (VkExtent3D){64, 64, 1}, 1, 0, seed),
                     "colour images");
-            resource_make(h, &buffer, KIND_BUFFER, "aliased buffer", (VkExtent3D){(uint32_t)image.requirements.size, 1, 1},
-                          1, 0, seed + 5);
-            VkDeviceSize size = image.requirements.size > buffer.requirements.size ? image.requirements.size
-                                                                                   : buffer.requirements.size;
+            resource_make(h, &buffer, KIND_BUFFER, "aliased buffer",
+                          (VkExtent3D){(uint32_t)image.requirements.size, 1, 1}, 1, 0, seed + 5);
+            VkDeviceSize size =
+                image.requirements.size > buffer.requirements.size ? image.requirements.size : buffer.requirements.size;
             /* A small allocation just before, left live: the aliased one follows odd-sized neighbours. */
             REQUIRE(spacers < 2 * VK_MAX_MEMORY_TYPES, "test bug: too many spacers");
             VK_REQUIRE(harness_allocate_simple(h, 1000 + 8 * spacers, types[t], &spacer[spacers]));
@@ -1516,7 +1553,8 @@ static void buffers_alias_the_same_range(harness *h) {
             /* Write the second half through c, read the whole through a. */
             harness_fill_pattern(staging.data, half, seed + 1);
             harness_host_buffer_flush(h, &staging);
-            harness_copy_buffer(h, staging.buffer, 0, c, 0, whole_bytes - c_offset < half ? whole_bytes - c_offset : half);
+            harness_copy_buffer(h, staging.buffer, 0, c, 0,
+                                whole_bytes - c_offset < half ? whole_bytes - c_offset : half);
             harness_copy_buffer(h, a, 0, staging.buffer, 0, whole_bytes);
             harness_host_buffer_invalidate(h, &staging);
             uint8_t *expected = malloc(whole_bytes);
@@ -1549,10 +1587,10 @@ static void buffers_alias_the_same_range(harness *h) {
 enum {
     BINDERS = 4,
     CHURNERS = 2,
-    SHARED = 3,                     /* shared allocations, each split into one region per binder */
+    SHARED = 3, /* shared allocations, each split into one region per binder */
     SHARED_BYTES = 4 << 20,
-    PER_BINDER = 36,                /* resources each binder binds, a third of them images */
-    OWN_PER_BINDER = 8,             /* allocations each binder maps on its own */
+    PER_BINDER = 36,    /* resources each binder binds, a third of them images */
+    OWN_PER_BINDER = 8, /* allocations each binder maps on its own */
     CHURN_LIVE = 16,
 };
 
@@ -1576,11 +1614,11 @@ __attribute__((format(printf, 2, 3))) static void report_error(thread_report *re
 
 typedef struct shared_state {
     harness *h;
-    uint32_t type;                  /* of the shared allocations: buffers and optimal images */
-    uint32_t host_type;             /* host-visible, for the threads' own allocations */
+    uint32_t type;      /* of the shared allocations: buffers and optimal images */
+    uint32_t host_type; /* host-visible, for the threads' own allocations */
     VkDeviceMemory shared[SHARED];
-    uint8_t *shared_host[SHARED];   /* mapped once, before the threads start */
-    _Atomic uint64_t allocations;   /* successful vkAllocateMemory calls of all threads */
+    uint8_t *shared_host[SHARED]; /* mapped once, before the threads start */
+    _Atomic uint64_t allocations; /* successful vkAllocateMemory calls of all threads */
 } shared_state;
 
 typedef struct binder {
@@ -1649,8 +1687,8 @@ static void *binder_main(void *argument) {
         result = is_image(r) ? vkBindImageMemory(h->device, r->image, st->shared[s], offset)
                              : vkBindBufferMemory(h->device, r->buffer, st->shared[s], offset);
         if (result != VK_SUCCESS) {
-            report_error(&b->report, "binding %s %u at offset %" PRIu64 " of shared allocation %u returned %s", r->label,
-                         i, offset, s, vk_result_name(result));
+            report_error(&b->report, "binding %s %u at offset %" PRIu64 " of shared allocation %u returned %s",
+                         r->label, i, offset, s, vk_result_name(result));
             continue;
         }
         r->memory = st->shared[s];
@@ -1669,7 +1707,8 @@ static void *binder_main(void *argument) {
     for (uint32_t i = 0; i < OWN_PER_BINDER; i++) {
         b->own_size[i] = 1000 + 4096 * i + b->index;
         VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                     .allocationSize = b->own_size[i], .memoryTypeIndex = st->host_type};
+                                     .allocationSize = b->own_size[i],
+                                     .memoryTypeIndex = st->host_type};
         VkResult result = vkAllocateMemory(h->device, &info, NULL, &b->own[i]);
         if (result != VK_SUCCESS) {
             report_error(&b->report, "own allocation %u: %s", i, vk_result_name(result));
@@ -1723,7 +1762,8 @@ static void *churner_main(void *argument) {
         }
         sizes[slot] = 1 + harness_rng_below(&rng, 200000);
         seeds[slot] = 40000 + 100000 * c->index + n;
-        VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO, .allocationSize = sizes[slot],
+        VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                                     .allocationSize = sizes[slot],
                                      .memoryTypeIndex = st->host_type};
         VkResult result = vkAllocateMemory(h->device, &info, NULL, &live[slot]);
         if (result != VK_SUCCESS) {
@@ -1790,8 +1830,8 @@ static void threads_bind_into_shared_allocations_while_others_allocate(harness *
         CHECK(binders[i].report.errors == 0, "binder %u: %" PRIu64 " errors, first: %s", i, binders[i].report.errors,
               binders[i].report.first);
     for (uint32_t i = 0; i < CHURNERS; i++)
-        CHECK(churners[i].report.errors == 0, "churner %u: %" PRIu64 " errors, first: %s", i,
-              churners[i].report.errors, churners[i].report.first);
+        CHECK(churners[i].report.errors == 0, "churner %u: %" PRIu64 " errors, first: %s", i, churners[i].report.errors,
+              churners[i].report.first);
 
     /* Host writes through the shared mappings become the device's, then every byte comes back. */
     if (!harness_type_is(h, st.type, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
@@ -1815,7 +1855,8 @@ static void threads_bind_into_shared_allocations_while_others_allocate(harness *
             VK_REQUIRE(vkMapMemory(h->device, binders[i].own[j], 0, VK_WHOLE_SIZE, 0, &p));
             VkMappedMemoryRange whole = range_of(binders[i].own[j], 0, VK_WHOLE_SIZE);
             if (!coherent) VK_REQUIRE(vkInvalidateMappedMemoryRanges(h->device, 1, &whole));
-            wrong += harness_check_pattern(p, binders[i].own_size[j], 30000 + 100 * i + j, "thread's own allocation") != 0;
+            wrong +=
+                harness_check_pattern(p, binders[i].own_size[j], 30000 + 100 * i + j, "thread's own allocation") != 0;
             vkFreeMemory(h->device, binders[i].own[j], NULL);
         }
     }
@@ -1833,7 +1874,7 @@ typedef struct race_state {
     uint32_t type;
     VkDeviceMemory memories[FRESH];
     VkDeviceSize sizes[FRESH];
-    resource items[FRESH][RACERS];       /* made and asked in the main thread, bound by racer k */
+    resource items[FRESH][RACERS]; /* made and asked in the main thread, bound by racer k */
     pthread_barrier_t start;
     thread_report reports[RACERS];
 } race_state;
@@ -1854,8 +1895,9 @@ static void *racer_main(void *argument) {
         VkResult result = is_image(r) ? vkBindImageMemory(h->device, r->image, st->memories[m], r->offset)
                                       : vkBindBufferMemory(h->device, r->buffer, st->memories[m], r->offset);
         if (result != VK_SUCCESS)
-            report_error(&st->reports[me->index], "binding %s at %" PRIu64 " of fresh allocation %u (%" PRIu64
-                         " bytes) returned %s", r->label, r->offset, m, st->sizes[m], vk_result_name(result));
+            report_error(&st->reports[me->index],
+                         "binding %s at %" PRIu64 " of fresh allocation %u (%" PRIu64 " bytes) returned %s", r->label,
+                         r->offset, m, st->sizes[m], vk_result_name(result));
         else r->memory = st->memories[m];
     }
     return NULL;
@@ -1903,8 +1945,7 @@ static void threads_race_to_bind_first_into_fresh_allocations(harness *h) {
     /* In every second allocation the buffer at 0 is bound before the race, as
      * an engine's first resource often is: the others then bind into a slice that
      * can no longer move, whatever the threads' order. */
-    for (uint32_t m = 1; m < FRESH; m += 2)
-        resource_bind(h, &st.items[m][0], st.memories[m], st.type, 0);
+    for (uint32_t m = 1; m < FRESH; m += 2) resource_bind(h, &st.items[m][0], st.memories[m], st.type, 0);
     REQUIRE(pthread_barrier_init(&st.start, NULL, RACERS) == 0, "a barrier");
     pthread_t threads[RACERS];
     racer racers[RACERS];
@@ -1951,7 +1992,7 @@ typedef struct handoff {
 
 typedef struct worker_pool {
     harness *h;
-    VkDevice device;                /* the device of this round */
+    VkDevice device; /* the device of this round */
     uint32_t type;
     bool coherent;
     bool stop;
@@ -2008,7 +2049,8 @@ static void *worker_main(void *argument) {
             item.size = 1 + harness_rng_below(&rng, 100000);
             item.seed = 60000 + 1000000 * me->index + 10000 * me->round + n;
             VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-                                         .allocationSize = item.size, .memoryTypeIndex = pool->type};
+                                         .allocationSize = item.size,
+                                         .memoryTypeIndex = pool->type};
             VkResult result = vkAllocateMemory(pool->device, &info, NULL, &item.memory);
             if (result != VK_SUCCESS) {
                 report_error(report, "allocating %" PRIu64 " bytes: %s", item.size, vk_result_name(result));
@@ -2072,7 +2114,8 @@ static void worker_threads_outlive_devices_and_free_each_others_allocations(harn
         pthread_barrier_wait(&pool.round_end);
         for (uint32_t w = 0; w < WORKERS; w++) {
             while (pool.inbox_count[w])
-                leftovers_wrong += !worker_check_and_free(&pool, &pool.reports[w], &pool.inbox[w][--pool.inbox_count[w]]);
+                leftovers_wrong +=
+                    !worker_check_and_free(&pool, &pool.reports[w], &pool.inbox[w][--pool.inbox_count[w]]);
         }
         if (pool.device != h->device) vkDestroyDevice(pool.device, NULL);
     }
@@ -2091,7 +2134,8 @@ static void worker_threads_outlive_devices_and_free_each_others_allocations(harn
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
     static const harness_case layout_cases[] = {
         CASE(vma_slabs_take_every_resource_at_its_own_alignment),
         CASE(odd_sized_allocations_hold_resources_at_aligned_offsets),

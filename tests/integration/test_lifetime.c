@@ -63,8 +63,9 @@ static void freed_blocks_go_back_to_the_driver_but_one_per_pool(harness *h) {
     printf("  all freed: driver holds %" PRIu64 " allocations, %" PRIu64 " MiB (policy %s)\n", empty.live_allocations,
            empty.live_bytes >> 20, policy);
     uint64_t allowed = strcmp(policy, "release") == 0 ? 0 : 1;
-    CHECK(empty.live_allocations <= allowed, "policy %s keeps at most %" PRIu64 " empty block, the driver holds %" PRIu64,
-          policy, allowed, empty.live_allocations);
+    CHECK(empty.live_allocations <= allowed,
+          "policy %s keeps at most %" PRIu64 " empty block, the driver holds %" PRIu64, policy, allowed,
+          empty.live_allocations);
     h->expect.passthrough = 0;
 }
 
@@ -81,7 +82,8 @@ static void destroying_the_device_with_live_allocations_counts_them_as_leaked(ha
 }
 
 int main(int argc, char **argv) {
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
     static const harness_case cases[] = {
         CASE(freed_blocks_go_back_to_the_driver_but_one_per_pool),
         CASE(destroying_the_device_with_live_allocations_counts_them_as_leaked),

@@ -18,14 +18,15 @@
 enum {
     BEYOND_DRIVER_LIMIT = 6000, /* live app allocations with the layer (strict's real limit: 4096) */
     SMALL_BYTES = 256,
-    RESERVED = 16,              /* the test's own staging allocations */
+    RESERVED = 16, /* the test's own staging allocations */
     DRIVER_ALLOCATIONS_BELOW = 64,
 };
 
 #define REPORTED_LIMIT_DEFAULT 4294967295u
 
 static uint32_t reported_limit_setting(void) {
-    const char *names[] = {"VK_TRANSPARENT_SUBALLOC_REPORTED_ALLOCATION_LIMIT", "VK_SUBALLOC_REPORTED_ALLOCATION_LIMIT"};
+    const char *names[] = {"VK_TRANSPARENT_SUBALLOC_REPORTED_ALLOCATION_LIMIT",
+                           "VK_SUBALLOC_REPORTED_ALLOCATION_LIMIT"};
     for (size_t i = 0; i < 2; i++) {
         const char *value = getenv(names[i]);
         if (value && *value) return (uint32_t)strtoul(value, NULL, 0);
@@ -92,8 +93,8 @@ static void write_patterns(harness *h, uint32_t count) {
         void *data;
         VK_REQUIRE(vkMapMemory(h->device, s->memory, 0, VK_WHOLE_SIZE, 0, &data));
         harness_fill_pattern(data, SMALL_BYTES, 5000 + i);
-        VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = s->memory,
-                                     .size = VK_WHOLE_SIZE};
+        VkMappedMemoryRange range = {
+            .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = s->memory, .size = VK_WHOLE_SIZE};
         if (!harness_type_is(h, s->type, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
             VK_REQUIRE(vkFlushMappedMemoryRanges(h->device, 1, &range));
         vkUnmapMemory(h->device, s->memory);
@@ -188,7 +189,8 @@ static void check_big_allocation(harness *h, VkDeviceSize size, uint32_t type) {
     harness_submit_and_wait(h, commands);
     harness_host_buffer_invalidate(h, &readback);
     uint32_t right = 0;
-    for (uint32_t i = 0; i < 2048; i++) right += ((uint32_t *)readback.data)[i] == (i < 1024 ? 0x11111111u : 0x22222222u);
+    for (uint32_t i = 0; i < 2048; i++)
+        right += ((uint32_t *)readback.data)[i] == (i < 1024 ? 0x11111111u : 0x22222222u);
     CHECK(right == 2048, "first and last page of the big allocation: %u of 2048 words right", right);
     harness_host_buffer_destroy(h, &readback);
     vkDestroyBuffer(h->device, buffer, NULL);
@@ -206,7 +208,8 @@ static uint32_t type_by_heap_size(harness *h, bool smallest) {
     uint32_t best = UINT32_MAX;
     for (uint32_t i = 0; i < count; i++) {
         VkDeviceSize heap = h->memory.memoryHeaps[h->memory.memoryTypes[types[i]].heapIndex].size;
-        VkDeviceSize best_heap = best == UINT32_MAX ? 0 : h->memory.memoryHeaps[h->memory.memoryTypes[best].heapIndex].size;
+        VkDeviceSize best_heap =
+            best == UINT32_MAX ? 0 : h->memory.memoryHeaps[h->memory.memoryTypes[best].heapIndex].size;
         if (best == UINT32_MAX || (smallest ? heap < best_heap : heap > best_heap)) best = types[i];
     }
     REQUIRE(best != UINT32_MAX, "a memory type for buffers");
@@ -239,7 +242,8 @@ static void one_gibibyte_in_one_allocation_succeeds(harness *h) {
 }
 
 int main(int argc, char **argv) {
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
     static const harness_case cases[] = {
         CASE(the_layer_reports_a_raised_allocation_limit),
         CASE(the_app_holds_more_live_allocations_than_the_driver_allows),

@@ -28,11 +28,11 @@ enum {
     COMPOSITE_ALLOCATIONS = 512, /* buffer + optimal image + buffer in one allocation */
     IMAGE_ALLOCATIONS = 512,
     DESCRIPTOR_ALLOCATIONS = 256,
-    REUSE_ALLOCATIONS = 4096,    /* allocated into the holes of the freed half */
-    RESERVED_ALLOCATIONS = 16,   /* staging and tables, under the app's limit too */
+    REUSE_ALLOCATIONS = 4096,  /* allocated into the holes of the freed half */
+    RESERVED_ALLOCATIONS = 16, /* staging and tables, under the app's limit too */
     MAX_RESOURCES = (TARGET_ALLOCATIONS + 2 * COMPOSITE_ALLOCATIONS + REUSE_ALLOCATIONS),
     MAX_ALLOCATIONS = TARGET_ALLOCATIONS + REUSE_ALLOCATIONS,
-    CHUNK_WORDS = 16384,         /* one shader workgroup transforms 64 KiB */
+    CHUNK_WORDS = 16384, /* one shader workgroup transforms 64 KiB */
     DRIVER_ALLOCATIONS_BELOW = 64,
 };
 
@@ -170,8 +170,8 @@ static uint32_t rotate_type(uint32_t type_bits, uint32_t nth) {
     return types[nth % count];
 }
 
-static void allocate_and_bind(uint32_t first_resource, uint32_t resource_count, VkDeviceSize size,
-                              uint32_t type_bits, bool device_address) {
+static void allocate_and_bind(uint32_t first_resource, uint32_t resource_count, VkDeviceSize size, uint32_t type_bits,
+                              bool device_address) {
     REQUIRE(w.allocation_count < MAX_ALLOCATIONS, "allocation table full");
     uint32_t index = w.allocation_count++;
     allocation *a = &w.allocations[index];
@@ -304,8 +304,9 @@ static uint64_t compare(const resource *r, const uint8_t *data) {
     }
     static unsigned reported;
     if (wrong && ++reported <= 10)
-        fprintf(stderr, "  resource seed %u (kind %d, %" PRIu64 " bytes at offset %" PRIu64
-                        " of allocation %u, type %u): %" PRIu64 " bytes wrong from word %u: 0x%08x, expected 0x%08x\n",
+        fprintf(stderr,
+                "  resource seed %u (kind %d, %" PRIu64 " bytes at offset %" PRIu64
+                " of allocation %u, type %u): %" PRIu64 " bytes wrong from word %u: 0x%08x, expected 0x%08x\n",
                 r->seed, (int)r->kind, (uint64_t)r->bytes, (uint64_t)r->offset, r->allocation,
                 w.allocations[r->allocation].type, wrong, first, words[first], expected_word(r, first));
     return wrong;
@@ -320,9 +321,8 @@ static bool through_staging(const resource *r) {
 static void write_or_check_mapped(const allocation *a, bool writing, uint64_t *wrong) {
     void *mapped;
     VK_REQUIRE(vkMapMemory(w.h->device, a->memory, 0, VK_WHOLE_SIZE, 0, &mapped));
-    VkMappedMemoryRange whole = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE,
-                                 .memory = a->memory,
-                                 .size = VK_WHOLE_SIZE};
+    VkMappedMemoryRange whole = {
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = a->memory, .size = VK_WHOLE_SIZE};
     if (!writing && !a->coherent) VK_REQUIRE(vkInvalidateMappedMemoryRanges(w.h->device, 1, &whole));
     for (uint32_t i = 0; i < a->resource_count; i++) {
         resource *r = &w.resources[a->first_resource + i];
@@ -342,7 +342,8 @@ static void write_or_check_mapped(const allocation *a, bool writing, uint64_t *w
 /* Writes the pattern of every host-visible buffer not yet written. */
 static void write_through_mappings(void) {
     for (uint32_t i = 0; i < w.allocation_count; i++)
-        if (w.allocations[i].live && w.allocations[i].host_visible) write_or_check_mapped(&w.allocations[i], true, NULL);
+        if (w.allocations[i].live && w.allocations[i].host_visible)
+            write_or_check_mapped(&w.allocations[i], true, NULL);
 }
 
 static uint64_t check_through_mappings(void) {
@@ -490,8 +491,7 @@ static void record_transform_by_descriptor(VkCommandBuffer commands) {
             .pBufferInfo = &buffer,
         };
         vkUpdateDescriptorSets(w.h->device, 1, &write, 0, NULL);
-        vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, w.by_descriptor.layout, 0, 1, &set, 0,
-                                NULL);
+        vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, w.by_descriptor.layout, 0, 1, &set, 0, NULL);
         uint32_t words = (uint32_t)(r->bytes / 4);
         vkCmdPushConstants(commands, w.by_descriptor.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof words, &words);
         vkCmdDispatch(commands, words / 64 < 16 ? words / 64 + 1 : 16, 1, 1);
@@ -519,7 +519,8 @@ static uint64_t check_staging(harness_host_buffer *staging) {
     uint64_t wrong = 0;
     for (uint32_t i = 0; i < w.resource_count; i++) {
         resource *r = &w.resources[i];
-        if (w.allocations[r->allocation].live && through_staging(r)) wrong += compare(r, staging->data + r->staging_offset);
+        if (w.allocations[r->allocation].live && through_staging(r))
+            wrong += compare(r, staging->data + r->staging_offset);
     }
     return wrong;
 }
@@ -538,8 +539,8 @@ static void mark_gpu_work_done(void) {
 static uint64_t gpu_pass(bool transform) {
     write_through_mappings();
     harness_host_buffer staging, table;
-    harness_host_buffer_create(w.h, assign_staging(), VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                               &staging);
+    harness_host_buffer_create(w.h, assign_staging(),
+                               VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT, &staging);
     uint32_t chunks = transform ? count_chunks() : 0;
     harness_host_buffer_create(w.h, (chunks ? chunks : 1) * sizeof(transform_chunk),
                                VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT, &table);

@@ -22,7 +22,7 @@ typedef struct mapped_buffer {
     VkDeviceSize size; /* of the buffer and the allocation */
     uint32_t type;
     bool coherent;
-    uint8_t *data;     /* while mapped */
+    uint8_t *data; /* while mapped */
 } mapped_buffer;
 
 /* The host-visible types a buffer may live in. */
@@ -370,8 +370,8 @@ static void copies_between_resources_bound_at_offsets_read_back_right(harness *h
         VK_REQUIRE(vkMapMemory(h->device, memory, 0, VK_WHOLE_SIZE, 0, (void **)&data));
         memset(data, 0, end);
         harness_fill_pattern(data + offsets[0], bytes, 1100 + t);
-        VkMappedMemoryRange whole = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory,
-                                     .size = VK_WHOLE_SIZE};
+        VkMappedMemoryRange whole = {
+            .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
         if (!coherent) VK_REQUIRE(vkFlushMappedMemoryRanges(h->device, 1, &whole));
 
         VkDescriptorSetAllocateInfo set_info = {
@@ -384,8 +384,10 @@ static void copies_between_resources_bound_at_offsets_read_back_right(harness *h
         VK_REQUIRE(vkAllocateDescriptorSets(h->device, &set_info, &set));
         VkDescriptorBufferInfo from = {buffers[1], 0, VK_WHOLE_SIZE}, to = {buffers[2], 0, VK_WHOLE_SIZE};
         VkWriteDescriptorSet writes[2] = {
-            {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, NULL, set, 0, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, NULL, &from, NULL},
-            {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, NULL, set, 1, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, NULL, &to, NULL},
+            {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, NULL, set, 0, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, NULL, &from,
+             NULL},
+            {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, NULL, set, 1, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, NULL, &to,
+             NULL},
         };
         vkUpdateDescriptorSets(h->device, 2, writes, 0, NULL);
 
@@ -415,7 +417,8 @@ static void copies_between_resources_bound_at_offsets_read_back_right(harness *h
 }
 
 int main(int argc, char **argv) {
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
     static const harness_case cases[] = {
         CASE(whole_size_mapping_covers_the_whole_allocation),
         CASE(mapping_at_an_offset_points_at_that_offset),

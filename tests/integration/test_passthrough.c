@@ -72,7 +72,8 @@ static void check_map_and_copy(harness *h, VkBuffer buffer, VkDeviceMemory memor
     VK_REQUIRE(vkMapMemory(h->device, memory, 0, VK_WHOLE_SIZE, 0, &data));
     harness_fill_pattern(data, size, seed);
     if (!harness_type_is(h, type, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) {
-        VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+        VkMappedMemoryRange range = {
+            .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
         VK_REQUIRE(vkFlushMappedMemoryRanges(h->device, 1, &range));
     }
     vkUnmapMemory(h->device, memory);
@@ -170,8 +171,8 @@ static void dedicated_image_allocation_gets_a_driver_handle(harness *h) {
     to_src.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
     to_src.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
     to_src.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
-    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-                         NULL, 1, &to_src);
+    vkCmdPipelineBarrier(commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0, NULL,
+                         1, &to_src);
     region.bufferOffset = bytes;
     vkCmdCopyImageToBuffer(commands, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging.buffer, 1, &region);
     harness_barrier(commands);
@@ -345,9 +346,8 @@ static void opaque_capture_address_allocation_gets_a_driver_handle(harness *h) {
         .opaqueCaptureAddress = 0, /* capture, not replay */
     };
     VkMemoryAllocateFlagsInfo flags;
-    chain_allocate_flags(&flags,
-                         VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT | VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT,
-                         &capture);
+    chain_allocate_flags(
+        &flags, VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT | VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_CAPTURE_REPLAY_BIT, &capture);
     buffer_round_trip(h, 64 << 10, &flags, false, "opaque-capture-address memory");
     h->expect.passthrough = 1;
 }
@@ -439,10 +439,9 @@ static void make_small_allocations(harness *h, small_allocation *list, uint32_t 
         small_allocation *s = &list[i];
         VkMemoryAllocateFlagsInfo scratch;
         const void *next = next_for(i, &scratch, &s->by_address);
-        s->buffer = harness_buffer_create(h, SMALL_SIZE, s->by_address ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                                                     VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT
-                                                               : 0,
-                                  NULL);
+        s->buffer = harness_buffer_create(
+            h, SMALL_SIZE,
+            s->by_address ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT : 0, NULL);
         VkMemoryRequirements requirements = buffer_requirements(h, s->buffer);
         uint32_t types[VK_MAX_MEMORY_TYPES];
         uint32_t n = harness_memory_types(h, requirements.memoryTypeBits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT, types);
@@ -461,8 +460,8 @@ static void make_small_allocations(harness *h, small_allocation *list, uint32_t 
         s->seed = 900000 + i;
         harness_fill_pattern(data, SMALL_SIZE, s->seed);
         if (!harness_type_is(h, info.memoryTypeIndex, VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) {
-            VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = s->memory,
-                                         .size = VK_WHOLE_SIZE};
+            VkMappedMemoryRange range = {
+                .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = s->memory, .size = VK_WHOLE_SIZE};
             VK_REQUIRE(vkFlushMappedMemoryRanges(h->device, 1, &range));
         }
         vkUnmapMemory(h->device, s->memory);
@@ -608,7 +607,8 @@ static void priority_allocations_are_pooled_in_two_classes_and_work(harness *h) 
 }
 
 int main(int argc, char **argv) {
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
     static const harness_case cases[] = {
         CASE(dedicated_buffer_allocation_gets_a_driver_handle),
         CASE(dedicated_image_allocation_gets_a_driver_handle),

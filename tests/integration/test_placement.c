@@ -24,11 +24,11 @@ typedef struct item {
     bool is_image;
     VkBuffer buffer;
     VkImage image;
-    uint32_t side;     /* images are side x side RGBA8 */
+    uint32_t side; /* images are side x side RGBA8 */
     VkDeviceSize bytes;
     VkDeviceMemory memory;
-    VkDeviceSize offset;  /* where it is bound in memory */
-    bool shares_memory;   /* bound into a slab the case frees itself */
+    VkDeviceSize offset; /* where it is bound in memory */
+    bool shares_memory;  /* bound into a slab the case frees itself */
     uint32_t seed;
     VkDeviceSize staging_offset;
 } item;
@@ -107,7 +107,8 @@ static void destroy_items(harness *h, item *items, uint32_t count) {
     }
 }
 
-static void image_barriers(VkCommandBuffer commands, item *items, uint32_t count, VkImageLayout from, VkImageLayout to) {
+static void image_barriers(VkCommandBuffer commands, item *items, uint32_t count, VkImageLayout from,
+                           VkImageLayout to) {
     for (uint32_t i = 0; i < count; i++) {
         if (!items[i].is_image) continue;
         VkImageMemoryBarrier barrier = {
@@ -135,13 +136,11 @@ static void copy_item(VkCommandBuffer commands, VkBuffer staging, item *it, bool
         };
         if (upload)
             vkCmdCopyBufferToImage(commands, staging, it->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-        else
-            vkCmdCopyImageToBuffer(commands, it->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging, 1, &region);
+        else vkCmdCopyImageToBuffer(commands, it->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, staging, 1, &region);
         return;
     }
-    VkBufferCopy region = {.srcOffset = upload ? it->staging_offset : 0,
-                           .dstOffset = upload ? 0 : it->staging_offset,
-                           .size = it->bytes};
+    VkBufferCopy region = {
+        .srcOffset = upload ? it->staging_offset : 0, .dstOffset = upload ? 0 : it->staging_offset, .size = it->bytes};
     vkCmdCopyBuffer(commands, upload ? staging : it->buffer, upload ? it->buffer : staging, 1, &region);
 }
 
@@ -213,8 +212,8 @@ static void requirements_from_the_device_queries_alone_are_enough(harness *h) {
             it->bytes = it->is_image ? (VkDeviceSize)it->side * it->side * 4 : 100 + 4 * i;
             VkImageCreateInfo image = harness_image_info(it->side);
             VkBufferCreateInfo buffer = buffer_info(it->bytes);
-            VkDeviceImageMemoryRequirements image_query = {
-                .sType = VK_STRUCTURE_TYPE_DEVICE_IMAGE_MEMORY_REQUIREMENTS, .pCreateInfo = &image};
+            VkDeviceImageMemoryRequirements image_query = {.sType = VK_STRUCTURE_TYPE_DEVICE_IMAGE_MEMORY_REQUIREMENTS,
+                                                           .pCreateInfo = &image};
             VkDeviceBufferMemoryRequirements buffer_query = {
                 .sType = VK_STRUCTURE_TYPE_DEVICE_BUFFER_MEMORY_REQUIREMENTS, .pCreateInfo = &buffer};
             VkMemoryRequirements2 requirements = {.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2};
@@ -258,8 +257,12 @@ static void memory_allocated_before_any_image_exists_takes_an_image(harness *h) 
             continue;
         }
         REQUIRE(requirements.size <= size, "a 32x32 image fits in 1 MiB");
-        items[used] = (item){.is_image = true, .image = image, .side = 32, .bytes = 32 * 32 * 4,
-                             .memory = memories[t], .seed = 3000 + t};
+        items[used] = (item){.is_image = true,
+                             .image = image,
+                             .side = 32,
+                             .bytes = 32 * 32 * 4,
+                             .memory = memories[t],
+                             .seed = 3000 + t};
         bind_item(h, &items[used]);
         used++;
     }
@@ -338,13 +341,19 @@ static void a_buffer_and_an_image_alias_memory_sized_for_the_image(harness *h) {
     }
     VkDeviceMemory memory;
     VK_REQUIRE(harness_allocate_simple(h, requirements.size, type, &memory));
-    item buffer = {.is_image = false, .bytes = requirements.size, .memory = memory, .shares_memory = true, .seed = 5000};
+    item buffer = {
+        .is_image = false, .bytes = requirements.size, .memory = memory, .shares_memory = true, .seed = 5000};
     VkBufferCreateInfo buffer_create = buffer_info(requirements.size);
     VK_REQUIRE(vkCreateBuffer(h->device, &buffer_create, NULL, &buffer.buffer));
     bind_item(h, &buffer);
     check_items_on_gpu(h, &buffer, 1, "the buffer before the image joins it");
-    item aliased = {.is_image = true, .image = image, .side = 64, .bytes = 64 * 64 * 4, .memory = memory,
-                    .shares_memory = true, .seed = 5001};
+    item aliased = {.is_image = true,
+                    .image = image,
+                    .side = 64,
+                    .bytes = 64 * 64 * 4,
+                    .memory = memory,
+                    .shares_memory = true,
+                    .seed = 5001};
     bind_item(h, &aliased);
     check_items_on_gpu(h, &aliased, 1, "the image aliasing the buffer");
     destroy_items(h, &buffer, 1);
@@ -353,7 +362,8 @@ static void a_buffer_and_an_image_alias_memory_sized_for_the_image(harness *h) {
 }
 
 int main(int argc, char **argv) {
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
     static const harness_case cases[] = {
         CASE(images_and_buffers_alternating_keep_alignment_and_granularity),
         CASE(requirements_from_the_device_queries_alone_are_enough),

@@ -293,9 +293,7 @@ static VkDeviceMemory allocate_passthrough(feature_app *app, const VkMemoryRequi
     return allocate_for(app, requirements, (threshold ? threshold : 4u << 20) + requirements->size);
 }
 
-static uint32_t fill_word(uint32_t seed) {
-    return harness_pattern(seed, 0xF111u);
-}
+static uint32_t fill_word(uint32_t seed) { return harness_pattern(seed, 0xF111u); }
 
 /* Its first half copied from a pattern, its second half filled on the GPU, all
  * read back through another allocation's mapping. */
@@ -397,9 +395,7 @@ static void check_image_holds_data(feature_app *app, VkImage image, uint32_t sid
 
 /* ---------------------------------------------------------------- what the strict layer saw */
 
-static bool strict_present(const feature_app *app) {
-    return app->strict_sparse_binds != NULL;
-}
+static bool strict_present(const feature_app *app) { return app->strict_sparse_binds != NULL; }
 
 /* A sub-allocation has a layer handle: the driver never saw it. */
 static bool is_suballocation(const feature_app *app, VkDeviceMemory memory) {
@@ -633,8 +629,8 @@ static void one_sparse_bind_call_mixes_suballocated_and_passthrough_memory(harne
         {.resourceOffset = 0, .size = block, .memory = sub, .memoryOffset = 3 * block},
         {.resourceOffset = block, .size = block, .memory = pass, .memoryOffset = 0},
     };
-    VkSparseBufferMemoryBindInfo buffers[3] = {{whole_in_sub, 1, &sub_bind}, {whole_in_pass, 1, &pass_bind},
-                                               {split, 2, split_binds}};
+    VkSparseBufferMemoryBindInfo buffers[3] = {
+        {whole_in_sub, 1, &sub_bind}, {whole_in_pass, 1, &pass_bind}, {split, 2, split_binds}};
     VkSemaphore bound = new_semaphore(&app);
     VkBindSparseInfo info = {
         .sType = VK_STRUCTURE_TYPE_BIND_SPARSE_INFO,
@@ -818,12 +814,13 @@ static void debug_marker_names_stay_with_the_layer_for_suballocations_and_reach_
                                                           (uint64_t)pair.memories[1], &seen);
         CHECK(passthrough_named && strcmp(seen.name, pair_names[1]) == 0 && seen.tag_size == sizeof(uint64_t),
               "the driver holds the pass-through memory's name and tag");
-        bool suballocation_named = app.strict_object_marker(
-            app.h.device, VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT, (uint64_t)pair.memories[0], &seen);
+        bool suballocation_named = app.strict_object_marker(app.h.device, VK_DEBUG_REPORT_OBJECT_TYPE_DEVICE_MEMORY_EXT,
+                                                            (uint64_t)pair.memories[0], &seen);
         uint64_t calls = harness_strict_counters(&app.h).debug_marker_calls;
         if (app.h.layer) {
-            CHECK(!suballocation_named && calls == 2, "the layer keeps the sub-allocation's name and tag: the driver "
-                                                      "saw %" PRIu64 " marker calls, the pass-through memory's two",
+            CHECK(!suballocation_named && calls == 2,
+                  "the layer keeps the sub-allocation's name and tag: the driver "
+                  "saw %" PRIu64 " marker calls, the pass-through memory's two",
                   calls);
         } else {
             CHECK(suballocation_named && calls == 4, "without the layer every name and tag reaches the driver");
@@ -910,8 +907,7 @@ static void allocations_on_either_side_of_the_default_priority_use_separate_pool
                   (double)seen);
         }
         CHECK(under[0] != under[1], "different priorities never share a driver allocation");
-        if (h->layer)
-            CHECK(under[0] == under[2] && under[1] == under[3], "equal priorities share their pool's block");
+        if (h->layer) CHECK(under[0] == under[2] && under[1] == under[3], "equal priorities share their pool's block");
     }
     for (uint32_t i = 0; i < COUNT; i++) {
         vkDestroyBuffer(h->device, buffers[i], NULL);
@@ -926,7 +922,8 @@ static void allocations_on_either_side_of_the_default_priority_use_separate_pool
 
 /* ---------------------------------------------------------------- groups */
 
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
 static const harness_case pool_cases[] = {
     CASE(allocations_on_either_side_of_the_default_priority_use_separate_pools),
 };

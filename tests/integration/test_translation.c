@@ -88,12 +88,13 @@ static void bind_memory2_binds_resources_at_offsets_of_one_allocation(harness *h
     VkDeviceSize granularity = h->properties.limits.bufferImageGranularity;
 
     for (uint32_t t = 0; t < count; t++) {
-        VkBuffer source = harness_buffer_create(h, bytes, 0, NULL), destination = harness_buffer_create(h, bytes, 0, NULL);
+        VkBuffer source = harness_buffer_create(h, bytes, 0, NULL),
+                 destination = harness_buffer_create(h, bytes, 0, NULL);
         VkImage image = create_image(h, 16);
         VkDeviceSize source_at = buffer_req.alignment;
         VkDeviceSize destination_at = harness_align_up(source_at + buffer_req.size + 1, buffer_req.alignment);
-        VkDeviceSize image_at = harness_align_up(harness_align_up(destination_at + buffer_req.size, granularity),
-                                                 image_req.alignment);
+        VkDeviceSize image_at =
+            harness_align_up(harness_align_up(destination_at + buffer_req.size, granularity), image_req.alignment);
         VkDeviceMemory memory;
         VK_REQUIRE(harness_allocate_simple(h, image_at + image_req.size, types[t], &memory));
         VkBindBufferMemoryInfo buffer_binds[2] = {
@@ -113,9 +114,11 @@ static void bind_memory2_binds_resources_at_offsets_of_one_allocation(harness *h
         vkCmdUpdateBuffer(commands, source, 0, bytes, words);
         harness_image_layout(commands, image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
         harness_barrier(commands);
-        VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1}, .imageExtent = {16, 16, 1}};
+        VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
+                                    .imageExtent = {16, 16, 1}};
         vkCmdCopyBufferToImage(commands, source, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-        harness_image_layout(commands, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+        harness_image_layout(commands, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+                             VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
         vkCmdCopyImageToBuffer(commands, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, destination, 1, &region);
         harness_barrier(commands);
         VkBufferCopy copy = {.size = bytes};
@@ -187,8 +190,8 @@ static void private_data_on_memory_is_kept_per_allocation(harness *h) {
     bound_memory list[COUNT];
     for (uint32_t i = 0; i < COUNT; i++) {
         list[i] = make_bound_memory(h, NULL, 0);
-        VK_REQUIRE(vkSetPrivateData(h->device, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)list[i].memory, slot,
-                                    0xDA7A0000u + i));
+        VK_REQUIRE(
+            vkSetPrivateData(h->device, VK_OBJECT_TYPE_DEVICE_MEMORY, (uint64_t)list[i].memory, slot, 0xDA7A0000u + i));
     }
     for (uint32_t i = 0; i < COUNT; i++) {
         uint64_t value = 0;
@@ -231,7 +234,8 @@ static void freeing_a_null_handle_does_nothing(harness *h) {
 }
 
 int main(int argc, char **argv) {
-#define CASE(name) {#name, name}
+#define CASE(name) \
+    { #name, name }
     static const harness_case cases[] = {
         CASE(bind_memory2_binds_resources_at_offsets_of_one_allocation),
         CASE(debug_utils_names_and_tags_on_memory_are_accepted),

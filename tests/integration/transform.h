@@ -14,9 +14,7 @@ static inline uint32_t transform_by_address(uint32_t word, uint32_t index) {
 }
 
 /* shaders/transform_by_descriptor.comp: word i of a buffer. */
-static inline uint32_t transform_by_descriptor(uint32_t word, uint32_t index) {
-    return ~word * 0x2C1B3C6Du + index;
-}
+static inline uint32_t transform_by_descriptor(uint32_t word, uint32_t index) { return ~word * 0x2C1B3C6Du + index; }
 
 /* The push constants of transform_by_address.comp. */
 typedef struct transform_push {
@@ -27,7 +25,7 @@ typedef struct transform_push {
 
 /* One entry of the table: a run of words in one buffer (std430 layout). */
 typedef struct transform_chunk {
-    uint64_t address;     /* device address of the chunk's first word */
+    uint64_t address; /* device address of the chunk's first word */
     uint32_t word_count;
     uint32_t first_index; /* index of that word within its buffer */
 } transform_chunk;

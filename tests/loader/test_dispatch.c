@@ -84,15 +84,15 @@ static PFN_vkVoidFunction proc(const chain *c, const char *name) { return vkGetD
 
 /* Functions nothing about memory: the layer must not stand in between. */
 static const char *const untouched[] = {
-    "vkCreateBuffer", "vkDestroyBuffer", "vkCreateImage", "vkQueueSubmit", "vkCmdDraw",
-    "vkCmdDispatch", "vkCmdCopyBuffer", "vkCreateComputePipelines", "vkWaitForFences",
+    "vkCreateBuffer",  "vkDestroyBuffer",          "vkCreateImage",   "vkQueueSubmit", "vkCmdDraw", "vkCmdDispatch",
+    "vkCmdCopyBuffer", "vkCreateComputePipelines", "vkWaitForFences",
 };
 
 /* Functions carrying VkDeviceMemory or memory requirements. (vkDestroyDevice is
  * intercepted too, but the loader always answers it with its own trampoline.) */
 static const char *const intercepted[] = {
-    "vkAllocateMemory", "vkFreeMemory", "vkMapMemory", "vkUnmapMemory", "vkFlushMappedMemoryRanges",
-    "vkBindBufferMemory", "vkBindImageMemory2", "vkGetBufferMemoryRequirements",
+    "vkAllocateMemory",          "vkFreeMemory",       "vkMapMemory",        "vkUnmapMemory",
+    "vkFlushMappedMemoryRanges", "vkBindBufferMemory", "vkBindImageMemory2", "vkGetBufferMemoryRequirements",
 };
 
 START_TEST(functions_the_layer_does_not_need_come_straight_from_the_next_layer) {
@@ -130,10 +130,8 @@ START_TEST(passthrough_mode_intercepts_only_allocate_and_free) {
         bool counted = strcmp(name, "vkAllocateMemory") == 0 || strcmp(name, "vkFreeMemory") == 0;
         PFN_vkVoidFunction direct = proc(&without_layer, name);
         PFN_vkVoidFunction layered = proc(&passthrough_mode, name);
-        if (counted)
-            ck_assert_msg(layered != direct, "%s must still be counted in pass-through mode", name);
-        else
-            ck_assert_msg(layered == direct, "%s goes through the layer in pass-through mode", name);
+        if (counted) ck_assert_msg(layered != direct, "%s must still be counted in pass-through mode", name);
+        else ck_assert_msg(layered == direct, "%s goes through the layer in pass-through mode", name);
     }
 }
 END_TEST
@@ -198,7 +196,8 @@ START_TEST(a_device_function_fetched_through_the_instance_never_calls_a_missing_
      * the layer. Lavapipe 22.3 lacks it, so the layer's function must answer a
      * call for driver memory itself rather than call a NULL next pointer. */
     PFN_vkMapMemory2KHR map2 = (PFN_vkMapMemory2KHR)vkGetInstanceProcAddr(with_layer.instance, "vkMapMemory2KHR");
-    if (map2 == NULL || vkGetDeviceProcAddr(with_layer.device, "vkMapMemory2KHR") != NULL) return; /* nothing to prove */
+    if (map2 == NULL || vkGetDeviceProcAddr(with_layer.device, "vkMapMemory2KHR") != NULL)
+        return; /* nothing to prove */
     VkMemoryAllocateInfo allocate = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
         .allocationSize = 1u << 30, /* above the dedicated threshold: the driver's own handle */

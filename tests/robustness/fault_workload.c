@@ -34,14 +34,14 @@ static bool judge(workload *w, fault_policy policy, unsigned errors, const char 
 }
 
 /* result = call; under a one-shot fault a failed call is made again and must succeed. */
-#define ATTEMPT(result, w, policy, errors, call)                                                               \
-    do {                                                                                                       \
-        (result) = (call);                                                                                     \
-        if (judge((w), (policy), (errors), #call, (result))) {                                                 \
-            (result) = (call);                                                                                 \
-            EXPECT((result) == VK_SUCCESS, "%s failed again once the fault was gone: %s (step %s)", #call,     \
-                   robust_result_name(result), (w)->step_name);                                                \
-        }                                                                                                      \
+#define ATTEMPT(result, w, policy, errors, call)                                                           \
+    do {                                                                                                   \
+        (result) = (call);                                                                                 \
+        if (judge((w), (policy), (errors), #call, (result))) {                                             \
+            (result) = (call);                                                                             \
+            EXPECT((result) == VK_SUCCESS, "%s failed again once the fault was gone: %s (step %s)", #call, \
+                   robust_result_name(result), (w)->step_name);                                            \
+        }                                                                                                  \
     } while (0)
 
 void workload_init(workload *w, const robust_vk *vk, VkDevice device, uint64_t seed, VkDeviceSize large_size) {
@@ -82,7 +82,8 @@ static VkDeviceSize align_up(VkDeviceSize value, VkDeviceSize alignment) {
 }
 
 static VkMappedMemoryRange whole_range(VkDeviceMemory memory) {
-    return (VkMappedMemoryRange){.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
+    return (VkMappedMemoryRange){
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory, .size = VK_WHOLE_SIZE};
 }
 
 static workload_allocation *add_live(workload *w, VkDeviceMemory memory, VkDeviceSize size, uint32_t type) {
@@ -98,9 +99,7 @@ static void release(workload *w, workload_allocation *a) {
     vkFreeMemory(w->device, a->memory, NULL);
 }
 
-static void forget(workload *w, workload_allocation *a) {
-    *a = w->live[--w->live_count];
-}
+static void forget(workload *w, workload_allocation *a) { *a = w->live[--w->live_count]; }
 
 /* ---- mapping, writing, checking ------------------------------------------------------- */
 
@@ -153,7 +152,8 @@ static void step_buffer(workload *w, fault_policy policy) {
     w->step_name = "buffer";
     VkDeviceSize base = 256ull << robust_rng_below(&w->rng, 11);
     VkBuffer buffer;
-    EXPECT(robust_create_buffer(w->device, base + robust_rng_below(&w->rng, base), &buffer) == VK_SUCCESS, "vkCreateBuffer");
+    EXPECT(robust_create_buffer(w->device, base + robust_rng_below(&w->rng, base), &buffer) == VK_SUCCESS,
+           "vkCreateBuffer");
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(w->device, buffer, &req);
     uint32_t type = pick_type(w, req.memoryTypeBits, false);

@@ -29,13 +29,13 @@ typedef enum fault_policy {
 
 typedef struct workload_allocation {
     VkDeviceMemory memory;
-    VkBuffer buffer;          /* or VK_NULL_HANDLE */
-    VkImage image;            /* or VK_NULL_HANDLE */
+    VkBuffer buffer; /* or VK_NULL_HANDLE */
+    VkImage image;   /* or VK_NULL_HANDLE */
     VkDeviceSize size;
     uint32_t type;
-    uint64_t seed;            /* of the pattern it holds, when written */
+    uint64_t seed; /* of the pattern it holds, when written */
     bool written;
-    void *mapped;             /* the app's mapping, or NULL */
+    void *mapped; /* the app's mapping, or NULL */
 } workload_allocation;
 
 typedef struct workload {
@@ -44,15 +44,15 @@ typedef struct workload {
     robust_rng rng;
     uint32_t types[VK_MAX_MEMORY_TYPES]; /* the types it allocates from */
     uint32_t type_count;
-    VkDeviceSize large_size;  /* above the layer's dedicated threshold: passed through */
+    VkDeviceSize large_size; /* above the layer's dedicated threshold: passed through */
     workload_allocation live[WORKLOAD_MAX_LIVE];
     uint32_t live_count;
     uint64_t next_seed;
     /* what happened */
-    uint64_t calls;           /* app calls that can fail */
-    uint64_t failed_calls;    /* of those, how many did (before any retry) */
+    uint64_t calls;        /* app calls that can fail */
+    uint64_t failed_calls; /* of those, how many did (before any retry) */
     uint64_t bytes_verified;
-    const char *step_name;    /* for the abort handler: what it was doing */
+    const char *step_name; /* for the abort handler: what it was doing */
 } workload;
 
 /* Every memory type except lazily allocated and protected ones. */

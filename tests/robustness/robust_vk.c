@@ -25,9 +25,7 @@ void robust_fail(const char *file, int line, const char *condition, const char *
     atomic_fetch_add(&failures, 1);
 }
 
-uint64_t robust_failures(void) {
-    return atomic_load(&failures);
-}
+uint64_t robust_failures(void) { return atomic_load(&failures); }
 
 /* ---- layer messages ------------------------------------------------------------ */
 
@@ -119,7 +117,8 @@ static void find_strict_functions(robust_device *device) {
     s->inject_fault = (PFN_vkStrictDeviceInjectFaultTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceInjectFaultTEST");
     s->set_allocation_size_limit = (PFN_vkStrictDeviceSetAllocationSizeLimitTEST)vkGetDeviceProcAddr(
         d, "vkStrictDeviceSetAllocationSizeLimitTEST");
-    s->is_driver_memory = (PFN_vkStrictDeviceIsDriverMemoryTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceIsDriverMemoryTEST");
+    s->is_driver_memory =
+        (PFN_vkStrictDeviceIsDriverMemoryTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceIsDriverMemoryTEST");
     s->violation_count =
         (PFN_vkStrictDeviceGetViolationCountTEST)vkGetDeviceProcAddr(d, "vkStrictDeviceGetViolationCountTEST");
 }
@@ -196,9 +195,7 @@ static uint64_t mix64(uint64_t x) {
     return x;
 }
 
-static uint64_t pattern_word(uint64_t seed, uint64_t index) {
-    return mix64(seed * 0x9E3779B97F4A7C15ull + index + 1);
-}
+static uint64_t pattern_word(uint64_t seed, uint64_t index) { return mix64(seed * 0x9E3779B97F4A7C15ull + index + 1); }
 
 void robust_fill(void *dst, size_t bytes, uint64_t seed) {
     unsigned char *out = dst;
@@ -234,9 +231,7 @@ uint64_t robust_rng_next(robust_rng *rng) {
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-uint64_t robust_rng_below(robust_rng *rng, uint64_t bound) {
-    return bound == 0 ? 0 : robust_rng_next(rng) % bound;
-}
+uint64_t robust_rng_below(robust_rng *rng, uint64_t bound) { return bound == 0 ? 0 : robust_rng_next(rng) % bound; }
 
 uint64_t robust_env_u64(const char *name, uint64_t fallback) {
     const char *text = getenv(name);

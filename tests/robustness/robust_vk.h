@@ -27,18 +27,18 @@
 /* ---- failures ---------------------------------------------------------------- */
 
 /* Counts a failure, prints where and why, and goes on. */
-#define EXPECT(cond, ...)                                                       \
-    do {                                                                        \
-        if (!(cond)) robust_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);       \
+#define EXPECT(cond, ...)                                                 \
+    do {                                                                  \
+        if (!(cond)) robust_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
     } while (0)
 
 /* The same, then leaves the calling function: what follows depends on it. */
-#define EXPECT_OR_RETURN(cond, ...)                                             \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            robust_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                \
-            return;                                                             \
-        }                                                                       \
+#define EXPECT_OR_RETURN(cond, ...)                              \
+    do {                                                         \
+        if (!(cond)) {                                           \
+            robust_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+            return;                                              \
+        }                                                        \
     } while (0)
 
 void robust_fail(const char *file, int line, const char *condition, const char *format, ...)

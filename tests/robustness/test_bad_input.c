@@ -42,9 +42,9 @@ typedef struct context {
     robust_vk vk;
     robust_device dev;
     VkDevice device;
-    uint32_t host_type;      /* host-visible and coherent */
-    uint32_t device_type;    /* not host-visible, or UINT32_MAX when the device has none */
-    VkDeviceSize atom;       /* nonCoherentAtomSize */
+    uint32_t host_type;   /* host-visible and coherent */
+    uint32_t device_type; /* not host-visible, or UINT32_MAX when the device has none */
+    VkDeviceSize atom;    /* nonCoherentAtomSize */
     VkDeviceMemory sentinel;
     unsigned char *sentinel_bytes;
 } context;
@@ -55,12 +55,12 @@ typedef enum message_rule {
 } message_rule;
 
 typedef struct misuse {
-    const char *rule;                  /* what the row proves */
-    VkResult (*commit)(context *c);    /* commits the misuse; VK_SUCCESS for a void call */
+    const char *rule;               /* what the row proves */
+    VkResult (*commit)(context *c); /* commits the misuse; VK_SUCCESS for a void call */
     VkResult expected;
     message_rule message;
-    bool needs_strict;                 /* needs the strict layer's memory types or counters */
-    bool strict_counts_violations;     /* the row expects the strict layer to see one */
+    bool needs_strict;             /* needs the strict layer's memory types or counters */
+    bool strict_counts_violations; /* the row expects the strict layer to see one */
     const char *known_layer_bug;
 } misuse;
 
@@ -111,8 +111,8 @@ static VkResult sync_range(context *c, bool flush, VkDeviceSize offset, VkDevice
     VkDeviceMemory memory = allocate_or_fail(c, CASE_SIZE, c->host_type);
     map_or_fail(c, memory);
     VkMappedMemoryRange range = range_of(memory, offset, size);
-    VkResult result = flush ? vkFlushMappedMemoryRanges(c->device, 1, &range)
-                            : vkInvalidateMappedMemoryRanges(c->device, 1, &range);
+    VkResult result =
+        flush ? vkFlushMappedMemoryRanges(c->device, 1, &range) : vkInvalidateMappedMemoryRanges(c->device, 1, &range);
     vkUnmapMemory(c->device, memory);
     vkFreeMemory(c->device, memory, NULL);
     return result;
@@ -204,7 +204,8 @@ static VkResult allocate_unknown_pnext(context *c) {
         EXPECT(c->dev.strict.is_driver_memory(c->device, memory), "the app did not get the driver's own handle");
     EXPECT(holds_a_pattern(c, memory, CASE_SIZE, 61), "the pass-through allocation does not hold its bytes");
     bound_buffer b = buffer_or_fail(c, 4096);
-    EXPECT(vkBindBufferMemory(c->device, b.buffer, memory, 0) == VK_SUCCESS, "binding to the pass-through handle failed");
+    EXPECT(vkBindBufferMemory(c->device, b.buffer, memory, 0) == VK_SUCCESS,
+           "binding to the pass-through handle failed");
     vkDestroyBuffer(c->device, b.buffer, NULL);
     vkFreeMemory(c->device, memory, NULL);
     return result;
@@ -301,7 +302,8 @@ static VkResult free_other_devices_memory(context *c) {
     VkDeviceMemory theirs = VK_NULL_HANDLE;
     EXPECT(robust_allocate(other.handle, CASE_SIZE, c->host_type, &theirs) == VK_SUCCESS, "setup on the second device");
     void *data = NULL;
-    EXPECT(vkMapMemory(other.handle, theirs, 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS, "setup map on the second device");
+    EXPECT(vkMapMemory(other.handle, theirs, 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS,
+           "setup map on the second device");
     if (data != NULL) robust_fill(data, CASE_SIZE, 99);
 
     uint64_t before = robust_layer_message_count();
@@ -341,21 +343,13 @@ static VkResult map_not_host_visible(context *c) {
     return result;
 }
 
-static VkResult map_offset_at_end(context *c) {
-    return map_range(c, CASE_SIZE, VK_WHOLE_SIZE);
-}
+static VkResult map_offset_at_end(context *c) { return map_range(c, CASE_SIZE, VK_WHOLE_SIZE); }
 
-static VkResult map_size_past_end(context *c) {
-    return map_range(c, 0, CASE_SIZE + 1);
-}
+static VkResult map_size_past_end(context *c) { return map_range(c, 0, CASE_SIZE + 1); }
 
-static VkResult map_zero_bytes(context *c) {
-    return map_range(c, 0, 0);
-}
+static VkResult map_zero_bytes(context *c) { return map_range(c, 0, 0); }
 
-static VkResult map_end_overflows(context *c) {
-    return map_range(c, 256, UINT64_MAX - 128);
-}
+static VkResult map_end_overflows(context *c) { return map_range(c, 256, UINT64_MAX - 128); }
 
 static VkResult map_without_pointer(context *c) {
     VkDeviceMemory memory = allocate_or_fail(c, CASE_SIZE, c->host_type);
@@ -400,21 +394,13 @@ static VkResult invalidate_unmapped(context *c) {
     return result;
 }
 
-static VkResult flush_size_past_end(context *c) {
-    return sync_range(c, true, 0, CASE_SIZE + c->atom);
-}
+static VkResult flush_size_past_end(context *c) { return sync_range(c, true, 0, CASE_SIZE + c->atom); }
 
-static VkResult flush_offset_past_end(context *c) {
-    return sync_range(c, true, CASE_SIZE + c->atom, VK_WHOLE_SIZE);
-}
+static VkResult flush_offset_past_end(context *c) { return sync_range(c, true, CASE_SIZE + c->atom, VK_WHOLE_SIZE); }
 
-static VkResult invalidate_size_past_end(context *c) {
-    return sync_range(c, false, c->atom, CASE_SIZE);
-}
+static VkResult invalidate_size_past_end(context *c) { return sync_range(c, false, c->atom, CASE_SIZE); }
 
-static VkResult invalidate_end_overflows(context *c) {
-    return sync_range(c, false, c->atom, UINT64_MAX - 1);
-}
+static VkResult invalidate_end_overflows(context *c) { return sync_range(c, false, c->atom, UINT64_MAX - 1); }
 
 static VkResult flush_freed(context *c) {
     VkMappedMemoryRange range = range_of(freed_memory(c), 0, VK_WHOLE_SIZE);
@@ -442,19 +428,16 @@ static VkResult bind_misaligned(context *c) {
     bound_buffer b = buffer_or_fail(c, 4096);
     VkDeviceMemory memory = allocate_or_fail(c, CASE_SIZE, c->host_type);
     VkResult result = vkBindBufferMemory(c->device, b.buffer, memory, alignment / 2);
-    EXPECT(vkBindBufferMemory(c->device, b.buffer, memory, 0) == VK_SUCCESS, "an aligned bind after the refused one failed");
+    EXPECT(vkBindBufferMemory(c->device, b.buffer, memory, 0) == VK_SUCCESS,
+           "an aligned bind after the refused one failed");
     vkDestroyBuffer(c->device, b.buffer, NULL);
     vkFreeMemory(c->device, memory, NULL);
     return result;
 }
 
-static VkResult bind_offset_past_end(context *c) {
-    return bind_buffer_at(c, 256, CASE_SIZE, CASE_SIZE + 65536);
-}
+static VkResult bind_offset_past_end(context *c) { return bind_buffer_at(c, 256, CASE_SIZE, CASE_SIZE + 65536); }
 
-static VkResult bind_buffer_too_big(context *c) {
-    return bind_buffer_at(c, 4 * CASE_SIZE, CASE_SIZE, 0);
-}
+static VkResult bind_buffer_too_big(context *c) { return bind_buffer_at(c, 4 * CASE_SIZE, CASE_SIZE, 0); }
 
 static VkResult bind_freed(context *c) {
     bound_buffer b = buffer_or_fail(c, 4096);
@@ -468,7 +451,10 @@ static VkResult bind2_one_misaligned(context *c) {
     if (bad.requirements.alignment < 2) return VK_ERROR_FEATURE_NOT_PRESENT;
     VkDeviceMemory memory = allocate_or_fail(c, 4 * CASE_SIZE, c->host_type);
     VkBindBufferMemoryInfo binds[2] = {
-        {.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO, .buffer = good.buffer, .memory = memory, .memoryOffset = 0},
+        {.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
+         .buffer = good.buffer,
+         .memory = memory,
+         .memoryOffset = 0},
         {.sType = VK_STRUCTURE_TYPE_BIND_BUFFER_MEMORY_INFO,
          .buffer = bad.buffer,
          .memory = memory,
@@ -562,7 +548,8 @@ static VkResult destroy_device_with_live_allocations(context *c) {
         VkDeviceMemory memory;
         EXPECT(robust_allocate(other.handle, CASE_SIZE << (i % 4), c->host_type, &memory) == VK_SUCCESS, "setup %u", i);
         void *data;
-        if (i % 2 == 0) EXPECT(vkMapMemory(other.handle, memory, 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS, "map %u", i);
+        if (i % 2 == 0)
+            EXPECT(vkMapMemory(other.handle, memory, 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS, "map %u", i);
     }
     VkBufferCreateInfo buffer_info = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
@@ -573,7 +560,8 @@ static VkResult destroy_device_with_live_allocations(context *c) {
     EXPECT(vkCreateBuffer(other.handle, &buffer_info, NULL, &buffer) == VK_SUCCESS, "setup buffer");
     VkMemoryRequirements requirements;
     vkGetBufferMemoryRequirements(other.handle, buffer, &requirements);
-    VkMemoryDedicatedAllocateInfo dedicated = {.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO, .buffer = buffer};
+    VkMemoryDedicatedAllocateInfo dedicated = {.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+                                               .buffer = buffer};
     VkMemoryAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                                  .pNext = &dedicated,
                                  .allocationSize = requirements.size,
@@ -595,7 +583,7 @@ static VkResult destroy_device_with_live_allocations(context *c) {
 
 /* ROW(rule, commit, expected VkResult, message rule[, .needs_strict = ..., ...]) */
 #define ROW(rule_, commit_, expected_, message_, ...) \
-    {.rule = (rule_), .commit = (commit_), .expected = (expected_), .message = (message_), __VA_ARGS__}
+    { .rule = (rule_), .commit = (commit_), .expected = (expected_), .message = (message_), __VA_ARGS__ }
 
 static const misuse table[] = {
     /* allocation */
@@ -644,16 +632,14 @@ static const misuse table[] = {
     ROW("flushing past the end is refused", flush_size_past_end, REFUSED_MAP, MESSAGE_REQUIRED),
     ROW("flushing from an offset past the end is refused", flush_offset_past_end, REFUSED_MAP, MESSAGE_REQUIRED),
     ROW("invalidating past the end is refused", invalidate_size_past_end, REFUSED_MAP, MESSAGE_REQUIRED),
-    ROW("invalidating a range whose end overflows is refused", invalidate_end_overflows, REFUSED_MAP,
-        MESSAGE_REQUIRED),
+    ROW("invalidating a range whose end overflows is refused", invalidate_end_overflows, REFUSED_MAP, MESSAGE_REQUIRED),
     ROW("flushing freed memory is refused", flush_freed, REFUSED_MAP, MESSAGE_REQUIRED),
     ROW("a flush batch with one bad range fails as a whole", flush_batch_with_one_bad_range, REFUSED_MAP,
         MESSAGE_REQUIRED),
     /* bind */
     ROW("binding a buffer at a misaligned offset is refused", bind_misaligned, REFUSED_BIND, MESSAGE_REQUIRED),
     ROW("binding at an offset past the end is refused", bind_offset_past_end, REFUSED_BIND, MESSAGE_REQUIRED),
-    ROW("binding a buffer larger than the allocation is refused", bind_buffer_too_big, REFUSED_BIND,
-        MESSAGE_REQUIRED),
+    ROW("binding a buffer larger than the allocation is refused", bind_buffer_too_big, REFUSED_BIND, MESSAGE_REQUIRED),
     ROW("binding to freed memory is refused", bind_freed, REFUSED_BIND, MESSAGE_REQUIRED),
     ROW("vkBindBufferMemory2 with one misaligned entry binds nothing", bind2_one_misaligned, REFUSED_BIND,
         MESSAGE_REQUIRED),
@@ -678,8 +664,8 @@ static bool set_up(context *c) {
     c->device = c->dev.handle;
     VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
     c->host_type = robust_find_memory_type(&c->vk, host, VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT);
-    c->device_type = robust_find_memory_type(&c->vk, 0, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-                                                            VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT);
+    c->device_type = robust_find_memory_type(
+        &c->vk, 0, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT);
     c->atom = c->vk.properties.limits.nonCoherentAtomSize;
     if (c->host_type == UINT32_MAX) {
         fprintf(stderr, "no host-visible coherent memory type\n");
@@ -698,7 +684,8 @@ static void check_unharmed(context *c) {
     EXPECT(wrong == 0, "the sentinel allocation lost %zu of its %u bytes", wrong, SENTINEL_SIZE);
     uint64_t before = robust_layer_message_count();
     VkDeviceMemory probe = allocate_or_fail(c, CASE_SIZE, c->host_type);
-    EXPECT(probe != VK_NULL_HANDLE && holds_a_pattern(c, probe, CASE_SIZE, 0x9806E), "a fresh allocation does not work");
+    EXPECT(probe != VK_NULL_HANDLE && holds_a_pattern(c, probe, CASE_SIZE, 0x9806E),
+           "a fresh allocation does not work");
     vkFreeMemory(c->device, probe, NULL);
     vkUnmapMemory(c->device, c->sentinel);
     vkFreeMemory(c->device, c->sentinel, NULL);
@@ -709,10 +696,8 @@ static void check_message(const misuse *row, uint64_t before) {
     uint64_t seen = robust_layer_message_count() - before;
     char last[1024];
     robust_last_layer_message(last, sizeof last);
-    if (row->message == MESSAGE_REQUIRED)
-        EXPECT(seen > 0, "the layer sent no message to the app's messenger");
-    else
-        EXPECT(seen == 0, "the layer sent %llu unexpected messages, the last: %s", (unsigned long long)seen, last);
+    if (row->message == MESSAGE_REQUIRED) EXPECT(seen > 0, "the layer sent no message to the app's messenger");
+    else EXPECT(seen == 0, "the layer sent %llu unexpected messages, the last: %s", (unsigned long long)seen, last);
     if (seen > 0) printf("    layer said: %s\n", last);
 }
 

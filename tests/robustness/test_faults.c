@@ -178,7 +178,8 @@ static uint32_t allocate_and_fill(robust_device *dev, uint32_t type, VkDeviceSiz
 static void check_and_free(robust_device *dev, VkDeviceSize size, uint32_t count, VkDeviceMemory *memory) {
     for (uint32_t i = 0; i < count; i++) {
         void *data;
-        EXPECT(vkMapMemory(dev->handle, memory[i], 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS, "%s: map %u", activity, i);
+        EXPECT(vkMapMemory(dev->handle, memory[i], 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS, "%s: map %u", activity,
+               i);
         EXPECT(robust_count_wrong(data, (size_t)size, i) == 0, "%s: allocation %u lost bytes", activity, i);
         vkUnmapMemory(dev->handle, memory[i]);
         vkFreeMemory(dev->handle, memory[i], NULL);
@@ -231,8 +232,9 @@ static void exact_sizes_below_the_smallest_block(robust_device *dev, uint32_t ty
 }
 
 static int size_limit(const robust_vk *vk) {
-    uint32_t type = robust_find_memory_type(vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                            VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+    uint32_t type =
+        robust_find_memory_type(vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
     EXPECT(type != UINT32_MAX, "no host-visible, coherent, not device-local memory type");
     void (*scenarios[])(robust_device *, uint32_t) = {blocks_shrink_to_a_limit, exact_sizes_below_the_smallest_block};
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0] && type != UINT32_MAX; i++) {

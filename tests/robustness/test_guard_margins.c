@@ -26,12 +26,12 @@
 typedef enum overrun { NO_OVERRUN, PAST_THE_END, BEFORE_THE_START } overrun;
 
 /* EXPECT, then leave a function that returns a count. */
-#define EXPECT_OR_RETURN_ZERO(cond, ...)                                        \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            robust_fail(__FILE__, __LINE__, #cond, __VA_ARGS__);                \
-            return 0;                                                           \
-        }                                                                       \
+#define EXPECT_OR_RETURN_ZERO(cond, ...)                         \
+    do {                                                         \
+        if (!(cond)) {                                           \
+            robust_fail(__FILE__, __LINE__, #cond, __VA_ARGS__); \
+            return 0;                                            \
+        }                                                        \
     } while (0)
 
 static void name_memory(VkInstance instance, VkDevice device, VkDeviceMemory memory, const char *name) {
@@ -48,8 +48,8 @@ static void name_memory(VkInstance instance, VkDevice device, VkDeviceMemory mem
 }
 
 /* Runs one round in memory of `type`; returns the layer messages it brought. */
-static uint64_t round_in_type(const robust_vk *vk, const robust_device *dev, uint32_t type, overrun kind,
-                              char *last, size_t last_size) {
+static uint64_t round_in_type(const robust_vk *vk, const robust_device *dev, uint32_t type, overrun kind, char *last,
+                              size_t last_size) {
     uint64_t before = robust_layer_message_count();
     VkDeviceMemory memory[ALLOCATIONS];
     for (uint32_t i = 0; i < ALLOCATIONS; i++) {
@@ -64,11 +64,11 @@ static uint64_t round_in_type(const robust_vk *vk, const robust_device *dev, uin
         EXPECT_OR_RETURN_ZERO(vkMapMemory(dev->handle, memory[i], 0, VK_WHOLE_SIZE, 0, (void **)&data) == VK_SUCCESS,
                               "map %u", i);
         robust_fill(data, SIZE, i);
-        if (i == VICTIM && kind == PAST_THE_END) memset(data + SIZE, 0x5E, 4);  /* the bug: past the end */
-        if (i == VICTIM && kind == BEFORE_THE_START) data[-2] = 0x5E;         /* the bug: before the start */
+        if (i == VICTIM && kind == PAST_THE_END) memset(data + SIZE, 0x5E, 4); /* the bug: past the end */
+        if (i == VICTIM && kind == BEFORE_THE_START) data[-2] = 0x5E;          /* the bug: before the start */
         if (!coherent) {
-            VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory[i],
-                                         .size = VK_WHOLE_SIZE};
+            VkMappedMemoryRange range = {
+                .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = memory[i], .size = VK_WHOLE_SIZE};
             EXPECT(vkFlushMappedMemoryRanges(dev->handle, 1, &range) == VK_SUCCESS, "flush %u", i);
         }
         vkUnmapMemory(dev->handle, memory[i]);

@@ -40,9 +40,9 @@ static const bool under_sanitizer = false;
 #define EXIT_SKIPPED 77
 #define SLICE_SIZE 64u
 #define WARM_UP 1000u
-#define MAX_ALLOCATIONS 120000u   /* more than the cap lets the first block's metadata reach */
-#define HEADROOM (1024u * 1024u)  /* address space granted above what the process uses */
-#define REFILL 64u                /* frees, then allocations that must succeed under the cap */
+#define MAX_ALLOCATIONS 120000u  /* more than the cap lets the first block's metadata reach */
+#define HEADROOM (1024u * 1024u) /* address space granted above what the process uses */
+#define REFILL 64u               /* frees, then allocations that must succeed under the cap */
 
 typedef struct state {
     robust_vk vk;
@@ -112,7 +112,8 @@ static void refill_under_the_cap(state *s) {
     for (uint32_t i = base; i < s->count; i++) vkFreeMemory(s->dev.handle, s->memory[i], NULL);
     for (uint32_t i = base; i < s->count; i++) {
         VkResult result = allocate_slice(s, i);
-        EXPECT(result == VK_SUCCESS, "after frees, allocation %u under the cap returned %s", i, robust_result_name(result));
+        EXPECT(result == VK_SUCCESS, "after frees, allocation %u under the cap returned %s", i,
+               robust_result_name(result));
     }
 }
 
@@ -127,8 +128,10 @@ static void run(state *s) {
     EXPECT_OR_RETURN(cap_address_space(&saved), "cannot cap the address space");
     result = allocate_until_failure(s);
     uint32_t reached = s->count;
-    EXPECT(result == VK_ERROR_OUT_OF_HOST_MEMORY, "under the cap, allocation %u returned %s, not "
-           "VK_ERROR_OUT_OF_HOST_MEMORY", reached, robust_result_name(result));
+    EXPECT(result == VK_ERROR_OUT_OF_HOST_MEMORY,
+           "under the cap, allocation %u returned %s, not "
+           "VK_ERROR_OUT_OF_HOST_MEMORY",
+           reached, robust_result_name(result));
     EXPECT(count_damaged(s) == 0, "allocations made before the failure were damaged");
     if (s->count > REFILL) refill_under_the_cap(s);
     EXPECT(setrlimit(RLIMIT_AS, &saved) == 0, "cannot lift the cap");
@@ -138,7 +141,8 @@ static void run(state *s) {
     EXPECT(s->count == target, "with the cap lifted, allocation %u failed", s->count);
     EXPECT(count_damaged(s) == 0, "allocations were damaged");
     printf("under a %u KiB address-space headroom the layer ran out of host memory after %u live allocations, "
-           "answered %s, and recovered\n", HEADROOM / 1024, reached, robust_result_name(result));
+           "answered %s, and recovered\n",
+           HEADROOM / 1024, reached, robust_result_name(result));
 }
 
 int main(void) {
@@ -149,7 +153,8 @@ int main(void) {
     state s = {0};
     s.memory = calloc(MAX_ALLOCATIONS, sizeof *s.memory);
     if (s.memory == NULL || !robust_instance_create(&s.vk) || !robust_device_create(&s.vk, &s.dev)) return 1;
-    s.type = robust_find_memory_type(&s.vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
+    s.type =
+        robust_find_memory_type(&s.vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
     if (s.type == UINT32_MAX) return 1;
     run(&s);
     for (uint32_t i = 0; i < s.count; i++) vkFreeMemory(s.dev.handle, s.memory[i], NULL);

@@ -50,10 +50,10 @@ static VkResult create_image(VkDevice device, VkImageTiling tiling, VkImage *out
 
 /* What pins the slice before the image comes. */
 typedef enum pin {
-    PIN_BUFFER_BIND,     /* vkBindBufferMemory of a buffer at 0 */
-    PIN_MAP,             /* vkMapMemory */
-    PIN_SAME_BIND2,      /* a linear image first in the same vkBindImageMemory2 */
-    PIN_REFUSED_BIND2,   /* a vkBindBufferMemory2 of [valid buffer, freed memory], refused */
+    PIN_BUFFER_BIND,   /* vkBindBufferMemory of a buffer at 0 */
+    PIN_MAP,           /* vkMapMemory */
+    PIN_SAME_BIND2,    /* a linear image first in the same vkBindImageMemory2 */
+    PIN_REFUSED_BIND2, /* a vkBindBufferMemory2 of [valid buffer, freed memory], refused */
 } pin;
 
 /* Whether the image bound in one allocation pinned as `how` says. */
@@ -72,7 +72,9 @@ static bool image_binds(context *c, pin how, const char *name, uint32_t type, Vk
     case PIN_BUFFER_BIND:
         EXPECT(vkBindBufferMemory(d, buffer, memory, 0) == VK_SUCCESS, "%s: the buffer bind", name);
         break;
-    case PIN_MAP: EXPECT(vkMapMemory(d, memory, 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS, "%s: vkMapMemory", name); break;
+    case PIN_MAP:
+        EXPECT(vkMapMemory(d, memory, 0, VK_WHOLE_SIZE, 0, &data) == VK_SUCCESS, "%s: vkMapMemory", name);
+        break;
     case PIN_SAME_BIND2: break; /* below */
     case PIN_REFUSED_BIND2: {
         VkBuffer second;
@@ -173,8 +175,10 @@ int main(void) {
         if (bound < 0) continue;
         bool refused_by_design = through_layer_on_strict && cases[i].pinned_before_the_image;
         if (bound && refused_by_design) {
-            fprintf(stderr, "%s: the image bound: the pinned-slice limitation is gone; update placement.c's note and this mark\n",
-                    cases[i].name);
+            fprintf(
+                stderr,
+                "%s: the image bound: the pinned-slice limitation is gone; update placement.c's note and this mark\n",
+                cases[i].name);
             unexpected++;
         } else if (!bound && !refused_by_design) {
             fprintf(stderr, "%s: FAILED: a valid bind was refused\n", cases[i].name);

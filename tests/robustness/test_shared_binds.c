@@ -36,7 +36,7 @@
 typedef struct shared {
     VkDevice device;
     uint32_t type;
-    VkDeviceSize size;           /* of each allocation: one image's requirements */
+    VkDeviceSize size; /* of each allocation: one image's requirements */
     VkDeviceMemory memory[ALLOCATIONS_PER_ROUND];
     uint64_t rounds;
     pthread_barrier_t start, done;
@@ -79,8 +79,10 @@ static void bind_round(worker *w, uint64_t round, VkImage *images) {
             images[i] = VK_NULL_HANDLE;
             continue;
         }
-        VkBindImageMemoryInfo bind = {
-            .sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO, .image = images[i], .memory = s->memory[i], .memoryOffset = 0};
+        VkBindImageMemoryInfo bind = {.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
+                                      .image = images[i],
+                                      .memory = s->memory[i],
+                                      .memoryOffset = 0};
         if (round % 3 == 0) count_bind(s, vkBindImageMemory2(s->device, 1, &bind), "vkBindImageMemory2");
         else count_bind(s, vkBindImageMemory(s->device, images[i], s->memory[i], 0), "vkBindImageMemory");
     }
@@ -121,7 +123,8 @@ static bool learn_sizes(shared *s, const robust_vk *vk) {
     vkDestroyImage(s->device, image, NULL);
     s->type = UINT32_MAX;
     for (uint32_t t = 0; t < vk->memory.memoryTypeCount && s->type == UINT32_MAX; t++)
-        if ((needs.memoryTypeBits & (1u << t)) && !robust_type_has(vk, t, VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT)) s->type = t;
+        if ((needs.memoryTypeBits & (1u << t)) && !robust_type_has(vk, t, VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT))
+            s->type = t;
     s->size = needs.size;
     printf("allocations of %llu bytes (type %u); each image needs %llu-byte alignment\n", (unsigned long long)s->size,
            s->type, (unsigned long long)needs.alignment);

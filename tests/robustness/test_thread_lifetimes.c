@@ -216,7 +216,8 @@ int main(int argc, char **argv) {
     if (path != NULL && path[0] != '\0') remove(path);
     context c;
     if (!robust_instance_create(&c.vk) || !robust_device_create(&c.vk, &c.dev)) return 1;
-    c.type = robust_find_memory_type(&c.vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
+    c.type =
+        robust_find_memory_type(&c.vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
     EXPECT(c.type != UINT32_MAX, "no host-visible coherent memory type");
     uint64_t made = 0;
     if (c.type != UINT32_MAX) made = strcmp(which, "short_lived") == 0 ? run_short_lived(&c) : run_cross_thread(&c);
@@ -226,7 +227,8 @@ int main(int argc, char **argv) {
         uint64_t pools = (uint64_t)(cores < 1 ? 1 : cores > 16 ? 16 : cores); /* one type, a pool per core at most */
         EXPECT(counters.live_allocations <= pools, "after every free the driver still holds %llu allocations",
                (unsigned long long)counters.live_allocations);
-        EXPECT(counters.violations == 0, "the strict device saw %llu violations", (unsigned long long)counters.violations);
+        EXPECT(counters.violations == 0, "the strict device saw %llu violations",
+               (unsigned long long)counters.violations);
     }
     robust_device_destroy(&c.dev);
     robust_instance_destroy(&c.vk);

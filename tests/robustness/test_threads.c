@@ -76,7 +76,8 @@ static bool coherent(const shared *s, uint32_t type) {
 
 static void sync_range(worker *w, const allocation *a, bool flush) {
     if (coherent(w->shared, a->type)) return;
-    VkMappedMemoryRange range = {.sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = a->memory, .size = VK_WHOLE_SIZE};
+    VkMappedMemoryRange range = {
+        .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = a->memory, .size = VK_WHOLE_SIZE};
     VkResult result = flush ? vkFlushMappedMemoryRanges(w->shared->device, 1, &range)
                             : vkInvalidateMappedMemoryRanges(w->shared->device, 1, &range);
     w->operations++;
@@ -263,8 +264,7 @@ static void run_threads(shared *s) {
     }
     for (uint32_t i = 0; i < THREADS; i++) pthread_join(threads[i], NULL);
     worker last = {.shared = s, .index = THREADS, .rng = {1}};
-    while (adopt_one(&last)) {
-    }
+    while (adopt_one(&last)) {}
     atomic_fetch_add(&s->operations, last.operations);
     atomic_fetch_add(&s->bytes_verified, last.bytes_verified);
 }
@@ -285,8 +285,8 @@ int main(void) {
     double elapsed = seconds_since(&start);
     uint64_t operations = atomic_load(&s.operations);
     printf("%u threads x %llu iterations: %llu Vulkan calls in %.1f s (%.2f M calls/s), %.1f MB verified\n", THREADS,
-           (unsigned long long)s.iterations, (unsigned long long)operations, elapsed, (double)operations / elapsed / 1e6,
-           (double)atomic_load(&s.bytes_verified) / 1e6);
+           (unsigned long long)s.iterations, (unsigned long long)operations, elapsed,
+           (double)operations / elapsed / 1e6, (double)atomic_load(&s.bytes_verified) / 1e6);
     if (robust_has_strict(&dev)) {
         StrictDeviceCounters c = robust_strict_counters(&dev);
         EXPECT(c.violations == 0, "the strict layer saw %llu violations", (unsigned long long)c.violations);

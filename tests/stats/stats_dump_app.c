@@ -51,21 +51,21 @@ static void die(const char *format, ...) {
     exit(1);
 }
 
-#define VK_CHECK(call)                                                                 \
-    do {                                                                               \
-        VkResult check_result_ = (call);                                               \
+#define VK_CHECK(call)                                                                                \
+    do {                                                                                              \
+        VkResult check_result_ = (call);                                                              \
         if (check_result_ != VK_SUCCESS) die("%s returned %s", #call, vk_result_name(check_result_)); \
     } while (0)
 
 /* ---- the app ----------------------------------------------------------------------- */
 
 typedef struct live_allocation {
-    char name[256];        /* "" when unnamed */
-    size_t name_length;    /* names may hold NUL-free odd bytes */
-    const char *kind;      /* what the dump must say: BUFFER, IMAGE_UNKNOWN, UNKNOWN */
+    char name[256];     /* "" when unnamed */
+    size_t name_length; /* names may hold NUL-free odd bytes */
+    const char *kind;   /* what the dump must say: BUFFER, IMAGE_UNKNOWN, UNKNOWN */
     uint32_t memory_type;
     uint64_t size;
-    bool dedicated;        /* passed to the driver */
+    bool dedicated; /* passed to the driver */
 } live_allocation;
 
 typedef struct app {
@@ -93,7 +93,7 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlag
     (void)types, (void)user;
     const char *level = severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT     ? "error"
                         : severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT ? "warning"
-                                                                                       : "info";
+                                                                                      : "info";
     fprintf(stderr, "stats_dump_app: message: %s: %s: %s\n", level, data->pMessageIdName ? data->pMessageIdName : "",
             data->pMessage);
     return VK_FALSE;
@@ -160,7 +160,8 @@ static void device_create(app *a, device *d) {
     VK_CHECK(test_vk_device_create(a->physical, 0, extensions, extension_count,
                                    a->api_version >= VK_API_VERSION_1_2 ? &want12 : NULL, &d->handle));
     if (d->debug_marker)
-        d->marker_name = (PFN_vkDebugMarkerSetObjectNameEXT)vkGetDeviceProcAddr(d->handle, "vkDebugMarkerSetObjectNameEXT");
+        d->marker_name =
+            (PFN_vkDebugMarkerSetObjectNameEXT)vkGetDeviceProcAddr(d->handle, "vkDebugMarkerSetObjectNameEXT");
 }
 
 /* ---- allocations ---------------------------------------------------------------------- */
@@ -218,9 +219,11 @@ static void write_expectations(const app *a, const char *path) {
         const live_allocation *l = &a->live[i];
         fprintf(f, "  {\"name_hex\": \"");
         for (size_t k = 0; k < l->name_length; k++) fprintf(f, "%02x", (unsigned char)l->name[k]);
-        fprintf(f, "\", \"named\": %s, \"type\": \"%s\", \"memory_type\": %u, \"size\": %" PRIu64 ", \"dedicated\": %s}%s\n",
-                l->name_length > 0 ? "true" : "false", l->kind, l->memory_type, l->size, l->dedicated ? "true" : "false",
-                i + 1 < a->live_count ? "," : "");
+        fprintf(f,
+                "\", \"named\": %s, \"type\": \"%s\", \"memory_type\": %u, \"size\": %" PRIu64
+                ", \"dedicated\": %s}%s\n",
+                l->name_length > 0 ? "true" : "false", l->kind, l->memory_type, l->size,
+                l->dedicated ? "true" : "false", i + 1 < a->live_count ? "," : "");
     }
     fprintf(f, "]}\n");
     if (fclose(f) != 0) die("cannot write %s", path);

@@ -26,9 +26,7 @@ START_TEST(plain_ascii_stays_as_it_is) {
 }
 END_TEST
 
-START_TEST(quote_and_backslash_are_escaped) {
-    ck_assert_str_eq(ESCAPED("a\"b\\c"), "a\\\"b\\\\c");
-}
+START_TEST(quote_and_backslash_are_escaped) { ck_assert_str_eq(ESCAPED("a\"b\\c"), "a\\\"b\\\\c"); }
 END_TEST
 
 START_TEST(control_bytes_get_short_or_unicode_escapes) {
@@ -45,14 +43,16 @@ START_TEST(well_formed_utf8_is_kept) {
 END_TEST
 
 START_TEST(each_stray_byte_becomes_one_replacement_character) {
-    ck_assert_str_eq(ESCAPED("a\xff" "b"), "a\\ufffdb");
-    ck_assert_str_eq(ESCAPED("\x80\xbf"), "\\ufffd\\ufffd");           /* continuation bytes alone */
-    ck_assert_str_eq(ESCAPED("\xc0\x80"), "\\ufffd\\ufffd");           /* overlong NUL */
-    ck_assert_str_eq(ESCAPED("\xe0\x80\x80"), "\\ufffd\\ufffd\\ufffd"); /* overlong 3-byte form */
-    ck_assert_str_eq(ESCAPED("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd"); /* a UTF-16 surrogate */
+    ck_assert_str_eq(ESCAPED("a\xff"
+                             "b"),
+                     "a\\ufffdb");
+    ck_assert_str_eq(ESCAPED("\x80\xbf"), "\\ufffd\\ufffd");                       /* continuation bytes alone */
+    ck_assert_str_eq(ESCAPED("\xc0\x80"), "\\ufffd\\ufffd");                       /* overlong NUL */
+    ck_assert_str_eq(ESCAPED("\xe0\x80\x80"), "\\ufffd\\ufffd\\ufffd");            /* overlong 3-byte form */
+    ck_assert_str_eq(ESCAPED("\xed\xa0\x80"), "\\ufffd\\ufffd\\ufffd");            /* a UTF-16 surrogate */
     ck_assert_str_eq(ESCAPED("\xf4\x90\x80\x80"), "\\ufffd\\ufffd\\ufffd\\ufffd"); /* above U+10FFFF */
-    ck_assert_str_eq(ESCAPED("\xe2\x82"), "\\ufffd\\ufffd");           /* cut short at the end */
-    ck_assert_str_eq(ESCAPED("\xe2\x82z"), "\\ufffd\\ufffdz");       /* cut short before ASCII */
+    ck_assert_str_eq(ESCAPED("\xe2\x82"), "\\ufffd\\ufffd");                       /* cut short at the end */
+    ck_assert_str_eq(ESCAPED("\xe2\x82z"), "\\ufffd\\ufffdz");                     /* cut short before ASCII */
 }
 END_TEST
 

@@ -17,7 +17,7 @@ typedef struct interval {
 
 struct offset_reference {
     uint64_t span;
-    interval *free;  /* sorted by start, never adjacent, never empty */
+    interval *free; /* sorted by start, never adjacent, never empty */
     size_t count;
     size_t capacity;
     uint64_t free_total;
@@ -210,8 +210,10 @@ static const char *check_no_space(offset_checker *c, uint64_t units, uint64_t al
     uint64_t largest = offset_reference_largest_free(c->model);
     uint64_t needed = guaranteed_fit_units(units, align_units);
     if (largest >= needed)
-        return fail(c, "NO_SPACE for %" PRIu64 " units aligned to %" PRIu64 " while a free region of %" PRIu64
-                       " units exists (guarantee: %" PRIu64 ")", units, align_units, largest, needed);
+        return fail(c,
+                    "NO_SPACE for %" PRIu64 " units aligned to %" PRIu64 " while a free region of %" PRIu64
+                    " units exists (guarantee: %" PRIu64 ")",
+                    units, align_units, largest, needed);
     c->no_space_results++;
     return NULL;
 }
@@ -302,7 +304,8 @@ const char *offset_checker_compare_reports(offset_checker *c) {
     offset_allocator_report report;
     offset_allocator_get_report(c->allocator, &report);
     uint64_t largest = offset_reference_largest_free(c->model);
-    uint64_t largest_binned = largest ? offset_allocator_bin_to_units(offset_allocator_bin_round_down((uint32_t)largest)) : 0;
+    uint64_t largest_binned =
+        largest ? offset_allocator_bin_to_units(offset_allocator_bin_round_down((uint32_t)largest)) : 0;
     if (report.free_bytes != offset_reference_free_units(c->model) * c->unit_bytes)
         return fail(c, "report: %" PRIu64 " bytes free, model: %" PRIu64 " units", report.free_bytes,
                     offset_reference_free_units(c->model));

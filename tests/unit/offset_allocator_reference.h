@@ -36,8 +36,7 @@ uint64_t offset_reference_free_units(const offset_reference *reference);
 uint64_t offset_reference_largest_free(const offset_reference *reference);
 size_t offset_reference_free_regions(const offset_reference *reference);
 /* Free regions filed by the allocator's round-down bin, for comparing bin reports. */
-void offset_reference_regions_per_bin(const offset_reference *reference,
-                                      uint32_t regions[OFFSET_ALLOCATOR_BIN_COUNT]);
+void offset_reference_regions_per_bin(const offset_reference *reference, uint32_t regions[OFFSET_ALLOCATOR_BIN_COUNT]);
 
 /* ---- the checker: real allocator + model ---------------------------------------- */
 

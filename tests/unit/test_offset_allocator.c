@@ -97,11 +97,11 @@ END_TEST
 
 START_TEST(test_create_refuses_bad_arguments) {
     ck_assert_ptr_null(offset_allocator_create(MiB, 0));
-    ck_assert_ptr_null(offset_allocator_create(MiB, 48));                 /* unit not a power of two */
+    ck_assert_ptr_null(offset_allocator_create(MiB, 48)); /* unit not a power of two */
     ck_assert_ptr_null(offset_allocator_create(0, 256));
-    ck_assert_ptr_null(offset_allocator_create(255, 256));                /* less than one unit */
-    ck_assert_ptr_null(offset_allocator_create(1ull << 32, 1));           /* 2^32 units do not fit 32 bits */
-    offset_allocator *largest = offset_allocator_create(UINT32_MAX, 1);   /* 2^32 - 1 units do */
+    ck_assert_ptr_null(offset_allocator_create(255, 256));              /* less than one unit */
+    ck_assert_ptr_null(offset_allocator_create(1ull << 32, 1));         /* 2^32 units do not fit 32 bits */
+    offset_allocator *largest = offset_allocator_create(UINT32_MAX, 1); /* 2^32 - 1 units do */
     ck_assert_ptr_nonnull(largest);
     offset_allocator_destroy(largest);
     offset_allocator_destroy(NULL);
@@ -230,13 +230,15 @@ START_TEST(test_a_request_succeeds_whenever_a_region_an_eighth_larger_plus_align
     for (int i = 0; i < 20000; i++) {
         uint64_t units = 1 + next_random(&state) % (1u << (1 + next_random(&state) % 24));
         uint64_t align_units = 1ull << (next_random(&state) % 12);
-        uint64_t region = offset_allocator_bin_to_units(offset_allocator_bin_round_up((uint32_t)(units + align_units - 1)));
+        uint64_t region =
+            offset_allocator_bin_to_units(offset_allocator_bin_round_up((uint32_t)(units + align_units - 1)));
         /* One used unit first, so the only free region starts misaligned. */
         offset_allocator *a = offset_allocator_create(1 + region, 1);
         must_allocate(a, 1, 0);
         offset_allocation x = must_allocate(a, units, align_units);
         if (x.offset % align_units != 0) ck_abort_msg("misaligned offset %llu", (unsigned long long)x.offset);
-        if (region * 8 > (units + align_units - 1) * 9) ck_abort_msg("slack above 1/8 for %llu units", (unsigned long long)units);
+        if (region * 8 > (units + align_units - 1) * 9)
+            ck_abort_msg("slack above 1/8 for %llu units", (unsigned long long)units);
         offset_allocator_destroy(a);
     }
 }
@@ -482,7 +484,8 @@ START_TEST(test_bin_report_files_each_free_region_under_its_rounded_down_bin) {
         total += bins.free_bytes[bin];
         regions += bins.free_regions[bin];
     }
-    for (int i = 0; i < 4; i++) ck_assert_uint_ge(bins.free_regions[offset_allocator_bin_round_down((uint32_t)gaps[i])], 1);
+    for (int i = 0; i < 4; i++)
+        ck_assert_uint_ge(bins.free_regions[offset_allocator_bin_round_down((uint32_t)gaps[i])], 1);
     uint64_t tail = 10000 - (5 + 100 + 700 + 1500) - used;
     ck_assert_uint_eq(bins.free_regions[offset_allocator_bin_round_down((uint32_t)tail)], 1);
     ck_assert_uint_eq(total, report_of(a).free_bytes);
@@ -495,7 +498,8 @@ static Suite *offset_allocator_suite(void) {
     Suite *s = suite_create("offset_allocator");
     TCase *bins = tcase_create("bin scale");
     tcase_add_test(bins, test_bins_below_eight_units_are_exact);
-    tcase_add_test(bins, test_round_down_files_a_region_under_the_largest_bin_it_fills_and_round_up_finds_the_first_that_fits);
+    tcase_add_test(
+        bins, test_round_down_files_a_region_under_the_largest_bin_it_fills_and_round_up_finds_the_first_that_fits);
     tcase_add_test(bins, test_bin_sizes_grow_by_at_most_an_eighth);
     tcase_add_test(bins, test_every_32_bit_unit_count_has_a_bin);
     suite_add_tcase(s, bins);

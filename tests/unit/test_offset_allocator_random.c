@@ -45,9 +45,9 @@ static uint64_t random_alignment(rng *r) {
 
 /* Aborts only on failure: check records every passing assertion, which would
  * cost more than the operations themselves. */
-#define CHECK(call)                                                                                    \
-    do {                                                                                               \
-        const char *error_ = (call);                                                                   \
+#define CHECK(call)                                                                                           \
+    do {                                                                                                      \
+        const char *error_ = (call);                                                                          \
         if (error_) ck_abort_msg("seed %llu, operation %d: %s", (unsigned long long)seed, operation, error_); \
     } while (0)
 
@@ -131,12 +131,14 @@ static Suite *random_suite(void) {
     Suite *s = suite_create("offset_allocator_random");
     TCase *differential = tcase_create("differential");
     tcase_set_timeout(differential, 300);
-    tcase_add_loop_test(differential, test_random_operations_agree_with_the_reference_model_and_freeing_all_restores_the_span,
-                        0, SEEDS);
+    tcase_add_loop_test(differential,
+                        test_random_operations_agree_with_the_reference_model_and_freeing_all_restores_the_span, 0,
+                        SEEDS);
     suite_add_tcase(s, differential);
     TCase *properties = tcase_create("properties");
     tcase_set_timeout(properties, 120);
-    tcase_add_loop_test(properties, test_space_given_exceeds_the_request_by_at_most_an_eighth_plus_alignment_padding, 0, 4);
+    tcase_add_loop_test(properties, test_space_given_exceeds_the_request_by_at_most_an_eighth_plus_alignment_padding, 0,
+                        4);
     suite_add_tcase(s, properties);
     return s;
 }

@@ -22,9 +22,9 @@ static bool valid(const offset_allocator *a) {
 }
 
 #define ASSERT_VALID(a) ck_assert_msg(valid(a), "invalid: %s", why)
-#define ASSERT_BROKEN(a, words)                                                          \
-    do {                                                                                 \
-        ck_assert_msg(!valid(a), "corruption went unnoticed");                           \
+#define ASSERT_BROKEN(a, words)                                                                    \
+    do {                                                                                           \
+        ck_assert_msg(!valid(a), "corruption went unnoticed");                                     \
         ck_assert_msg(strstr(why, (words)) != NULL, "reported '%s', expected '%s'", why, (words)); \
     } while (0)
 

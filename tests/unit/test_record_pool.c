@@ -13,8 +13,10 @@
 #include "record_pool.h"
 
 static record_pool *pool_with(size_t reserve_per_class, unsigned batch, unsigned limit) {
-    record_pool_config config = {.class_sizes = {64, 128, 256}, .class_count = 3,
-                                 .reserve_bytes_per_class = reserve_per_class, .batch_size = batch,
+    record_pool_config config = {.class_sizes = {64, 128, 256},
+                                 .class_count = 3,
+                                 .reserve_bytes_per_class = reserve_per_class,
+                                 .batch_size = batch,
                                  .cache_limit = limit};
     record_pool *pool = record_pool_create(&config);
     ck_assert_ptr_nonnull(pool);
@@ -161,8 +163,8 @@ START_TEST(test_free_refuses_what_is_not_a_record_of_the_pool) {
     void *heap = malloc(128);
     ck_assert(!record_pool_free(pool, heap));
     ck_assert(!record_pool_free(pool, theirs));
-    ck_assert(!record_pool_free(pool, record + 8));   /* inside a record */
-    ck_assert(!record_pool_free(pool, record + 64));  /* 64-aligned, still inside */
+    ck_assert(!record_pool_free(pool, record + 8));          /* inside a record */
+    ck_assert(!record_pool_free(pool, record + 64));         /* 64-aligned, still inside */
     ck_assert(!record_pool_free(pool, record + 128 * 1000)); /* in range, never handed out */
     ck_assert(!record_pool_free(NULL, record));
     ck_assert(record_pool_free(pool, NULL)); /* like free(NULL) */

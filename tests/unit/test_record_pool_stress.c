@@ -132,8 +132,7 @@ static void *stress_body(void *arg) {
 }
 
 START_TEST(test_threads_allocating_and_freeing_across_threads_never_share_a_record) {
-    record_pool_config config = {.class_sizes = {64, 128, 192}, .class_count = 3, .batch_size = 16,
-                                 .cache_limit = 48};
+    record_pool_config config = {.class_sizes = {64, 128, 192}, .class_count = 3, .batch_size = 16, .cache_limit = 48};
     stress shared = {.pool = record_pool_create(&config)};
     ck_assert_ptr_nonnull(shared.pool);
     for (int i = 0; i < THREADS; i++) pthread_mutex_init(&shared.boxes[i].lock, NULL);

@@ -128,8 +128,8 @@ START_TEST(test_misuse_is_refused_not_corrupting) {
     ck_assert_ptr_null(scratch_alloc(&frame, 16, 8192)); /* above the 4096 limit */
     ck_assert_ptr_null(scratch_alloc(NULL, 16, 8));
     ck_assert_ptr_null(scratch_alloc(&frame, SIZE_MAX, 8)); /* cannot exist */
-    ck_assert_ptr_nonnull(scratch_alloc(&frame, 16, 0));   /* 0 means 1 */
-    ck_assert_ptr_nonnull(scratch_alloc(&frame, 0, 8));    /* empty, but a valid pointer */
+    ck_assert_ptr_nonnull(scratch_alloc(&frame, 16, 0));    /* 0 means 1 */
+    ck_assert_ptr_nonnull(scratch_alloc(&frame, 0, 8));     /* empty, but a valid pointer */
     scratch_frame inner = scratch_frame_begin();
     ck_assert_ptr_null(scratch_alloc(&frame, 16, 8)); /* not the innermost frame */
     scratch_frame_end(&inner);
