@@ -32,13 +32,14 @@ static void note_bound(suballoc_memory *record, uint8_t kind) {
 
 /* Whether requirements allow binding record at offset; when they do not, the
  * message is logged only if `report` (a cached answer is checked again first). */
-static bool bind_allowed(suballoc_device *device, const char *caller, const suballoc_memory *record, VkDeviceSize offset,
-                         const VkMemoryRequirements *requirements, bool report) {
+static bool bind_allowed(suballoc_device *device, const char *caller, const suballoc_memory *record,
+                         VkDeviceSize offset, const VkMemoryRequirements *requirements, bool report) {
     unsigned long long handle = (unsigned long long)memory_handle_of(record);
     uint64_t alignment = pow2_at_least(requirements->alignment);
     if (!(requirements->memoryTypeBits & (1u << record->memory_type))) {
         if (report)
-            LOG_ERROR(device, "%s: memory 0x%llx is of memory type %u, which the resource does not allow (memoryTypeBits 0x%x)",
+            LOG_ERROR(device,
+                      "%s: memory 0x%llx is of memory type %u, which the resource does not allow (memoryTypeBits 0x%x)",
                       caller, handle, record->memory_type, requirements->memoryTypeBits);
         return false;
     }
@@ -61,8 +62,8 @@ static bool bind_allowed(suballoc_device *device, const char *caller, const suba
 /* Checks a bind of a resource of `kind` (MEMORY_BOUND_*) into memory at offset
  * against the resource's requirements and returns where the driver must bind it. */
 static VkResult translate_bind(suballoc_device *device, const char *caller, uint8_t kind, VkDeviceMemory memory,
-                               VkDeviceSize offset, const VkMemoryRequirements *requirements, VkDeviceMemory *out_memory,
-                               VkDeviceSize *out_offset) {
+                               VkDeviceSize offset, const VkMemoryRequirements *requirements,
+                               VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
     *out_memory = memory;
     *out_offset = offset;
     bool invalid;
@@ -71,8 +72,8 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, uint
     if (record == NULL) return VK_SUCCESS;
     if (!bind_allowed(device, caller, record, offset, requirements, true)) return VK_ERROR_UNKNOWN;
     note_requirements(device, requirements);
-    VkResult result = slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory,
-                                      out_offset);
+    VkResult result =
+        slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory, out_offset);
     if (result == VK_SUCCESS) note_bound(record, kind);
     return result;
 }
@@ -124,7 +125,8 @@ static void ask_driver(suballoc_device *device, const bound_resource *r, VkMemor
         image_plane_requirements(device, (VkImage)r->handle, plane, out);
         return;
     }
-    if (r->type == VK_OBJECT_TYPE_BUFFER) device->next.GetBufferMemoryRequirements(device->handle, (VkBuffer)r->handle, out);
+    if (r->type == VK_OBJECT_TYPE_BUFFER)
+        device->next.GetBufferMemoryRequirements(device->handle, (VkBuffer)r->handle, out);
     else device->next.GetImageMemoryRequirements(device->handle, (VkImage)r->handle, out);
     requirements_cache_put(device, r->type, r->handle, out);
 }
@@ -181,7 +183,8 @@ static VkResult translate_resource_bind(suballoc_device *device, const char *cal
 
 /* ---- bind 1 ------------------------------------------------------------------------ */
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize offset) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
+                                                      VkDeviceSize offset) {
     suballoc_device *device = DEVICE_OF(handle);
     if (!is_layer_memory(memory)) return device->next.BindBufferMemory(handle, buffer, memory, offset);
     bound_resource r = {VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, NULL};
@@ -189,7 +192,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer 
     return result != VK_SUCCESS ? result : device->next.BindBufferMemory(handle, buffer, memory, offset);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory, VkDeviceSize offset) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory,
+                                                     VkDeviceSize offset) {
     suballoc_device *device = DEVICE_OF(handle);
     if (!is_layer_memory(memory)) return device->next.BindImageMemory(handle, image, memory, offset);
     bound_resource r = {VK_OBJECT_TYPE_IMAGE, (uint64_t)image, NULL};
@@ -239,8 +243,8 @@ static VkResult translate_bind_elements(suballoc_device *device, scratch_frame *
     for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
         plans[i].record = NULL;
         if (is_layer_memory(*elements[i].memory))
-            result = plan_resource_bind(device, caller, &elements[i].resource, *elements[i].memory,
-                                        *elements[i].offset, &plans[i]);
+            result = plan_resource_bind(device, caller, &elements[i].resource, *elements[i].memory, *elements[i].offset,
+                                        &plans[i]);
     }
     if (result == VK_SUCCESS) result = share_alignment_per_record(frame, plans, count);
     for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++)
@@ -248,64 +252,90 @@ static VkResult translate_bind_elements(suballoc_device *device, scratch_frame *
     return result;
 }
 
+/* Where a bind2 info struct keeps its fields: VkBindBufferMemoryInfo and
+ * VkBindImageMemoryInfo differ only in the resource's type and name. */
+typedef struct bind_info_layout {
+    VkObjectType type;
+    size_t size, resource, memory, offset;
+} bind_info_layout;
+
+#define BIND_INFO_LAYOUT(object_type, info_type, resource_member)                                          \
+    {                                                                                                      \
+        object_type, sizeof(info_type), offsetof(info_type, resource_member), offsetof(info_type, memory), \
+            offsetof(info_type, memoryOffset)                                                              \
+    }
+static const bind_info_layout buffer_bind_info =
+    BIND_INFO_LAYOUT(VK_OBJECT_TYPE_BUFFER, VkBindBufferMemoryInfo, buffer);
+static const bind_info_layout image_bind_info = BIND_INFO_LAYOUT(VK_OBJECT_TYPE_IMAGE, VkBindImageMemoryInfo, image);
+
+/* A copy of the infos (in the frame) with every layer handle translated, or an
+ * error with no slice moved. */
+static VkResult translate_bind_infos(suballoc_device *device, scratch_frame *frame, const char *caller,
+                                     const bind_info_layout *layout, const void *infos, uint32_t count,
+                                     const void **out_copy) {
+    unsigned char *copy = scratch_alloc(frame, count * layout->size, _Alignof(VkBindBufferMemoryInfo));
+    bind_element *elements = scratch_alloc(frame, count * sizeof *elements, _Alignof(bind_element));
+    if (copy == NULL || elements == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
+    memcpy(copy, infos, count * layout->size);
+    for (uint32_t i = 0; i < count; i++) {
+        unsigned char *info = copy + (size_t)i * layout->size;
+        bind_element *e = &elements[i];
+        e->resource.type = layout->type;
+        memcpy(&e->resource.handle, info + layout->resource, sizeof e->resource.handle);
+        e->resource.bind_chain = ((const VkBaseInStructure *)info)->pNext;
+        e->memory = (VkDeviceMemory *)(info + layout->memory);
+        e->offset = (VkDeviceSize *)(info + layout->offset);
+    }
+    *out_copy = copy;
+    return translate_bind_elements(device, frame, caller, elements, count);
+}
+
 static VkResult bind_buffers(suballoc_device *device, const char *caller, uint32_t count,
                              const VkBindBufferMemoryInfo *infos, PFN_vkBindBufferMemory2 next) {
-    VkDevice handle = device->handle;
     RETURN_IF_NEXT_MISSING(device, next, caller, VK_ERROR_EXTENSION_NOT_PRESENT);
-    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindBufferMemoryInfo)) return next(handle, count, infos);
+    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindBufferMemoryInfo))
+        return next(device->handle, count, infos);
     scratch_frame frame = scratch_frame_begin();
-    VkBindBufferMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindBufferMemoryInfo));
-    bind_element *elements = scratch_alloc(&frame, count * sizeof *elements, _Alignof(bind_element));
-    VkResult result = copy != NULL && elements != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (result == VK_SUCCESS) {
-        memcpy(copy, infos, count * sizeof *copy);
-        for (uint32_t i = 0; i < count; i++)
-            elements[i] = (bind_element){{VK_OBJECT_TYPE_BUFFER, (uint64_t)copy[i].buffer, NULL},
-                                         &copy[i].memory, &copy[i].memoryOffset};
-        result = translate_bind_elements(device, &frame, caller, elements, count);
-    }
-    if (result == VK_SUCCESS) result = next(handle, count, copy);
+    const void *copy;
+    VkResult result = translate_bind_infos(device, &frame, caller, &buffer_bind_info, infos, count, &copy);
+    if (result == VK_SUCCESS) result = next(device->handle, count, copy);
     scratch_frame_end(&frame);
     return result;
 }
 
-static VkResult bind_images(suballoc_device *device, const char *caller, uint32_t count, const VkBindImageMemoryInfo *infos,
-                            PFN_vkBindImageMemory2 next) {
-    VkDevice handle = device->handle;
+static VkResult bind_images(suballoc_device *device, const char *caller, uint32_t count,
+                            const VkBindImageMemoryInfo *infos, PFN_vkBindImageMemory2 next) {
     RETURN_IF_NEXT_MISSING(device, next, caller, VK_ERROR_EXTENSION_NOT_PRESENT);
-    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindImageMemoryInfo)) return next(handle, count, infos);
+    if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindImageMemoryInfo))
+        return next(device->handle, count, infos);
     scratch_frame frame = scratch_frame_begin();
-    VkBindImageMemoryInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindImageMemoryInfo));
-    bind_element *elements = scratch_alloc(&frame, count * sizeof *elements, _Alignof(bind_element));
-    VkResult result = copy != NULL && elements != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
-    if (result == VK_SUCCESS) {
-        memcpy(copy, infos, count * sizeof *copy);
-        for (uint32_t i = 0; i < count; i++)
-            elements[i] = (bind_element){{VK_OBJECT_TYPE_IMAGE, (uint64_t)copy[i].image, copy[i].pNext},
-                                         &copy[i].memory, &copy[i].memoryOffset};
-        result = translate_bind_elements(device, &frame, caller, elements, count);
-    }
-    if (result == VK_SUCCESS) result = next(handle, count, copy);
+    const void *copy;
+    VkResult result = translate_bind_infos(device, &frame, caller, &image_bind_info, infos, count, &copy);
+    if (result == VK_SUCCESS) result = next(device->handle, count, copy);
     scratch_frame_end(&frame);
     return result;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2(VkDevice handle, uint32_t count, const VkBindBufferMemoryInfo *infos) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2(VkDevice handle, uint32_t count,
+                                                       const VkBindBufferMemoryInfo *infos) {
     suballoc_device *device = DEVICE_OF(handle);
     return bind_buffers(device, "vkBindBufferMemory2", count, infos, device->next.BindBufferMemory2);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2KHR(VkDevice handle, uint32_t count, const VkBindBufferMemoryInfo *infos) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory2KHR(VkDevice handle, uint32_t count,
+                                                          const VkBindBufferMemoryInfo *infos) {
     suballoc_device *device = DEVICE_OF(handle);
     return bind_buffers(device, "vkBindBufferMemory2KHR", count, infos, device->next.BindBufferMemory2KHR);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2(VkDevice handle, uint32_t count, const VkBindImageMemoryInfo *infos) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2(VkDevice handle, uint32_t count,
+                                                      const VkBindImageMemoryInfo *infos) {
     suballoc_device *device = DEVICE_OF(handle);
     return bind_images(device, "vkBindImageMemory2", count, infos, device->next.BindImageMemory2);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2KHR(VkDevice handle, uint32_t count, const VkBindImageMemoryInfo *infos) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory2KHR(VkDevice handle, uint32_t count,
+                                                         const VkBindImageMemoryInfo *infos) {
     suballoc_device *device = DEVICE_OF(handle);
     return bind_images(device, "vkBindImageMemory2KHR", count, infos, device->next.BindImageMemory2KHR);
 }
@@ -360,7 +390,9 @@ static VkResult translate_sparse_image_binds(suballoc_device *device, scratch_fr
     uint32_t sparse_count = 0;
     device->next.GetImageSparseMemoryRequirements(device->handle, image, &sparse_count, NULL);
     VkSparseImageMemoryRequirements *sparse =
-        sparse_count > 0 ? scratch_alloc(frame, sparse_count * sizeof *sparse, _Alignof(VkSparseImageMemoryRequirements)) : NULL;
+        sparse_count > 0
+            ? scratch_alloc(frame, sparse_count * sizeof *sparse, _Alignof(VkSparseImageMemoryRequirements))
+            : NULL;
     if (sparse_count > 0 && sparse == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
     if (sparse_count > 0) device->next.GetImageSparseMemoryRequirements(device->handle, image, &sparse_count, sparse);
 
@@ -378,14 +410,14 @@ static VkResult translate_sparse_image_binds(suballoc_device *device, scratch_fr
 }
 
 /* Copies an array of n structs of the given type into the frame. */
-#define COPY_ARRAY(frame, out, in, n, type)                                            \
-    do {                                                                               \
-        (out) = NULL;                                                                  \
-        if ((n) == 0) break;                                                           \
-        type *copy_ = scratch_alloc((frame), (n) * sizeof(type), _Alignof(type));     \
-        if (copy_ == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;                         \
-        memcpy(copy_, (in), (n) * sizeof(type));                                       \
-        (out) = copy_;                                                                 \
+#define COPY_ARRAY(frame, out, in, n, type)                                       \
+    do {                                                                          \
+        (out) = NULL;                                                             \
+        if ((n) == 0) break;                                                      \
+        type *copy_ = scratch_alloc((frame), (n) * sizeof(type), _Alignof(type)); \
+        if (copy_ == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;                    \
+        memcpy(copy_, (in), (n) * sizeof(type));                                  \
+        (out) = copy_;                                                            \
     } while (0)
 
 static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_frame *frame, VkBindSparseInfo *info) {
@@ -416,7 +448,8 @@ static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_fram
     for (uint32_t b = 0; b < info->imageBindCount; b++) {
         VkMemoryRequirements r;
         device->next.GetImageMemoryRequirements(device->handle, images[b].image, &r);
-        VkResult result = translate_sparse_image_binds(device, frame, images[b].image, &images[b].pBinds, images[b].bindCount, &r);
+        VkResult result =
+            translate_sparse_image_binds(device, frame, images[b].image, &images[b].pBinds, images[b].bindCount, &r);
         if (result != VK_SUCCESS) return result;
     }
     info->pImageBinds = images;
@@ -425,9 +458,11 @@ static VkResult translate_bind_sparse_info(suballoc_device *device, scratch_fram
 
 static bool sparse_info_has_layer_memory(const VkBindSparseInfo *info) {
     for (uint32_t b = 0; b < info->bufferBindCount; b++)
-        if (HAS_LAYER_MEMORY(info->pBufferBinds[b].pBinds, info->pBufferBinds[b].bindCount, VkSparseMemoryBind)) return true;
+        if (HAS_LAYER_MEMORY(info->pBufferBinds[b].pBinds, info->pBufferBinds[b].bindCount, VkSparseMemoryBind))
+            return true;
     for (uint32_t b = 0; b < info->imageOpaqueBindCount; b++)
-        if (HAS_LAYER_MEMORY(info->pImageOpaqueBinds[b].pBinds, info->pImageOpaqueBinds[b].bindCount, VkSparseMemoryBind))
+        if (HAS_LAYER_MEMORY(info->pImageOpaqueBinds[b].pBinds, info->pImageOpaqueBinds[b].bindCount,
+                             VkSparseMemoryBind))
             return true;
     for (uint32_t b = 0; b < info->imageBindCount; b++)
         if (HAS_LAYER_MEMORY(info->pImageBinds[b].pBinds, info->pImageBinds[b].bindCount, VkSparseImageMemoryBind))
@@ -435,7 +470,8 @@ static bool sparse_info_has_layer_memory(const VkBindSparseInfo *info) {
     return false;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_QueueBindSparse(VkQueue queue, uint32_t count, const VkBindSparseInfo *infos, VkFence fence) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_QueueBindSparse(VkQueue queue, uint32_t count, const VkBindSparseInfo *infos,
+                                                     VkFence fence) {
     suballoc_device *device = DEVICE_OF(queue); /* a queue shares its device's dispatch key */
     bool translate = false;
     for (uint32_t i = 0; i < count && !translate; i++) translate = sparse_info_has_layer_memory(&infos[i]);
@@ -445,7 +481,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_QueueBindSparse(VkQueue queue, uint32_t cou
     VkBindSparseInfo *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindSparseInfo));
     VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
     if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
-    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) result = translate_bind_sparse_info(device, &frame, &copy[i]);
+    for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++)
+        result = translate_bind_sparse_info(device, &frame, &copy[i]);
     if (result == VK_SUCCESS) result = device->next.QueueBindSparse(queue, count, copy, fence);
     scratch_frame_end(&frame);
     return result;
@@ -458,9 +495,12 @@ static VkResult video_requirements(suballoc_device *device, scratch_frame *frame
     uint32_t n = 0;
     if (device->next.GetVideoSessionMemoryRequirementsKHR == NULL) return VK_ERROR_UNKNOWN;
     device->next.GetVideoSessionMemoryRequirementsKHR(device->handle, session, &n, NULL);
-    VkVideoSessionMemoryRequirementsKHR *all = scratch_alloc(frame, n * sizeof *all, _Alignof(VkVideoSessionMemoryRequirementsKHR));
+    VkVideoSessionMemoryRequirementsKHR *all =
+        scratch_alloc(frame, n * sizeof *all, _Alignof(VkVideoSessionMemoryRequirementsKHR));
     if (all == NULL && n > 0) return VK_ERROR_OUT_OF_HOST_MEMORY;
-    for (uint32_t i = 0; i < n; i++) all[i] = (VkVideoSessionMemoryRequirementsKHR){.sType = VK_STRUCTURE_TYPE_VIDEO_SESSION_MEMORY_REQUIREMENTS_KHR};
+    for (uint32_t i = 0; i < n; i++)
+        all[i] =
+            (VkVideoSessionMemoryRequirementsKHR){.sType = VK_STRUCTURE_TYPE_VIDEO_SESSION_MEMORY_REQUIREMENTS_KHR};
     device->next.GetVideoSessionMemoryRequirementsKHR(device->handle, session, &n, all);
     for (uint32_t i = 0; i < n; i++) {
         if (all[i].memoryBindIndex != bind_index) continue;
@@ -471,8 +511,9 @@ static VkResult video_requirements(suballoc_device *device, scratch_frame *frame
     return VK_ERROR_UNKNOWN;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, VkVideoSessionKHR session, uint32_t count,
-                                                                const VkBindVideoSessionMemoryInfoKHR *infos) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, VkVideoSessionKHR session,
+                                                               uint32_t count,
+                                                               const VkBindVideoSessionMemoryInfoKHR *infos) {
     suballoc_device *device = DEVICE_OF(handle);
     RETURN_IF_NEXT_MISSING(device, device->next.BindVideoSessionMemoryKHR, "vkBindVideoSessionMemoryKHR",
                            VK_ERROR_EXTENSION_NOT_PRESENT);
@@ -480,7 +521,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, 
         return device->next.BindVideoSessionMemoryKHR(handle, session, count, infos);
 
     scratch_frame frame = scratch_frame_begin();
-    VkBindVideoSessionMemoryInfoKHR *copy = scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindVideoSessionMemoryInfoKHR));
+    VkBindVideoSessionMemoryInfoKHR *copy =
+        scratch_alloc(&frame, count * sizeof *copy, _Alignof(VkBindVideoSessionMemoryInfoKHR));
     VkResult result = copy != NULL ? VK_SUCCESS : VK_ERROR_OUT_OF_HOST_MEMORY;
     if (copy != NULL) memcpy(copy, infos, count * sizeof *copy);
     for (uint32_t i = 0; i < count && result == VK_SUCCESS; i++) {
@@ -499,11 +541,11 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindVideoSessionMemoryKHR(VkDevice handle, 
 
 /* ---- NV acceleration structures ------------------------------------------------------- */
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindAccelerationStructureMemoryNV(VkDevice handle, uint32_t count,
-                                                                        const VkBindAccelerationStructureMemoryInfoNV *infos) {
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindAccelerationStructureMemoryNV(
+    VkDevice handle, uint32_t count, const VkBindAccelerationStructureMemoryInfoNV *infos) {
     suballoc_device *device = DEVICE_OF(handle);
-    RETURN_IF_NEXT_MISSING(device, device->next.BindAccelerationStructureMemoryNV, "vkBindAccelerationStructureMemoryNV",
-                           VK_ERROR_EXTENSION_NOT_PRESENT);
+    RETURN_IF_NEXT_MISSING(device, device->next.BindAccelerationStructureMemoryNV,
+                           "vkBindAccelerationStructureMemoryNV", VK_ERROR_EXTENSION_NOT_PRESENT);
     if (device->next.GetAccelerationStructureMemoryRequirementsNV == NULL) return VK_ERROR_EXTENSION_NOT_PRESENT;
     if (infos == NULL || !HAS_LAYER_MEMORY(infos, count, VkBindAccelerationStructureMemoryInfoNV))
         return device->next.BindAccelerationStructureMemoryNV(handle, count, infos);
