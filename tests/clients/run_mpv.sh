@@ -28,6 +28,12 @@ frames="${MPV_FRAMES:-5}"
 # libplacebo 4.208 destroys its swapchain's semaphores without waiting for the
 # queue: with validation alone, gpu-next shows this in about half of the runs.
 CLIENT_OWN_VALIDATION_IDS="VUID-vkDestroySemaphore-semaphore-01137"
+# mpv 0.35.1 --vo=gpu-next on lavapipe dies with SIGSEGV while it takes the
+# screenshot in about one run in a few hundred, with no layer at all (seen in
+# clients_mpv_gpu_next_same_picture_none, whose chain has no layer).
+if [ "$vo" = gpu-next ]; then
+  CLIENT_KNOWN_CRASH="mpv --vo=gpu-next crashes now and then during its screenshot with no layer at all"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/run_mpv.XXXXXX")
 cleanup() {
