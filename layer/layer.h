@@ -37,6 +37,7 @@
 #include <vulkan/vk_layer.h>
 #include <vulkan/vulkan.h>
 
+#include "branch_hints.h"
 #include "functions.h"
 #include "offset_allocator.h"
 #include "pool_lock.h"
@@ -111,10 +112,10 @@ typedef struct suballoc_memory {
     void *reserved_for_record_pool;
     uint8_t generation; /* bumped on free; low 6 bits are in the handle */
     bool live;
-    bool mapped;                  /* the app has it mapped (the block stays mapped regardless) */
-    bool has_private_data;        /* private data was set on its handle */
-    _Atomic bool placement_fixed; /* bound or mapped once: it may not move any more */
-    _Atomic uint8_t bound;        /* MEMORY_BOUND_* bits: what the app bound to it, for the JSON dump */
+    bool mapped;               /* the app has it mapped (the block stays mapped regardless) */
+    bool has_private_data;     /* private data was set on its handle */
+    _Atomic uint8_t placement; /* SLICE_*: whether the slice may still move (pools.c) */
+    _Atomic uint8_t bound;     /* MEMORY_BOUND_* bits: what the app bound to it, for the JSON dump */
     uint32_t memory_type;
     suballoc_pool *pool;   /* set at allocation, never changes: the lock that guards the fields below */
     suballoc_block *block; /* block, allocation and offset change only while the slice moves (pool locked) */
@@ -129,6 +130,13 @@ typedef struct suballoc_memory {
 } suballoc_memory;
 
 /* What a bind told the layer about a memory record (suballoc_memory.bound). */
+/* A slice may move until the app first binds or maps it; then it is fixed for
+ * good. A mover holds the pool lock and claims the slice (MOVABLE -> MOVING)
+ * before it changes block, allocation or offset. */
+#define SLICE_MOVABLE 0u
+#define SLICE_MOVING 1u
+#define SLICE_FIXED 2u
+
 #define MEMORY_BOUND_BUFFER 1u
 #define MEMORY_BOUND_IMAGE 2u
 #define MEMORY_BOUND_OTHER 4u /* video sessions, acceleration structures */
@@ -292,9 +300,19 @@ suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale);
 
 /* Whether memory is a layer handle, live or stale. */
 bool is_layer_memory(VkDeviceMemory memory);
+/* Logs why memory cannot be used in a call on device (stale, or another device's). */
+void report_unusable_memory(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool stale);
 /* The record behind a layer handle for a call on device: a stale handle, or one of
- * another device, is logged (naming caller) and sets *invalid. NULL for a driver handle. */
-suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool *invalid);
+ * another device, is logged (naming caller) and sets *invalid. NULL for a driver handle.
+ * Inline: every call on memory starts here, and the valid case is a few loads. */
+static inline suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, VkDeviceMemory memory,
+                                               bool *invalid) {
+    suballoc_memory *record = memory_record_of(memory, invalid);
+    if (likely(!*invalid && (record == NULL || record->pool->device == device))) return record;
+    report_unusable_memory(device, caller, memory, *invalid);
+    *invalid = true;
+    return NULL;
+}
 /* Where a layer handle's bytes really are: (block memory, slice offset + offset),
  * pinning the slice (aligned as asked) first. Driver handles come back as they are. */
 VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,

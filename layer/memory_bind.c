@@ -142,13 +142,11 @@ typedef struct planned_bind {
 /* Checks a bind of a buffer or image: the requirements come from the thread's
  * cache when it has them and they allow the bind (the usual create, query,
  * allocate, bind); otherwise from the driver, which alone may refuse it. */
-static VkResult plan_resource_bind(suballoc_device *device, const char *caller, const bound_resource *r,
-                                   VkDeviceMemory memory, VkDeviceSize offset, planned_bind *out) {
+static VkResult plan_record_bind(suballoc_device *device, const char *caller, const bound_resource *r,
+                                 suballoc_memory *record, VkDeviceSize offset, planned_bind *out) {
     out->kind = r->type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
-    bool invalid;
-    out->record = layer_memory_of(device, caller, memory, &invalid);
-    if (invalid) return VK_ERROR_UNKNOWN;
-    if (out->record == NULL) return VK_SUCCESS;
+    out->record = record;
+    if (record == NULL) return VK_SUCCESS;
     VkMemoryRequirements requirements;
     bool cacheable = r->type == VK_OBJECT_TYPE_BUFFER || plane_of(r->bind_chain) == NULL;
     if (!cacheable || !requirements_cache_get(device, r->type, r->handle, &requirements) ||
@@ -161,6 +159,14 @@ static VkResult plan_resource_bind(suballoc_device *device, const char *caller, 
     return VK_SUCCESS;
 }
 
+static VkResult plan_resource_bind(suballoc_device *device, const char *caller, const bound_resource *r,
+                                   VkDeviceMemory memory, VkDeviceSize offset, planned_bind *out) {
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    return plan_record_bind(device, caller, r, record, offset, out);
+}
+
 /* Pins the slice (moving it first if it may and must) and says where the driver binds. */
 static VkResult do_planned_bind(suballoc_device *device, const char *caller, const planned_bind *plan,
                                 VkDeviceMemory *memory, VkDeviceSize *offset) {
@@ -170,15 +176,12 @@ static VkResult do_planned_bind(suballoc_device *device, const char *caller, con
     return result;
 }
 
-static VkResult translate_resource_bind(suballoc_device *device, const char *caller, const bound_resource *r,
-                                        VkDeviceMemory memory, VkDeviceSize offset, VkDeviceMemory *out_memory,
-                                        VkDeviceSize *out_offset) {
+/* A single bind into a layer allocation: checked, pinned, and moved to block coordinates. */
+static VkResult translate_record_bind(suballoc_device *device, const char *caller, const bound_resource *r,
+                                      suballoc_memory *record, VkDeviceMemory *memory, VkDeviceSize *offset) {
     planned_bind plan;
-    VkResult result = plan_resource_bind(device, caller, r, memory, offset, &plan);
-    if (result != VK_SUCCESS) return result;
-    *out_memory = memory;
-    *out_offset = offset;
-    return do_planned_bind(device, caller, &plan, out_memory, out_offset);
+    VkResult result = plan_record_bind(device, caller, r, record, *offset, &plan);
+    return result != VK_SUCCESS ? result : do_planned_bind(device, caller, &plan, memory, offset);
 }
 
 /* ---- bind 1 ------------------------------------------------------------------------ */
@@ -186,18 +189,24 @@ static VkResult translate_resource_bind(suballoc_device *device, const char *cal
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
                                                       VkDeviceSize offset) {
     suballoc_device *device = DEVICE_OF(handle);
-    if (!is_layer_memory(memory)) return device->next.BindBufferMemory(handle, buffer, memory, offset);
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, "vkBindBufferMemory", memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (record == NULL) return device->next.BindBufferMemory(handle, buffer, memory, offset);
     bound_resource r = {VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, NULL};
-    VkResult result = translate_resource_bind(device, "vkBindBufferMemory", &r, memory, offset, &memory, &offset);
+    VkResult result = translate_record_bind(device, "vkBindBufferMemory", &r, record, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindBufferMemory(handle, buffer, memory, offset);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory,
                                                      VkDeviceSize offset) {
     suballoc_device *device = DEVICE_OF(handle);
-    if (!is_layer_memory(memory)) return device->next.BindImageMemory(handle, image, memory, offset);
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, "vkBindImageMemory", memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (record == NULL) return device->next.BindImageMemory(handle, image, memory, offset);
     bound_resource r = {VK_OBJECT_TYPE_IMAGE, (uint64_t)image, NULL};
-    VkResult result = translate_resource_bind(device, "vkBindImageMemory", &r, memory, offset, &memory, &offset);
+    VkResult result = translate_record_bind(device, "vkBindImageMemory", &r, record, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindImageMemory(handle, image, memory, offset);
 }
 

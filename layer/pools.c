@@ -393,7 +393,8 @@ static void attach_locked(suballoc_pool *pool, suballoc_memory *record, const ca
     if (block->live_count++ == 0) pool->empty_blocks--;
     record->block = block;
     record->allocation = slice->range.id;
-    record->offset = slice->range.offset + slice->front;
+    /* Atomic: slice_fix_placement reads it without the lock (relaxed, then checked by its CAS). */
+    __atomic_store_n(&record->offset, slice->range.offset + slice->front, __ATOMIC_RELAXED);
     record->reserved = reserved;
     record->margin_front = (uint32_t)slice->front;
     record->margin_back = (uint32_t)(slice->range.size - slice->front - reserved);
@@ -539,21 +540,20 @@ void pool_free(suballoc_memory *record) {
     EXPENSIVE_CHECK_POOL(pool, "vkFreeMemory");
 }
 
-VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
-    alignment = pow2_at_least(alignment);
-    if (atomic_load_explicit(&record->placement_fixed, memory_order_acquire))
-        return is_aligned(record->offset, alignment) ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
-
-    /* record->pool never changes, so this lock covers a concurrent move: a
-     * second thread binding into the same allocation waits here and then sees
-     * the slice where the first one left it. */
+/* Moves an unfixed slice that is not aligned enough to a new one that is, then
+ * fixes it. Takes the pool lock: record->pool never changes, so a second thread
+ * binding into the same allocation waits here and then sees the slice where
+ * the first one left it. */
+static VkResult fix_placement_slow(suballoc_memory *record, uint64_t alignment) {
     suballoc_pool *pool = record->pool;
     suballoc_block *release = NULL;
     VkResult result = VK_SUCCESS;
     bool moved = false;
     pool_lock_acquire(&pool->lock);
-    if (!atomic_load_explicit(&record->placement_fixed, memory_order_relaxed) &&
-        !is_aligned(record->offset, alignment)) {
+    uint8_t state = SLICE_MOVABLE;
+    if (!is_aligned(record->offset, alignment) &&
+        atomic_compare_exchange_strong_explicit(&record->placement, &state, SLICE_MOVING, memory_order_acquire,
+                                                memory_order_acquire)) {
         /* Nobody has seen this slice's bytes yet, so it can move to where the
          * resource's alignment holds: carve the new slice and attach to it before
          * the old range goes back, so that a block holding both never looks empty. */
@@ -570,13 +570,32 @@ VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
                       (unsigned long long)memory_handle_of(record), (unsigned long long)record->offset,
                       (unsigned long long)alignment);
         }
+        /* A failed move leaves the slice where it was, still movable. */
+        atomic_store_explicit(&record->placement, result == VK_SUCCESS ? SLICE_FIXED : SLICE_MOVABLE,
+                              memory_order_release);
     }
     if (result == VK_SUCCESS && !is_aligned(record->offset, alignment)) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
-    if (result == VK_SUCCESS) atomic_store_explicit(&record->placement_fixed, true, memory_order_release);
+    if (result == VK_SUCCESS) atomic_store_explicit(&record->placement, SLICE_FIXED, memory_order_release);
     pool_lock_release(&pool->lock);
     if (release != NULL) block_destroy(pool->device, release);
     if (moved) margins_fill(record); /* outside the lock: it may map the block */
     return result;
+}
+
+/* The first bind or map fixes the slice. Placement already used the alignment
+ * the app queried, so the slice is usually aligned: then one compare-and-swap
+ * fixes it, with no lock. The offset read before it is the slice's current one
+ * whenever the swap succeeds, since a mover claims the slice before it moves it
+ * and a moved slice never becomes movable again. */
+VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
+    alignment = pow2_at_least(alignment);
+    uint8_t state = atomic_load_explicit(&record->placement, memory_order_acquire);
+    if (state == SLICE_MOVABLE && is_aligned(__atomic_load_n(&record->offset, __ATOMIC_RELAXED), alignment) &&
+        atomic_compare_exchange_strong_explicit(&record->placement, &state, SLICE_FIXED, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return VK_SUCCESS;
+    if (state == SLICE_FIXED) return is_aligned(record->offset, alignment) ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    return fix_placement_slow(record, alignment);
 }
 
 VkResult block_map(suballoc_block *block, uint8_t **base) {

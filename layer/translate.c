@@ -11,21 +11,14 @@
 
 #include "log.h"
 
-suballoc_memory *layer_memory_of(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool *invalid) {
-    suballoc_memory *record = memory_record_of(memory, invalid);
-    if (*invalid) {
+void report_unusable_memory(suballoc_device *device, const char *caller, VkDeviceMemory memory, bool stale) {
+    if (stale)
         LOG_ERROR(device,
                   "%s: memory 0x%llx is not a live allocation (already freed, or never allocated); the call is ignored",
                   caller, (unsigned long long)memory);
-        return NULL;
-    }
-    if (record != NULL && record->pool->device != device) {
+    else
         LOG_ERROR(device, "%s: memory 0x%llx belongs to another VkDevice; the call is ignored", caller,
                   (unsigned long long)memory);
-        *invalid = true;
-        return NULL;
-    }
-    return record;
 }
 
 VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
