@@ -351,9 +351,10 @@ static void block_destroy(suballoc_device *device, suballoc_block *block) {
 
 /* ---- slices ---------------------------------------------------------------------- */
 
-/* Finds room in an existing block, else grows the pool. Pool locked. */
-static VkResult carve_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, suballoc_block **out_block,
-                             offset_allocation *out) {
+/* Room in one of the pool's blocks: VK_SUCCESS, VK_INCOMPLETE when no block
+ * has it, or VK_ERROR_OUT_OF_HOST_MEMORY. Pool locked. */
+static VkResult carve_existing_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment,
+                                      suballoc_block **out_block, offset_allocation *out) {
     for (suballoc_block *b = pool->blocks; b != NULL; b = b->next) {
         offset_allocator_result r = offset_allocator_allocate(b->allocator, reserved, alignment, out);
         if (r == OFFSET_ALLOCATOR_OK) {
@@ -366,8 +367,16 @@ static VkResult carve_locked(suballoc_pool *pool, uint64_t reserved, uint64_t al
         }
         if (r == OFFSET_ALLOCATOR_OUT_OF_MEMORY) return VK_ERROR_OUT_OF_HOST_MEMORY;
     }
+    return VK_INCOMPLETE;
+}
+
+/* Finds room in an existing block, else grows the pool. Pool locked. */
+static VkResult carve_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, suballoc_block **out_block,
+                             offset_allocation *out) {
+    VkResult result = carve_existing_locked(pool, reserved, alignment, out_block, out);
+    if (result != VK_INCOMPLETE) return result;
     suballoc_block *block;
-    VkResult result = pool_grow(pool, reserved, alignment, &block);
+    result = pool_grow(pool, reserved, alignment, &block);
     if (result != VK_SUCCESS) return result;
     if (offset_allocator_allocate(block->allocator, reserved, alignment, out) != OFFSET_ALLOCATOR_OK)
         return VK_ERROR_OUT_OF_HOST_MEMORY; /* node metadata; the empty block stays for later */
@@ -386,6 +395,13 @@ typedef struct carved_slice {
 static VkResult carve_slice_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, carved_slice *out) {
     out->front = pool->margin == 0 ? 0 : align_up(pool->margin, max_u64(alignment, pool->unit));
     return carve_locked(pool, out->front + reserved + pool->margin, alignment, &out->block, &out->range);
+}
+
+/* The same without growing: VK_INCOMPLETE when no block of the pool has room. */
+static VkResult carve_slice_existing_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment,
+                                            carved_slice *out) {
+    out->front = pool->margin == 0 ? 0 : align_up(pool->margin, max_u64(alignment, pool->unit));
+    return carve_existing_locked(pool, out->front + reserved + pool->margin, alignment, &out->block, &out->range);
 }
 
 static void attach_locked(suballoc_pool *pool, suballoc_memory *record, const carved_slice *slice, uint64_t reserved) {
@@ -482,15 +498,40 @@ static void count_shards(void) {
     shard_count = cores < 1 ? 1u : cores > (long)MAX_SHARDS ? MAX_SHARDS : (uint32_t)cores;
 }
 
+static uint32_t shards_per_key(void) {
+    pthread_once(&shard_count_once, count_shards);
+    return shard_count;
+}
+
 /* The shard a thread moves to after its first collision (it stays there). */
 static uint32_t shard_after_collision(void) {
-    pthread_once(&shard_count_once, count_shards);
-    if (thread_shard_chosen || shard_count < 2) return thread_shard;
+    if (thread_shard_chosen || shards_per_key() < 2) return thread_shard;
     thread_shard_chosen = true;
     /* The first thread to collide gets shard 1, the next stays on 0, ...: the
      * shards fill in turn, 0 included. */
     thread_shard = (1 + atomic_fetch_add_explicit(&shards_handed_out, 1, memory_order_relaxed)) % shard_count;
     return thread_shard;
+}
+
+/* Before a shard grows, room in another shard of its key: otherwise every
+ * shard keeps a partly used block of its own, and threads cost memory
+ * (mixed_30k_8_threads in memory_bench). Called with no lock held, so that no
+ * thread ever holds two pool locks; returns the shard with the slice carved,
+ * locked, or NULL. Growth is rare, so visiting every shard then is cheap. */
+static suballoc_pool *carve_in_sibling(const pool_key *own, suballoc_device *device, uint64_t reserved,
+                                       uint64_t alignment, carved_slice *slice) {
+    pool_key key = *own;
+    memory_type_info *type = &device->types[key.memory_type];
+    uint32_t shards = shards_per_key();
+    for (uint32_t i = 1; i < shards; i++) {
+        key.shard = (own->shard + i) % shards;
+        suballoc_pool *sibling = find_pool(type, &key, NULL);
+        if (sibling == NULL) continue;
+        pool_lock_acquire(&sibling->lock);
+        if (carve_slice_existing_locked(sibling, reserved, alignment, slice) == VK_SUCCESS) return sibling;
+        pool_lock_release(&sibling->lock);
+    }
+    return NULL;
 }
 
 /* The calling thread's pool of key, locked. NULL when host memory runs out. */
@@ -513,9 +554,20 @@ VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_me
     suballoc_pool *pool = lock_thread_pool(device, key);
     if (pool == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
     uint64_t reserved = align_up(size, pool->unit);
-    record->pool = pool;
     carved_slice slice;
-    VkResult result = carve_slice_locked(pool, reserved, alignment, &slice);
+    VkResult result = carve_slice_existing_locked(pool, reserved, alignment, &slice);
+    if (result == VK_INCOMPLETE) {
+        pool_lock_release(&pool->lock);
+        suballoc_pool *sibling = carve_in_sibling(&pool->key, device, reserved, alignment, &slice);
+        if (sibling != NULL) {
+            pool = sibling;
+            result = VK_SUCCESS;
+        } else {
+            pool_lock_acquire(&pool->lock); /* room may have come back meanwhile: carve looks first */
+            result = carve_slice_locked(pool, reserved, alignment, &slice);
+        }
+    }
+    record->pool = pool;
     if (result == VK_SUCCESS) {
         attach_locked(pool, record, &slice, reserved);
         pool_counters *c = &pool->counters;
