@@ -28,6 +28,11 @@ _Noreturn void fail(const char *what, VkResult result);
 uint64_t now_ns(void);
 
 /* The threads table: pairs per second at 1, 2, 4 and 8 threads, every side. */
-void print_threads_table(side sides[SIDE_COUNT], uint32_t rounds);
+#define THREAD_ROWS 4
+typedef struct threads_result {
+    uint32_t threads[THREAD_ROWS];
+    double median[THREAD_ROWS][SIDE_COUNT]; /* pairs per second */
+} threads_result;
+threads_result print_threads_table(side sides[SIDE_COUNT], uint32_t rounds);
 
 #endif
