@@ -70,9 +70,17 @@ stop_xvfb() {
 # client crash is still caught, while the client's own rare crash no longer
 # fails CI. Timeouts (124) and exit statuses are never retried.
 died_by_signal() { [ "$1" -gt 128 ] && [ "$1" -ne 124 ]; }
-retry_known_crash() { # <status> <what ran>: true when the caller should run it again
-  [ -n "${CLIENT_KNOWN_CRASH:-}" ] && died_by_signal "$1" || return 1
-  echo "client_checks: $2 died with status $1; running it once more, since $CLIENT_KNOWN_CRASH" >&2
+# retrying_known_crash <what runs> <command...>: the command, once more after a known crash.
+retrying_known_crash() {
+  local what=$1 status=0
+  shift
+  "$@" || status=$?
+  if [ -n "${CLIENT_KNOWN_CRASH:-}" ] && died_by_signal "$status"; then
+    echo "client_checks: $what died with status $status; running it once more, since $CLIENT_KNOWN_CRASH" >&2
+    status=0
+    "$@" || status=$?
+  fi
+  return $status
 }
 
 # run_client <output file> <command...>: both streams into the file; stderr also
@@ -88,15 +96,7 @@ run_client_once() {
   rm -f "$out.err"
   return $status
 }
-run_client() {
-  local status=0
-  run_client_once "$@" || status=$?
-  if retry_known_crash "$status" "the run in chain $chain"; then
-    status=0
-    run_client_once "$@" || status=$?
-  fi
-  return $status
-}
+run_client() { retrying_known_crash "the run in chain $chain" run_client_once "$@"; }
 
 # The test's chain without this project's layer, app side first, comma-separated:
 # "" for none and plain, the strict device alone for strict, validation alone for
@@ -124,15 +124,7 @@ run_reference_once() {
     "$run_in_chain" --expect "$layers" -- \
     env LD_PRELOAD="${SUBALLOC_CLIENT_PRELOAD:-${LD_PRELOAD:-}}" "$@" >"$out" 2>&1
 }
-run_reference() {
-  local status=0
-  run_reference_once "$@" || status=$?
-  if retry_known_crash "$status" "the reference run ($(reference_name))"; then
-    status=0
-    run_reference_once "$@" || status=$?
-  fi
-  return $status
-}
+run_reference() { retrying_known_crash "the reference run ($(reference_name))" run_reference_once "$@"; }
 
 # The reference chain in words, for messages.
 reference_name() {
