@@ -27,6 +27,10 @@
  * Every slice starts on the pool's unit, which covers bufferImageGranularity and
  * nonCoherentAtomSize, and ends on it too, so neighbouring app allocations never
  * share a granularity page or a non-coherent atom.
+ *
+ * A key has up to one pool per core, its shards, for threads that allocate at
+ * once (see "shards" below); a shard takes room another shard has before it
+ * grows, so threads do not each keep a partly used block.
  */
 #include <stdlib.h>
 #include <string.h>
