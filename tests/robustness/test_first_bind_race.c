@@ -24,8 +24,13 @@
  *     (aliasing the buffer, which is valid), with vkBindImageMemory or
  *     vkBindImageMemory2;
  *   - the array binder binds vkBindImageMemory2 arrays of three images over two
- *     allocations, two of them aliased in the same allocation.
- * The four threads start together (spinning, not woken one by one by a
+ *     allocations, two of them aliased in the same allocation;
+ *   - the churner, in the same pool, allocates sixteen allocations of its own,
+ *     binds an image at 0 of each first (nothing else touches them: these binds
+ *     must succeed, and may move the slice), maps them and writes its own
+ *     pattern, checks it at the end and frees them: a slice that a move hands
+ *     out twice shows up in its bytes or in the others'.
+ * The five threads start together (spinning, not woken one by one by a
  * barrier); in two rounds of three they meet again before each allocation, so
  * that they reach it at once, else each goes through them in an order of its
  * own. The program prints how many image binds came before any map or buffer
@@ -62,7 +67,7 @@
 #define ARRAY_IMAGES 3u /* per vkBindImageMemory2 array of the array binder: memories i, i + 1, i */
 #define PAIRS (MEMORIES / 2u)
 
-typedef enum role { ROLE_MAPPER, ROLE_BUFFERS, ROLE_IMAGES, ROLE_IMAGE_ARRAYS, ROLES } role;
+typedef enum role { ROLE_MAPPER, ROLE_BUFFERS, ROLE_IMAGES, ROLE_IMAGE_ARRAYS, ROLE_CHURNER, ROLES } role;
 
 /* What the allocating thread asked just before allocating. */
 typedef enum hint { HINT_UNRELATED, HINT_BUFFER_OF_SIZE, HINT_IMAGE } hint;
@@ -119,6 +124,10 @@ typedef struct shared {
 typedef struct worker {
     shared *shared;
     role role;
+    /* The churner's own allocations of the round, each with an image bound first. */
+    VkDeviceMemory own[MEMORIES];
+    VkImage own_images[MEMORIES];
+    unsigned char *own_mapped[MEMORIES];
 } worker;
 
 static VkImageCreateInfo small_image(void) {
@@ -147,7 +156,7 @@ static bool coherent(const shared *s) {
 /* The k-th allocation a thread visits: in lockstep rounds the same for every
  * thread (so that they meet on each memory), else each role has its own order. */
 static uint32_t visit(const shared *s, role r, uint32_t k) {
-    static const uint32_t steps[ROLES] = {1, 3, 5, 7}; /* odd: each visits all of them */
+    static const uint32_t steps[ROLES] = {1, 3, 5, 7, 9}; /* odd: each visits all of them */
     if (s->plan.lockstep) return (uint32_t)((s->plan.number + k) % MEMORIES);
     return (uint32_t)((s->plan.number + 2u * r + (uint64_t)k * steps[r]) % MEMORIES);
 }
@@ -329,6 +338,54 @@ static void bind_image_array(shared *s, uint32_t pair) {
     check_image_bind(s, result, before, memories, ARRAY_IMAGES, "a vkBindImageMemory2 array");
 }
 
+/* The churner's k-th step, in the same pool while the others race: allocate,
+ * bind an image at 0 first (nothing else touches this memory: it must bind, and
+ * may move the slice), then map and write a pattern of its own. Slices that the
+ * others' moves hand out twice show up in its bytes or in theirs. */
+static void churn(worker *w, uint32_t k) {
+    shared *s = w->shared;
+    const round_plan *p = &s->plan;
+    uint64_t seed = pattern_seed(p->number, MEMORIES + k, 0);
+    VkResult result = robust_allocate(s->device, p->size, p->type, &w->own[k]);
+    EXPECT(result == VK_SUCCESS, "round %llu: the churner's vkAllocateMemory returned %s",
+           (unsigned long long)p->number, robust_result_name(result));
+    if (result != VK_SUCCESS) {
+        w->own[k] = VK_NULL_HANDLE;
+        return;
+    }
+    w->own_images[k] = make_image(s, "churner");
+    result = vkBindImageMemory(s->device, w->own_images[k], w->own[k], 0);
+    EXPECT(result == VK_SUCCESS, "round %llu: the churner's image bind into fresh memory returned %s",
+           (unsigned long long)p->number, robust_result_name(result));
+    void *data = NULL;
+    result = vkMapMemory(s->device, w->own[k], 0, VK_WHOLE_SIZE, 0, &data);
+    EXPECT(result == VK_SUCCESS, "round %llu: the churner's vkMapMemory returned %s", (unsigned long long)p->number,
+           robust_result_name(result));
+    if (result != VK_SUCCESS) return;
+    robust_fill(data, (size_t)p->size, seed);
+    w->own_mapped[k] = data;
+}
+
+/* Still in the race: the churner's bytes are its own; then it frees them. */
+static void churn_end(worker *w) {
+    shared *s = w->shared;
+    const round_plan *p = &s->plan;
+    for (uint32_t k = 0; k < MEMORIES; k++) {
+        if (w->own_mapped[k] != NULL) {
+            size_t wrong =
+                robust_count_wrong(w->own_mapped[k], (size_t)p->size, pattern_seed(p->number, MEMORIES + k, 0));
+            EXPECT(wrong == 0, "round %llu: %zu of %llu bytes of the churner's allocation %u changed",
+                   (unsigned long long)p->number, wrong, (unsigned long long)p->size, k);
+            vkUnmapMemory(s->device, w->own[k]);
+        }
+        vkDestroyImage(s->device, w->own_images[k], NULL);
+        vkFreeMemory(s->device, w->own[k], NULL);
+        w->own[k] = VK_NULL_HANDLE;
+        w->own_images[k] = VK_NULL_HANDLE;
+        w->own_mapped[k] = NULL;
+    }
+}
+
 /* A barrier wakes its threads one by one, tens of microseconds apart, time for
  * one thread to get through many calls alone: the workers spin instead, at the
  * start and, in lockstep rounds, before each memory. */
@@ -353,9 +410,11 @@ static void race(worker *w) {
             if (!pair_done[i / 2]) bind_image_array(s, i / 2);
             pair_done[i / 2] = true;
             break;
+        case ROLE_CHURNER: churn(w, k); break;
         case ROLES: break;
         }
     }
+    if (w->role == ROLE_CHURNER) churn_end(w);
 }
 
 static void *worker_main(void *arg) {
@@ -369,6 +428,7 @@ static void *worker_main(void *arg) {
         case ROLE_BUFFERS: prepare_buffers(s); break;
         case ROLE_IMAGES: prepare_images(s); break;
         case ROLE_IMAGE_ARRAYS: prepare_image_arrays(s); break;
+        case ROLE_CHURNER: break;
         case ROLES: break;
         }
         pthread_barrier_wait(&s->go);
