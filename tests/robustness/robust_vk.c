@@ -184,6 +184,21 @@ VkResult robust_create_buffer(VkDevice device, VkDeviceSize size, VkBuffer *out)
     return vkCreateBuffer(device, &info, NULL, out);
 }
 
+VkImageCreateInfo robust_image_info(uint32_t side, VkImageTiling tiling, VkImageUsageFlags usage) {
+    return (VkImageCreateInfo){
+        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+        .imageType = VK_IMAGE_TYPE_2D,
+        .format = VK_FORMAT_R8G8B8A8_UNORM,
+        .extent = {side, side, 1},
+        .mipLevels = 1,
+        .arrayLayers = 1,
+        .samples = VK_SAMPLE_COUNT_1_BIT,
+        .tiling = tiling,
+        .usage = usage,
+        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+    };
+}
+
 /* ---- byte patterns ------------------------------------------------------------------ */
 
 static uint64_t mix64(uint64_t x) {

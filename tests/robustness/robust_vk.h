@@ -102,6 +102,9 @@ VkResult robust_allocate(VkDevice device, VkDeviceSize size, uint32_t type, VkDe
 /* A buffer of `size` bytes usable for transfers. */
 VkResult robust_create_buffer(VkDevice device, VkDeviceSize size, VkBuffer *out);
 
+/* A square 2D RGBA8 single-sample image, one mip and one layer, `side` texels wide. */
+VkImageCreateInfo robust_image_info(uint32_t side, VkImageTiling tiling, VkImageUsageFlags usage);
+
 /* ---- byte patterns ------------------------------------------------------------------ */
 
 /* Bytes that depend on seed and position, so every allocation's content is its own. */
