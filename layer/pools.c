@@ -374,13 +374,11 @@ static VkResult carve_existing_locked(suballoc_pool *pool, uint64_t reserved, ui
     return VK_INCOMPLETE;
 }
 
-/* Finds room in an existing block, else grows the pool. Pool locked. */
-static VkResult carve_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, suballoc_block **out_block,
-                             offset_allocation *out) {
-    VkResult result = carve_existing_locked(pool, reserved, alignment, out_block, out);
-    if (result != VK_INCOMPLETE) return result;
+/* Room in a new block, made for it. Pool locked. */
+static VkResult carve_new_block_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment,
+                                       suballoc_block **out_block, offset_allocation *out) {
     suballoc_block *block;
-    result = pool_grow(pool, reserved, alignment, &block);
+    VkResult result = pool_grow(pool, reserved, alignment, &block);
     if (result != VK_SUCCESS) return result;
     if (offset_allocator_allocate(block->allocator, reserved, alignment, out) != OFFSET_ALLOCATOR_OK)
         return VK_ERROR_OUT_OF_HOST_MEMORY; /* node metadata; the empty block stays for later */
@@ -396,16 +394,23 @@ typedef struct carved_slice {
     uint64_t front; /* margin before the app's bytes: a multiple of the alignment */
 } carved_slice;
 
-static VkResult carve_slice_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, carved_slice *out) {
+typedef enum carve_growth { CARVE_EXISTING_ONLY, CARVE_OR_GROW } carve_growth;
+
+/* The bytes a slice for `reserved` app bytes takes with its margins; sets its front margin. */
+static uint64_t slice_span(const suballoc_pool *pool, uint64_t reserved, uint64_t alignment, carved_slice *out) {
     out->front = pool->margin == 0 ? 0 : align_up(pool->margin, max_u64(alignment, pool->unit));
-    return carve_locked(pool, out->front + reserved + pool->margin, alignment, &out->block, &out->range);
+    return out->front + reserved + pool->margin;
 }
 
-/* The same without growing: VK_INCOMPLETE when no block of the pool has room. */
-static VkResult carve_slice_existing_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment,
-                                            carved_slice *out) {
-    out->front = pool->margin == 0 ? 0 : align_up(pool->margin, max_u64(alignment, pool->unit));
-    return carve_existing_locked(pool, out->front + reserved + pool->margin, alignment, &out->block, &out->range);
+/* A slice for `reserved` app bytes and its margins, from the pool's blocks,
+ * else (CARVE_OR_GROW) from a new one; VK_INCOMPLETE when only existing blocks
+ * may serve and none has room. Pool locked. */
+static VkResult carve_slice_locked(suballoc_pool *pool, uint64_t reserved, uint64_t alignment, carve_growth growth,
+                                   carved_slice *out) {
+    uint64_t span = slice_span(pool, reserved, alignment, out);
+    VkResult result = carve_existing_locked(pool, span, alignment, &out->block, &out->range);
+    if (result != VK_INCOMPLETE || growth == CARVE_EXISTING_ONLY) return result;
+    return carve_new_block_locked(pool, span, alignment, &out->block, &out->range);
 }
 
 static void attach_locked(suballoc_pool *pool, suballoc_memory *record, const carved_slice *slice, uint64_t reserved) {
@@ -532,7 +537,7 @@ static suballoc_pool *carve_in_idle_sibling_locked(const suballoc_pool *pool, ui
         key.shard = (pool->key.shard + i) % shards;
         suballoc_pool *sibling = find_pool(type, &key, NULL);
         if (sibling == NULL || !pool_lock_try(&sibling->lock)) continue;
-        if (carve_slice_existing_locked(sibling, reserved, alignment, slice) == VK_SUCCESS) return sibling;
+        if (carve_slice_locked(sibling, reserved, alignment, CARVE_EXISTING_ONLY, slice) == VK_SUCCESS) return sibling;
         pool_lock_release(&sibling->lock);
     }
     return NULL;
@@ -559,15 +564,16 @@ VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_me
     if (pool == NULL) return VK_ERROR_OUT_OF_HOST_MEMORY;
     uint64_t reserved = align_up(size, pool->unit);
     carved_slice slice;
-    VkResult result = carve_slice_existing_locked(pool, reserved, alignment, &slice);
+    VkResult result = carve_slice_locked(pool, reserved, alignment, CARVE_EXISTING_ONLY, &slice);
     if (result == VK_INCOMPLETE) {
         suballoc_pool *sibling = carve_in_idle_sibling_locked(pool, reserved, alignment, &slice);
         if (sibling != NULL) {
             pool_lock_release(&pool->lock);
             pool = sibling;
             result = VK_SUCCESS;
-        } else {
-            result = carve_slice_locked(pool, reserved, alignment, &slice);
+        } else { /* the pool is still locked, so its blocks still have no room: grow */
+            result = carve_new_block_locked(pool, slice_span(pool, reserved, alignment, &slice), alignment,
+                                            &slice.block, &slice.range);
         }
     }
     record->pool = pool;
@@ -613,7 +619,7 @@ static VkResult fix_placement_slow(suballoc_memory *record, uint64_t alignment) 
          * resource's alignment holds: carve the new slice and attach to it before
          * the old range goes back, so that a block holding both never looks empty. */
         carved_slice slice;
-        result = carve_slice_locked(pool, record->reserved, alignment, &slice);
+        result = carve_slice_locked(pool, record->reserved, alignment, CARVE_OR_GROW, &slice);
         if (result == VK_SUCCESS) {
             suballoc_block *old_block = record->block;
             offset_allocation_id old_range = record->allocation;
