@@ -489,6 +489,19 @@ bool record_pool_is_record(const record_pool *pool, uint64_t value) {
     return pool && value <= UINTPTR_MAX && class_of_record(pool, (const void *)(uintptr_t)value) >= 0;
 }
 
+bool record_pool_class_span(const record_pool *pool, int size_class, record_pool_span *out) {
+    *out = (record_pool_span){0};
+    if (pool == NULL || size_class < 0 || (unsigned)size_class >= pool->class_count) return false;
+    const record_class *c = &pool->classes[size_class];
+    *out = (record_pool_span){
+        .base = (uintptr_t)c->base,
+        .bytes = pool->reserve_per_class,
+        .record_size = c->record_size,
+        .carved_bytes = &c->carved_bytes,
+    };
+    return true;
+}
+
 void record_pool_flush_thread_cache(record_pool *pool) {
     if (!pool) return;
     thread_cache *tc = tls_cache;

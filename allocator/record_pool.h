@@ -25,6 +25,7 @@
 #ifndef SUBALLOC_RECORD_POOL_H
 #define SUBALLOC_RECORD_POOL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,21 @@ bool record_pool_owns(const record_pool *pool, uint64_t value);
  * until the pool is destroyed, so a caller may look inside to check a tag;
  * any other value, even inside the reserved range, may be unmapped. */
 bool record_pool_is_record(const record_pool *pool, uint64_t value);
+
+/* Where one class's records lie, for a caller's own inline "is this a record"
+ * test on a hot path: record_pool_is_record(value) for a value of the class's
+ * range is exactly "value - base is a multiple of record_size below
+ * *carved_bytes" (an acquire-free relaxed read is enough: a record is carved
+ * before its address is handed out). Valid while the pool lives. */
+typedef struct record_pool_span {
+    uintptr_t base;
+    size_t bytes; /* the class's reserved range: base .. base + bytes */
+    size_t record_size;
+    const _Atomic size_t *carved_bytes;
+} record_pool_span;
+
+/* false (and *out zeroed) for a NULL pool or a class it does not have. */
+bool record_pool_class_span(const record_pool *pool, int size_class, record_pool_span *out);
 
 /* Hands this thread's cached records back to the central lists now (threads do
  * this on exit by themselves), and the pool's shared cache, which serves

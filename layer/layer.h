@@ -285,6 +285,17 @@ void registry_remove_device(suballoc_device *device);
 
 /* A layer handle is a record's address with a generation in the low bits. */
 #define MEMORY_HANDLE_GENERATION_MASK 63u
+#define MEMORY_RECORD_BYTES 128u /* a power of two: "is this a record" is a mask */
+
+/* Where memory records lie (record_pool_class_span): every value in
+ * base .. base + bytes is a layer handle, live or stale, and never a driver's.
+ * All zero when the records could not be reserved. Set once, before any handle. */
+typedef struct memory_record_range {
+    uintptr_t base;
+    size_t bytes;
+    const _Atomic size_t *carved_bytes;
+} memory_record_range;
+extern memory_record_range memory_records;
 
 bool memory_records_init(void);
 suballoc_memory *memory_record_alloc(void);
@@ -293,8 +304,27 @@ static inline VkDeviceMemory memory_handle_of(const suballoc_memory *record) {
     return (VkDeviceMemory)((uint64_t)(uintptr_t)record | (record->generation & MEMORY_HANDLE_GENERATION_MASK));
 }
 /* The record behind a layer handle; NULL for a driver handle. *stale is set when
- * the value is a layer handle that is not live (freed, double free). */
-suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale);
+ * the value is a layer handle that is not live (freed, double free) or is not
+ * a record's start (forged, or an offset into one): not safe to read as a record.
+ * Inline: every call on memory starts here. */
+static inline suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale) {
+    uint64_t value = (uint64_t)memory;
+    uint64_t offset = (value & ~(uint64_t)MEMORY_HANDLE_GENERATION_MASK) - memory_records.base;
+    *stale = false;
+    if (offset >= memory_records.bytes) return NULL;
+    if (unlikely((offset & (MEMORY_RECORD_BYTES - 1)) != 0 ||
+                 offset >= atomic_load_explicit(memory_records.carved_bytes, memory_order_relaxed))) {
+        *stale = true;
+        return NULL;
+    }
+    suballoc_memory *record = (suballoc_memory *)(uintptr_t)(value & ~(uint64_t)MEMORY_HANDLE_GENERATION_MASK);
+    if (unlikely(!record->live ||
+                 (record->generation & MEMORY_HANDLE_GENERATION_MASK) != (value & MEMORY_HANDLE_GENERATION_MASK))) {
+        *stale = true;
+        return NULL;
+    }
+    return record;
+}
 
 /* ---- translation (translate.c): entry points ask here, and only here ------------------- */
 

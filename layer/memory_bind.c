@@ -30,33 +30,39 @@ static void note_bound(suballoc_memory *record, uint8_t kind) {
         atomic_fetch_or_explicit(&record->bound, kind, memory_order_relaxed);
 }
 
-/* Whether requirements allow binding record at offset; when they do not, the
- * message is logged only if `report` (a cached answer is checked again first). */
-static bool bind_allowed(suballoc_device *device, const char *caller, const suballoc_memory *record,
-                         VkDeviceSize offset, const VkMemoryRequirements *requirements, bool report) {
+/* Whether requirements allow binding record at offset: the memory type, the
+ * alignment, and the size. Inline: every bind into a layer handle asks. */
+static inline bool bind_fits(const suballoc_memory *record, VkDeviceSize offset,
+                             const VkMemoryRequirements *requirements) {
+    return (requirements->memoryTypeBits >> record->memory_type & 1u) &&
+           is_aligned(offset, pow2_at_least(requirements->alignment)) && offset <= record->size &&
+           requirements->size <= record->size - offset;
+}
+
+/* Logs the first rule a refused bind breaks (bind_fits said no). */
+static __attribute__((cold, noinline)) void report_refused_bind(suballoc_device *device, const char *caller,
+                                                                const suballoc_memory *record, VkDeviceSize offset,
+                                                                const VkMemoryRequirements *requirements) {
     unsigned long long handle = (unsigned long long)memory_handle_of(record);
     uint64_t alignment = pow2_at_least(requirements->alignment);
-    if (!(requirements->memoryTypeBits & (1u << record->memory_type))) {
-        if (report)
-            LOG_ERROR(device,
-                      "%s: memory 0x%llx is of memory type %u, which the resource does not allow (memoryTypeBits 0x%x)",
-                      caller, handle, record->memory_type, requirements->memoryTypeBits);
-        return false;
-    }
-    if (!is_aligned(offset, alignment)) {
-        if (report)
-            LOG_ERROR(device, "%s: memoryOffset %llu is not a multiple of the resource's alignment %llu", caller,
-                      (unsigned long long)offset, (unsigned long long)alignment);
-        return false;
-    }
-    if (offset > record->size || requirements->size > record->size - offset) {
-        if (report)
-            LOG_ERROR(device, "%s: %llu bytes at memoryOffset %llu do not fit in memory 0x%llx of %llu bytes", caller,
-                      (unsigned long long)requirements->size, (unsigned long long)offset, handle,
-                      (unsigned long long)record->size);
-        return false;
-    }
-    return true;
+    if (!(requirements->memoryTypeBits & (1u << record->memory_type)))
+        LOG_ERROR(device,
+                  "%s: memory 0x%llx is of memory type %u, which the resource does not allow (memoryTypeBits 0x%x)",
+                  caller, handle, record->memory_type, requirements->memoryTypeBits);
+    else if (!is_aligned(offset, alignment))
+        LOG_ERROR(device, "%s: memoryOffset %llu is not a multiple of the resource's alignment %llu", caller,
+                  (unsigned long long)offset, (unsigned long long)alignment);
+    else
+        LOG_ERROR(device, "%s: %llu bytes at memoryOffset %llu do not fit in memory 0x%llx of %llu bytes", caller,
+                  (unsigned long long)requirements->size, (unsigned long long)offset, handle,
+                  (unsigned long long)record->size);
+}
+
+static bool bind_allowed(suballoc_device *device, const char *caller, const suballoc_memory *record,
+                         VkDeviceSize offset, const VkMemoryRequirements *requirements) {
+    if (likely(bind_fits(record, offset, requirements))) return true;
+    report_refused_bind(device, caller, record, offset, requirements);
+    return false;
 }
 
 /* Checks a bind of a resource of `kind` (MEMORY_BOUND_*) into memory at offset
@@ -70,7 +76,7 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, uint
     suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
     if (invalid) return VK_ERROR_UNKNOWN;
     if (record == NULL) return VK_SUCCESS;
-    if (!bind_allowed(device, caller, record, offset, requirements, true)) return VK_ERROR_UNKNOWN;
+    if (!bind_allowed(device, caller, record, offset, requirements)) return VK_ERROR_UNKNOWN;
     note_requirements(device, requirements);
     VkResult result =
         slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory, out_offset);
@@ -139,22 +145,32 @@ typedef struct planned_bind {
     uint8_t kind;
 } planned_bind;
 
+/* The slow half of a bind's check: the thread's cache did not have the
+ * resource, or its answer would refuse the bind. The driver's answer is kept,
+ * and alone may refuse it. */
+static __attribute__((noinline)) bool driver_allows_bind(suballoc_device *device, const char *caller,
+                                                         const bound_resource *r, const suballoc_memory *record,
+                                                         VkDeviceSize offset, VkMemoryRequirements *requirements) {
+    ask_driver(device, r, requirements);
+    if (!bind_allowed(device, caller, record, offset, requirements)) return false;
+    note_requirements(device, requirements);
+    return true;
+}
+
 /* Checks a bind of a buffer or image: the requirements come from the thread's
  * cache when it has them and they allow the bind (the usual create, query,
- * allocate, bind); otherwise from the driver, which alone may refuse it. */
+ * allocate, bind); otherwise from the driver. */
 static VkResult plan_record_bind(suballoc_device *device, const char *caller, const bound_resource *r,
                                  suballoc_memory *record, VkDeviceSize offset, planned_bind *out) {
     out->kind = r->type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
     out->record = record;
     if (record == NULL) return VK_SUCCESS;
     VkMemoryRequirements requirements;
-    bool cacheable = r->type == VK_OBJECT_TYPE_BUFFER || plane_of(r->bind_chain) == NULL;
-    if (!cacheable || !requirements_cache_get(device, r->type, r->handle, &requirements) ||
-        !bind_allowed(device, caller, out->record, offset, &requirements, false)) {
-        ask_driver(device, r, &requirements);
-        if (!bind_allowed(device, caller, out->record, offset, &requirements, true)) return VK_ERROR_UNKNOWN;
-        note_requirements(device, &requirements);
-    }
+    bool cacheable = r->bind_chain == NULL || plane_of(r->bind_chain) == NULL;
+    if (unlikely(!cacheable || !requirements_cache_get(device, r->type, r->handle, &requirements) ||
+                 !bind_fits(record, offset, &requirements)) &&
+        !driver_allows_bind(device, caller, r, record, offset, &requirements))
+        return VK_ERROR_UNKNOWN;
     out->alignment = pow2_at_least(requirements.alignment);
     return VK_SUCCESS;
 }

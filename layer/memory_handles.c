@@ -16,29 +16,30 @@
 
 _Static_assert(MEMORY_HANDLE_GENERATION_MASK == RECORD_POOL_RECORD_ALIGNMENT - 1,
                "a handle's generation fills the low bits a record's alignment leaves free");
-#define GENERATION_MASK ((uint64_t)MEMORY_HANDLE_GENERATION_MASK)
-_Static_assert(sizeof(suballoc_memory) <= 128, "memory records should stay two cache lines");
+_Static_assert(sizeof(suballoc_memory) <= MEMORY_RECORD_BYTES, "memory records should stay two cache lines");
 
 static record_pool *records;
-static int record_class;
 static pthread_once_t records_once = PTHREAD_ONCE_INIT;
+memory_record_range memory_records;
 
 static void create_records(void) {
     record_pool_config config = {
-        .class_sizes = {sizeof(suballoc_memory)},
+        .class_sizes = {MEMORY_RECORD_BYTES},
         .class_count = 1,
     };
     records = record_pool_create(&config);
-    if (records != NULL) record_class = record_pool_class_for_size(records, sizeof(suballoc_memory));
+    record_pool_span span;
+    if (!record_pool_class_span(records, 0, &span) || span.record_size != MEMORY_RECORD_BYTES) return;
+    memory_records = (memory_record_range){span.base, span.bytes, span.carved_bytes};
 }
 
 bool memory_records_init(void) {
     pthread_once(&records_once, create_records);
-    return records != NULL;
+    return memory_records.bytes != 0;
 }
 
 suballoc_memory *memory_record_alloc(void) {
-    suballoc_memory *record = record_pool_alloc(records, record_class);
+    suballoc_memory *record = record_pool_alloc(records, 0);
     if (record == NULL) return NULL;
     /* A fresh slot has an unspecified generation; a reused one keeps its own. */
     record->live = true;
@@ -59,22 +60,4 @@ void memory_record_free(suballoc_memory *record) {
         record->debug_name = NULL;
     }
     record_pool_free(records, record);
-}
-
-suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *stale) {
-    uint64_t value = (uint64_t)memory;
-    *stale = false;
-    if (records == NULL || !record_pool_owns(records, value)) return NULL;
-    /* Inside the range but not a record's start (forged, or an offset into a
-     * record): not a driver handle either, and not safe to read as a record. */
-    if (!record_pool_is_record(records, value & ~GENERATION_MASK)) {
-        *stale = true;
-        return NULL;
-    }
-    suballoc_memory *record = (suballoc_memory *)(uintptr_t)(value & ~GENERATION_MASK);
-    if (!record->live || (record->generation & GENERATION_MASK) != (value & GENERATION_MASK)) {
-        *stale = true;
-        return NULL;
-    }
-    return record;
 }

@@ -20,35 +20,44 @@
 #include "log.h"
 #include "scratch_arena.h"
 
+static inline bool map_allowed(const suballoc_device *device, const suballoc_memory *record, VkDeviceSize offset,
+                               VkDeviceSize size, void **data) {
+    return data != NULL && (device->types[record->memory_type].flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+           !record->mapped && offset < record->size &&
+           (size == VK_WHOLE_SIZE || (size != 0 && size <= record->size - offset));
+}
+
+/* Logs the first rule a refused map breaks (map_allowed said no). */
+static __attribute__((cold, noinline)) VkResult refuse_map(suballoc_device *device, const char *caller,
+                                                           const suballoc_memory *record, VkDeviceSize offset,
+                                                           VkDeviceSize size, void **data) {
+    unsigned long long handle = (unsigned long long)memory_handle_of(record);
+    if (data == NULL) LOG_ERROR(device, "%s: ppData must not be NULL", caller);
+    else if (!(device->types[record->memory_type].flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+        LOG_ERROR(device, "%s: memory 0x%llx is of memory type %u, which is not host-visible", caller, handle,
+                  record->memory_type);
+    else if (record->mapped) LOG_ERROR(device, "%s: memory 0x%llx is already mapped; unmap it first", caller, handle);
+    else
+        LOG_ERROR(device, "%s: range (offset %llu, size %llu) is outside memory 0x%llx of %llu bytes", caller,
+                  (unsigned long long)offset, (unsigned long long)size, handle, (unsigned long long)record->size);
+    return VK_ERROR_MEMORY_MAP_FAILED;
+}
+
+/* Once the slice is pinned and its block mapped (every map after the first),
+ * a map is a few loads and one store: no lock, no driver call. */
 static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
                           VkDeviceSize size, void **data) {
-    VkDeviceMemory handle = memory_handle_of(record);
-    if (data == NULL) {
-        LOG_ERROR(device, "%s: ppData must not be NULL", caller);
-        return VK_ERROR_MEMORY_MAP_FAILED;
-    }
-    if (!(device->types[record->memory_type].flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)) {
-        LOG_ERROR(device, "%s: memory 0x%llx is of memory type %u, which is not host-visible", caller,
-                  (unsigned long long)handle, record->memory_type);
-        return VK_ERROR_MEMORY_MAP_FAILED;
-    }
-    if (record->mapped) {
-        LOG_ERROR(device, "%s: memory 0x%llx is already mapped; unmap it first", caller, (unsigned long long)handle);
-        return VK_ERROR_MEMORY_MAP_FAILED;
-    }
-    if (offset >= record->size || (size != VK_WHOLE_SIZE && (size == 0 || size > record->size - offset))) {
-        LOG_ERROR(device, "%s: range (offset %llu, size %llu) is outside memory 0x%llx of %llu bytes", caller,
-                  (unsigned long long)offset, (unsigned long long)size, (unsigned long long)handle,
-                  (unsigned long long)record->size);
-        return VK_ERROR_MEMORY_MAP_FAILED;
-    }
+    if (unlikely(!map_allowed(device, record, offset, size, data)))
+        return refuse_map(device, caller, record, offset, size, data);
     VkDeviceMemory block_memory;
     VkDeviceSize block_offset;
     VkResult result = slice_translate(device, caller, record, offset, 1, &block_memory, &block_offset);
     if (result != VK_SUCCESS) return result;
-    uint8_t *base;
-    result = block_map(record->block, &base);
-    if (result != VK_SUCCESS) return result;
+    uint8_t *base = atomic_load_explicit(&record->block->mapped_base, memory_order_acquire);
+    if (unlikely(base == NULL)) {
+        result = block_map(record->block, &base);
+        if (result != VK_SUCCESS) return result;
+    }
     record->mapped = true;
     *data = base + block_offset;
     return VK_SUCCESS;

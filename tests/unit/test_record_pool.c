@@ -194,6 +194,43 @@ START_TEST(test_is_record_accepts_only_the_start_of_a_record_handed_out_once) {
 }
 END_TEST
 
+/* What a hot path tests inline, from the span alone. */
+static bool span_says_record(const record_pool_span *span, uint64_t value) {
+    uint64_t offset = value - span->base;
+    return offset < span->bytes && offset % span->record_size == 0 &&
+           offset < atomic_load_explicit(span->carved_bytes, memory_order_relaxed);
+}
+
+START_TEST(test_a_class_span_agrees_with_is_record_for_every_value_in_and_around_the_class) {
+    record_pool *pool = pool_with(1 << 20, 0, 0);
+    for (int cls = 0; cls < 3; cls++) {
+        char *first = must_alloc(pool, cls);
+        for (int i = 0; i < 40; i++) { /* some live, some freed: both are records */
+            char *record = must_alloc(pool, cls);
+            if (i % 3 == 0) must_free(pool, record);
+        }
+        record_pool_span span;
+        ck_assert(record_pool_class_span(pool, cls, &span));
+        ck_assert_uint_eq(span.record_size, 64u << cls);
+        ck_assert_uint_eq(span.bytes, 1u << 20);
+        ck_assert(span_says_record(&span, (uint64_t)(uintptr_t)first));
+        uint64_t carved = atomic_load(span.carved_bytes);
+        ck_assert_uint_ge(carved, 27u * span.record_size); /* 41 handed out, up to 14 of them reused */
+        for (uint64_t value = span.base - 256; value < span.base + carved + 4096; value += 8)
+            if (span_says_record(&span, value) != record_pool_is_record(pool, value))
+                ck_abort_msg("class %d: span and is_record disagree at base + %lld", cls,
+                             (long long)(value - span.base));
+    }
+    record_pool_span none;
+    ck_assert(!record_pool_class_span(pool, 3, &none));
+    ck_assert(!record_pool_class_span(pool, -1, &none));
+    ck_assert(!record_pool_class_span(NULL, 0, &none));
+    ck_assert_uint_eq(none.bytes, 0);
+    ck_assert(!span_says_record(&none, 0));
+    record_pool_destroy(pool);
+}
+END_TEST
+
 START_TEST(test_a_free_record_keeps_everything_but_its_first_8_bytes) {
     record_pool *pool = pool_with(0, 4, 4);
     enum { COUNT = 64 };
@@ -496,6 +533,7 @@ static Suite *record_pool_suite(void) {
     tcase_add_test(ownership, test_a_freed_record_is_the_next_one_handed_out_on_the_same_thread);
     tcase_add_test(ownership, test_free_refuses_what_is_not_a_record_of_the_pool);
     tcase_add_test(ownership, test_is_record_accepts_only_the_start_of_a_record_handed_out_once);
+    tcase_add_test(ownership, test_a_class_span_agrees_with_is_record_for_every_value_in_and_around_the_class);
     tcase_add_test(ownership, test_a_free_record_keeps_everything_but_its_first_8_bytes);
     suite_add_tcase(s, ownership);
 
