@@ -44,6 +44,21 @@
 #include "settings.h"
 #include "vk_ext_structs.h"
 
+/* ---- small helpers ------------------------------------------------------------- */
+
+static inline uint64_t align_up(uint64_t value, uint64_t alignment) {
+    return (value + alignment - 1) & ~(alignment - 1);
+}
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+/* For a power-of-two alignment: a mask, where % would cost a division on the hot path. */
+static inline bool is_aligned(uint64_t value, uint64_t alignment) { return (value & (alignment - 1)) == 0; }
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+/* Alignments are powers of two, but drivers may report 0 for "anything goes". */
+static inline uint64_t pow2_at_least(uint64_t value) {
+    if (value <= 1) return 1;
+    return 1ull << (64 - __builtin_clzll(value - 1));
+}
+
 #define SUBALLOC_EXPORT __attribute__((visibility("default")))
 
 /* ---- dispatch: the next layer's functions, fetched once ------------------------- */
@@ -117,13 +132,14 @@ typedef struct suballoc_memory {
     _Atomic uint8_t placement; /* SLICE_*: whether the slice may still move (pools.c) */
     _Atomic uint8_t bound;     /* MEMORY_BOUND_* bits: what the app bound to it, for the JSON dump */
     uint32_t memory_type;
-    suballoc_pool *pool;   /* set at allocation, never changes: the lock that guards the fields below */
-    suballoc_block *block; /* block, allocation and offset change only while the slice moves (pool locked) */
-    offset_allocation_id allocation;
-    uint32_t margin_front; /* debug_margin guard bytes just before offset, and just after offset + reserved */
+    offset_allocation_id allocation; /* (guarded by pool, as below) */
+    suballoc_pool *pool;             /* set at allocation, never changes: the lock that guards the fields below */
+    suballoc_block *block;           /* block, allocation and offset change only while the slice moves (pool locked) */
+    uint64_t offset;                 /* byte offset of the app's bytes inside the block */
+    uint64_t size;                   /* the app's allocationSize */
+    uint32_t margin_front;           /* debug_margin guard bytes just before offset, and just after offset + reserved */
     uint32_t margin_back;
-    uint64_t offset;   /* byte offset of the app's bytes inside the block */
-    uint64_t size;     /* the app's allocationSize */
+    /* Everything a bind, map or unmap reads lies above, in the record's first cache line. */
     uint64_t reserved; /* bytes the slice occupies (size rounded to granules) */
     struct suballoc_memory *prev_in_block, *next_in_block;
     char *debug_name; /* from vkSetDebugUtilsObjectNameEXT, for leak reports; set under the pool lock */
@@ -344,7 +360,7 @@ static inline suballoc_memory *layer_memory_of(suballoc_device *device, const ch
     return NULL;
 }
 /* Where a layer handle's bytes really are: (block memory, slice offset + offset),
- * pinning the slice (aligned as asked) first. Driver handles come back as they are. */
+ * pinning the slice (aligned as asked, a power of two) first. Driver handles come back as they are. */
 VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
                           uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
 /* The same for a record already looked up. */
@@ -404,10 +420,27 @@ void device_init_memory_types(suballoc_device *device);
 VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_memory *record, uint64_t size,
                        uint64_t alignment);
 void pool_free(suballoc_memory *record);
-/* Pins a slice where it is, first moving it to a stronger alignment if nobody has
- * bound or mapped it yet. VK_ERROR_OUT_OF_DEVICE_MEMORY when it is pinned already
- * and misaligned for the new use. */
-VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment);
+/* slice_fix_placement's own half: the slice may have to move, or another
+ * thread is moving it (takes the pool lock). */
+VkResult slice_fix_placement_slow(suballoc_memory *record, uint64_t alignment);
+/* Pins a slice where it is for a use that needs alignment (a power of two),
+ * first moving it if nobody has bound or mapped it yet.
+ * VK_ERROR_OUT_OF_DEVICE_MEMORY when it is pinned already and misaligned for
+ * the new use. Inline: placement already used the alignment the app queried,
+ * so a first bind or map is usually one compare-and-swap (no lock), and every
+ * later one a load. The offset read before a successful swap is the slice's
+ * current one: a mover claims the slice (MOVABLE -> MOVING) before it changes
+ * it, and a moved slice never becomes movable again. */
+static inline VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
+    uint8_t state = atomic_load_explicit(&record->placement, memory_order_acquire);
+    if (likely(state == SLICE_FIXED))
+        return is_aligned(record->offset, alignment) ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
+    if (state == SLICE_MOVABLE && is_aligned(__atomic_load_n(&record->offset, __ATOMIC_RELAXED), alignment) &&
+        atomic_compare_exchange_strong_explicit(&record->placement, &state, SLICE_FIXED, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return VK_SUCCESS;
+    return slice_fix_placement_slow(record, alignment);
+}
 /* The block's persistent mapping, made on first use. */
 VkResult block_map(suballoc_block *block, uint8_t **base);
 /* Returns every block and every leaked record of the device. */
@@ -473,20 +506,5 @@ INSTANCE_FUNCTIONS(DECLARE_LAYER_FUNCTION)
 DEVICE_COUNTED(DECLARE_LAYER_FUNCTION)
 DEVICE_FUNCTIONS(DECLARE_LAYER_FUNCTION)
 DEVICE_VIA_INSTANCE(DECLARE_LAYER_FUNCTION)
-
-/* ---- small helpers ------------------------------------------------------------- */
-
-static inline uint64_t align_up(uint64_t value, uint64_t alignment) {
-    return (value + alignment - 1) & ~(alignment - 1);
-}
-static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
-/* For a power-of-two alignment: a mask, where % would cost a division on the hot path. */
-static inline bool is_aligned(uint64_t value, uint64_t alignment) { return (value & (alignment - 1)) == 0; }
-static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-/* Alignments are powers of two, but drivers may report 0 for "anything goes". */
-static inline uint64_t pow2_at_least(uint64_t value) {
-    if (value <= 1) return 1;
-    return 1ull << (64 - __builtin_clzll(value - 1));
-}
 
 #endif

@@ -124,7 +124,9 @@ static void image_plane_requirements(suballoc_device *device, VkImage image, con
     *out = requirements.memoryRequirements;
 }
 
-/* The driver's answer, kept for the next bind (planes are not kept). */
+/* The driver's answer. Not kept: a resource is bound once, and keeping it
+ * would push out an answer a later bind in the same scene still needs, whose
+ * miss would push out the next one. */
 static void ask_driver(suballoc_device *device, const bound_resource *r, VkMemoryRequirements *out) {
     const VkBindImagePlaneMemoryInfo *plane = r->type == VK_OBJECT_TYPE_IMAGE ? plane_of(r->bind_chain) : NULL;
     if (plane != NULL) {
@@ -134,7 +136,6 @@ static void ask_driver(suballoc_device *device, const bound_resource *r, VkMemor
     if (r->type == VK_OBJECT_TYPE_BUFFER)
         device->next.GetBufferMemoryRequirements(device->handle, (VkBuffer)r->handle, out);
     else device->next.GetImageMemoryRequirements(device->handle, (VkImage)r->handle, out);
-    requirements_cache_put(device, r->type, r->handle, out);
 }
 
 /* A bind checked but not done yet: arrays (bind2) check every element before
@@ -202,6 +203,21 @@ static VkResult translate_record_bind(suballoc_device *device, const char *calle
 
 /* ---- bind 1 ------------------------------------------------------------------------ */
 
+/* The usual bind, done inline: a resource this thread just queried, into a
+ * slice that is (or may still move to be) aligned for it. false sends the bind
+ * down the full path, which asks the driver, and logs why it refuses. */
+static inline bool quick_bind(suballoc_device *device, VkObjectType type, uint64_t resource, suballoc_memory *record,
+                              VkDeviceMemory *memory, VkDeviceSize *offset) {
+    VkMemoryRequirements requirements;
+    if (!requirements_cache_get(device, type, resource, &requirements) || !bind_fits(record, *offset, &requirements))
+        return false;
+    if (slice_fix_placement(record, requirements.alignment) != VK_SUCCESS) return false;
+    note_bound(record, type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE);
+    *memory = record->block->memory;
+    *offset += record->offset;
+    return true;
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
                                                       VkDeviceSize offset) {
     suballoc_device *device = DEVICE_OF(handle);
@@ -209,6 +225,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer 
     suballoc_memory *record = layer_memory_of(device, "vkBindBufferMemory", memory, &invalid);
     if (invalid) return VK_ERROR_UNKNOWN;
     if (record == NULL) return device->next.BindBufferMemory(handle, buffer, memory, offset);
+    if (likely(quick_bind(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, record, &memory, &offset)))
+        return device->next.BindBufferMemory(handle, buffer, memory, offset);
     bound_resource r = {VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, NULL};
     VkResult result = translate_record_bind(device, "vkBindBufferMemory", &r, record, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindBufferMemory(handle, buffer, memory, offset);
@@ -221,6 +239,8 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage im
     suballoc_memory *record = layer_memory_of(device, "vkBindImageMemory", memory, &invalid);
     if (invalid) return VK_ERROR_UNKNOWN;
     if (record == NULL) return device->next.BindImageMemory(handle, image, memory, offset);
+    if (likely(quick_bind(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)image, record, &memory, &offset)))
+        return device->next.BindImageMemory(handle, image, memory, offset);
     bound_resource r = {VK_OBJECT_TYPE_IMAGE, (uint64_t)image, NULL};
     VkResult result = translate_record_bind(device, "vkBindImageMemory", &r, record, &memory, &offset);
     return result != VK_SUCCESS ? result : device->next.BindImageMemory(handle, image, memory, offset);

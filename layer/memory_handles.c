@@ -9,6 +9,7 @@
  * been reused. Every other value is the driver's handle of a pass-through
  * allocation (passthrough_set.c keeps those).
  */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "layer.h"
@@ -17,6 +18,7 @@
 _Static_assert(MEMORY_HANDLE_GENERATION_MASK == RECORD_POOL_RECORD_ALIGNMENT - 1,
                "a handle's generation fills the low bits a record's alignment leaves free");
 _Static_assert(sizeof(suballoc_memory) <= MEMORY_RECORD_BYTES, "memory records should stay two cache lines");
+_Static_assert(offsetof(suballoc_memory, reserved) == 64, "a bind, map or unmap reads one cache line of its record");
 
 static record_pool *records;
 static pthread_once_t records_once = PTHREAD_ONCE_INIT;

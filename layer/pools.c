@@ -605,7 +605,8 @@ void pool_free(suballoc_memory *record) {
  * fixes it. Takes the pool lock: record->pool never changes, so a second thread
  * binding into the same allocation waits here and then sees the slice where
  * the first one left it. */
-static VkResult fix_placement_slow(suballoc_memory *record, uint64_t alignment) {
+VkResult slice_fix_placement_slow(suballoc_memory *record, uint64_t alignment) {
+    alignment = pow2_at_least(alignment);
     suballoc_pool *pool = record->pool;
     suballoc_block *release = NULL;
     VkResult result = VK_SUCCESS;
@@ -632,8 +633,7 @@ static VkResult fix_placement_slow(suballoc_memory *record, uint64_t alignment) 
                       (unsigned long long)alignment);
         }
         /* A failed move leaves the slice where it was, still movable. */
-        atomic_store_explicit(&record->placement, result == VK_SUCCESS ? SLICE_FIXED : SLICE_MOVABLE,
-                              memory_order_release);
+        if (result != VK_SUCCESS) atomic_store_explicit(&record->placement, SLICE_MOVABLE, memory_order_release);
     }
     if (result == VK_SUCCESS && !is_aligned(record->offset, alignment)) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
     if (result == VK_SUCCESS) atomic_store_explicit(&record->placement, SLICE_FIXED, memory_order_release);
@@ -641,22 +641,6 @@ static VkResult fix_placement_slow(suballoc_memory *record, uint64_t alignment) 
     if (release != NULL) block_destroy(pool->device, release);
     if (moved) margins_fill(record); /* outside the lock: it may map the block */
     return result;
-}
-
-/* The first bind or map fixes the slice. Placement already used the alignment
- * the app queried, so the slice is usually aligned: then one compare-and-swap
- * fixes it, with no lock. The offset read before it is the slice's current one
- * whenever the swap succeeds, since a mover claims the slice before it moves it
- * and a moved slice never becomes movable again. */
-VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
-    alignment = pow2_at_least(alignment);
-    uint8_t state = atomic_load_explicit(&record->placement, memory_order_acquire);
-    if (state == SLICE_MOVABLE && is_aligned(__atomic_load_n(&record->offset, __ATOMIC_RELAXED), alignment) &&
-        atomic_compare_exchange_strong_explicit(&record->placement, &state, SLICE_FIXED, memory_order_acq_rel,
-                                                memory_order_acquire))
-        return VK_SUCCESS;
-    if (state == SLICE_FIXED) return is_aligned(record->offset, alignment) ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
-    return fix_placement_slow(record, alignment);
 }
 
 VkResult block_map(suballoc_block *block, uint8_t **base) {

@@ -33,14 +33,10 @@ static __attribute__((cold, noinline)) void report_unmovable(suballoc_device *de
 
 VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
                          uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
-    /* Fixed and aligned (every use after the first) needs no write. */
-    uint8_t placement = atomic_load_explicit(&record->placement, memory_order_acquire);
-    if (unlikely(placement != SLICE_FIXED || !is_aligned(record->offset, alignment))) {
-        VkResult result = slice_fix_placement(record, alignment);
-        if (result != VK_SUCCESS) {
-            report_unmovable(device, caller, record, alignment);
-            return result;
-        }
+    VkResult result = slice_fix_placement(record, alignment);
+    if (unlikely(result != VK_SUCCESS)) {
+        report_unmovable(device, caller, record, alignment);
+        return result;
     }
     *out_memory = record->block->memory;
     *out_offset = record->offset + offset;

@@ -97,11 +97,12 @@ typedef struct StrictDeviceCounters {
     uint64_t live_bytes;
     uint64_t peak_live_bytes;
     uint64_t live_mappings;
-    uint64_t total_maps;         /* successful vkMapMemory calls */
-    uint64_t violations;         /* rule violations seen (see header comment) */
-    uint64_t sparse_binds;       /* VkSparse*MemoryBind elements vkQueueBindSparse accepted */
-    uint64_t debug_marker_calls; /* accepted vkDebugMarkerSetObjectName/TagEXT calls */
-    uint64_t priority_changes;   /* accepted vkSetDeviceMemoryPriorityEXT calls */
+    uint64_t total_maps;           /* successful vkMapMemory calls */
+    uint64_t violations;           /* rule violations seen (see header comment) */
+    uint64_t sparse_binds;         /* VkSparse*MemoryBind elements vkQueueBindSparse accepted */
+    uint64_t debug_marker_calls;   /* accepted vkDebugMarkerSetObjectName/TagEXT calls */
+    uint64_t priority_changes;     /* accepted vkSetDeviceMemoryPriorityEXT calls */
+    uint64_t requirements_queries; /* vkGet{Buffer,Image}MemoryRequirements{,2} calls, by resource */
 } StrictDeviceCounters;
 
 typedef enum StrictDeviceFault {

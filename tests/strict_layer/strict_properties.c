@@ -66,10 +66,17 @@ static strict_resource_shape known_image_shape(strict_device *device, VkImage im
     return shape;
 }
 
+static void count_requirements_query(strict_device *device) {
+    pthread_mutex_lock(&device->lock);
+    device->counters.requirements_queries++;
+    pthread_mutex_unlock(&device->lock);
+}
+
 VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer,
                                                               VkMemoryRequirements *requirements) {
     strict_device *device = strict_registry_device(handle);
     if (!device) return;
+    count_requirements_query(device);
     if (strict_sparse_known_requirements(device, &device->buffers, (uint64_t)buffer, requirements)) return;
     device->next.GetBufferMemoryRequirements(handle, buffer, requirements);
     strict_fake_requirements(&device->physical->backing, buffer_shape, requirements);
@@ -80,6 +87,7 @@ VKAPI_ATTR void VKAPI_CALL strict_GetBufferMemoryRequirements2(VkDevice handle,
                                                                VkMemoryRequirements2 *requirements) {
     strict_device *device = strict_registry_device(handle);
     if (!device) return;
+    count_requirements_query(device);
     device->next.GetBufferMemoryRequirements2(handle, info, requirements);
     if (strict_sparse_known_requirements(device, &device->buffers, (uint64_t)info->buffer,
                                          &requirements->memoryRequirements))
@@ -91,6 +99,7 @@ VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements(VkDevice handle, Vk
                                                              VkMemoryRequirements *requirements) {
     strict_device *device = strict_registry_device(handle);
     if (!device) return;
+    count_requirements_query(device);
     if (strict_sparse_known_requirements(device, &device->images, (uint64_t)image, requirements)) return;
     device->next.GetImageMemoryRequirements(handle, image, requirements);
     strict_fake_requirements(&device->physical->backing, known_image_shape(device, image), requirements);
@@ -101,6 +110,7 @@ VKAPI_ATTR void VKAPI_CALL strict_GetImageMemoryRequirements2(VkDevice handle,
                                                               VkMemoryRequirements2 *requirements) {
     strict_device *device = strict_registry_device(handle);
     if (!device) return;
+    count_requirements_query(device);
     device->next.GetImageMemoryRequirements2(handle, info, requirements);
     if (strict_sparse_known_requirements(device, &device->images, (uint64_t)info->image,
                                          &requirements->memoryRequirements))
