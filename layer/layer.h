@@ -127,10 +127,13 @@ typedef struct suballoc_memory {
     void *reserved_for_record_pool;
     uint8_t generation; /* bumped on free; low 6 bits are in the handle */
     bool live;
-    bool mapped;               /* the app has it mapped (the block stays mapped regardless) */
-    bool has_private_data;     /* private data was set on its handle */
-    _Atomic uint8_t placement; /* SLICE_*: whether the slice may still move (pools.c) */
-    _Atomic uint8_t bound;     /* MEMORY_BOUND_* bits: what the app bound to it, for the JSON dump */
+    bool mapped;           /* the app has it mapped (the block stays mapped regardless) */
+    bool has_private_data; /* private data was set on its handle */
+    /* SLICE_* (whether the slice may still move, pools.c) in the low bits, and
+     * MEMORY_BOUND_* bits (what the app bound to it, for the JSON dump) above:
+     * one byte, so that a first bind fixes the slice and notes the kind in one
+     * compare-and-swap. */
+    _Atomic uint8_t placement;
     uint32_t memory_type;
     offset_allocation_id allocation; /* (guarded by pool, as below) */
     suballoc_pool *pool;             /* set at allocation, never changes: the lock that guards the fields below */
@@ -145,17 +148,19 @@ typedef struct suballoc_memory {
     char *debug_name; /* from vkSetDebugUtilsObjectNameEXT, for leak reports; set under the pool lock */
 } suballoc_memory;
 
-/* What a bind told the layer about a memory record (suballoc_memory.bound). */
 /* A slice may move until the app first binds or maps it; then it is fixed for
  * good. A mover holds the pool lock and claims the slice (MOVABLE -> MOVING)
  * before it changes block, allocation or offset. */
 #define SLICE_MOVABLE 0u
 #define SLICE_MOVING 1u
 #define SLICE_FIXED 2u
+#define SLICE_STATE_MASK 3u
 
-#define MEMORY_BOUND_BUFFER 1u
-#define MEMORY_BOUND_IMAGE 2u
-#define MEMORY_BOUND_OTHER 4u /* video sessions, acceleration structures */
+/* What the app bound to a fixed slice (suballoc_memory.placement's high bits). */
+#define MEMORY_BOUND_BUFFER 4u
+#define MEMORY_BOUND_IMAGE 8u
+#define MEMORY_BOUND_OTHER 16u /* video sessions, acceleration structures */
+#define MEMORY_BOUND_MASK (MEMORY_BOUND_BUFFER | MEMORY_BOUND_IMAGE | MEMORY_BOUND_OTHER)
 
 struct suballoc_block {
     VkDeviceMemory memory; /* the driver's */
@@ -363,9 +368,9 @@ static inline suballoc_memory *layer_memory_of(suballoc_device *device, const ch
  * pinning the slice (aligned as asked, a power of two) first. Driver handles come back as they are. */
 VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
                           uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
-/* The same for a record already looked up. */
+/* The same for a record already looked up, noting the MEMORY_BOUND_* kinds in bound. */
 VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
-                         uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
+                         uint64_t alignment, uint8_t bound, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
 /* Whether any of count structs (stride bytes apart, memory member at member_offset)
  * names a layer handle, live or stale: the fast path passes the array on untouched. */
 bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t member_offset);
@@ -422,24 +427,28 @@ VkResult pool_allocate(suballoc_device *device, const pool_key *key, suballoc_me
 void pool_free(suballoc_memory *record);
 /* slice_fix_placement's own half: the slice may have to move, or another
  * thread is moving it (takes the pool lock). */
-VkResult slice_fix_placement_slow(suballoc_memory *record, uint64_t alignment);
+VkResult slice_fix_placement_slow(suballoc_memory *record, uint64_t alignment, uint8_t bound);
 /* Pins a slice where it is for a use that needs alignment (a power of two),
- * first moving it if nobody has bound or mapped it yet.
+ * first moving it if nobody has bound or mapped it yet, and notes the
+ * MEMORY_BOUND_* kinds in bound (0 for a map).
  * VK_ERROR_OUT_OF_DEVICE_MEMORY when it is pinned already and misaligned for
  * the new use. Inline: placement already used the alignment the app queried,
  * so a first bind or map is usually one compare-and-swap (no lock), and every
  * later one a load. The offset read before a successful swap is the slice's
  * current one: a mover claims the slice (MOVABLE -> MOVING) before it changes
  * it, and a moved slice never becomes movable again. */
-static inline VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment) {
+static inline VkResult slice_fix_placement(suballoc_memory *record, uint64_t alignment, uint8_t bound) {
     uint8_t state = atomic_load_explicit(&record->placement, memory_order_acquire);
-    if (likely(state == SLICE_FIXED))
-        return is_aligned(record->offset, alignment) ? VK_SUCCESS : VK_ERROR_OUT_OF_DEVICE_MEMORY;
-    if (state == SLICE_MOVABLE && is_aligned(__atomic_load_n(&record->offset, __ATOMIC_RELAXED), alignment) &&
-        atomic_compare_exchange_strong_explicit(&record->placement, &state, SLICE_FIXED, memory_order_acq_rel,
-                                                memory_order_acquire))
+    if (likely((state & SLICE_STATE_MASK) == SLICE_FIXED)) {
+        if (!is_aligned(record->offset, alignment)) return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+        if ((state & bound) != bound) atomic_fetch_or_explicit(&record->placement, bound, memory_order_relaxed);
         return VK_SUCCESS;
-    return slice_fix_placement_slow(record, alignment);
+    }
+    if (state == SLICE_MOVABLE && is_aligned(__atomic_load_n(&record->offset, __ATOMIC_RELAXED), alignment) &&
+        atomic_compare_exchange_strong_explicit(&record->placement, &state, (uint8_t)(SLICE_FIXED | bound),
+                                                memory_order_acq_rel, memory_order_acquire))
+        return VK_SUCCESS;
+    return slice_fix_placement_slow(record, alignment, bound);
 }
 /* The block's persistent mapping, made on first use. */
 VkResult block_map(suballoc_block *block, uint8_t **base);
@@ -458,15 +467,6 @@ void placement_probe_alignments(suballoc_device *device);
 uint64_t slice_alignment(const suballoc_device *device, uint32_t memory_type, uint64_t size);
 /* Records requirements the driver reported for resources that may use these types. */
 void note_requirements(suballoc_device *device, const VkMemoryRequirements *requirements);
-
-/* ---- requirements a thread asked for, by resource (requirements_cache.c) ------------------ */
-
-/* A hint, never proof: the handle may have been reused since (memory_bind.c
- * asks the driver again before it refuses a bind on what the cache says). */
-void requirements_cache_put(const suballoc_device *device, VkObjectType type, uint64_t handle,
-                            const VkMemoryRequirements *requirements);
-bool requirements_cache_get(const suballoc_device *device, VkObjectType type, uint64_t handle,
-                            VkMemoryRequirements *out);
 
 /* ---- statistics (stats.c) ------------------------------------------------------- */
 

@@ -12,6 +12,7 @@
  * requirements queries for it.
  */
 #include "log.h"
+#include "requirements_cache.h"
 
 /* ---- requirements queries: passed on, and noted for placement ----------------------- */
 

@@ -19,16 +19,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "requirements_cache.h"
 #include "scratch_arena.h"
 
 #define HAS_LAYER_MEMORY(items, count, type) any_layer_memory((items), (count), sizeof(type), offsetof(type, memory))
-
-/* Remembers what kind of resource the app bound, for the JSON dump: one load on
- * every bind after the first of its kind. */
-static void note_bound(suballoc_memory *record, uint8_t kind) {
-    if (!(atomic_load_explicit(&record->bound, memory_order_relaxed) & kind))
-        atomic_fetch_or_explicit(&record->bound, kind, memory_order_relaxed);
-}
 
 /* Whether requirements allow binding record at offset: the memory type, the
  * alignment, and the size. Inline: every bind into a layer handle asks. */
@@ -78,10 +72,8 @@ static VkResult translate_bind(suballoc_device *device, const char *caller, uint
     if (record == NULL) return VK_SUCCESS;
     if (!bind_allowed(device, caller, record, offset, requirements)) return VK_ERROR_UNKNOWN;
     note_requirements(device, requirements);
-    VkResult result =
-        slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), out_memory, out_offset);
-    if (result == VK_SUCCESS) note_bound(record, kind);
-    return result;
+    return slice_translate(device, caller, record, offset, pow2_at_least(requirements->alignment), kind, out_memory,
+                           out_offset);
 }
 
 /* ---- requirements of the resource being bound ----------------------------------- */
@@ -188,9 +180,7 @@ static VkResult plan_resource_bind(suballoc_device *device, const char *caller, 
 static VkResult do_planned_bind(suballoc_device *device, const char *caller, const planned_bind *plan,
                                 VkDeviceMemory *memory, VkDeviceSize *offset) {
     if (plan->record == NULL) return VK_SUCCESS;
-    VkResult result = slice_translate(device, caller, plan->record, *offset, plan->alignment, memory, offset);
-    if (result == VK_SUCCESS) note_bound(plan->record, plan->kind);
-    return result;
+    return slice_translate(device, caller, plan->record, *offset, plan->alignment, plan->kind, memory, offset);
 }
 
 /* A single bind into a layer allocation: checked, pinned, and moved to block coordinates. */
@@ -211,8 +201,8 @@ static inline bool quick_bind(suballoc_device *device, VkObjectType type, uint64
     VkMemoryRequirements requirements;
     if (!requirements_cache_get(device, type, resource, &requirements) || !bind_fits(record, *offset, &requirements))
         return false;
-    if (slice_fix_placement(record, requirements.alignment) != VK_SUCCESS) return false;
-    note_bound(record, type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE);
+    uint8_t kind = type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
+    if (slice_fix_placement(record, requirements.alignment, kind) != VK_SUCCESS) return false;
     *memory = record->block->memory;
     *offset += record->offset;
     return true;

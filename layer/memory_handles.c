@@ -48,7 +48,6 @@ suballoc_memory *memory_record_alloc(void) {
     record->mapped = false;
     record->has_private_data = false;
     atomic_store_explicit(&record->placement, SLICE_MOVABLE, memory_order_relaxed);
-    atomic_store_explicit(&record->bound, 0, memory_order_relaxed);
     record->block = NULL;
     record->debug_name = NULL;
     return record;

@@ -51,7 +51,7 @@ static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_
         return refuse_map(device, caller, record, offset, size, data);
     VkDeviceMemory block_memory;
     VkDeviceSize block_offset;
-    VkResult result = slice_translate(device, caller, record, offset, 1, &block_memory, &block_offset);
+    VkResult result = slice_translate(device, caller, record, offset, 1, 0, &block_memory, &block_offset);
     if (result != VK_SUCCESS) return result;
     uint8_t *base = atomic_load_explicit(&record->block->mapped_base, memory_order_acquire);
     if (unlikely(base == NULL)) {

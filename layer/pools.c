@@ -601,11 +601,26 @@ void pool_free(suballoc_memory *record) {
     EXPENSIVE_CHECK_POOL(pool, "vkFreeMemory");
 }
 
+/* Marks a slice fixed, noting bound, under the pool lock (so no mover is at
+ * work): after its move, or where it is, still movable or fixed meanwhile by
+ * another thread's lock-free first bind. */
+static void mark_fixed_locked(suballoc_memory *record, bool moved, uint8_t bound) {
+    uint8_t fixed = (uint8_t)(SLICE_FIXED | bound);
+    if (moved) {
+        atomic_store_explicit(&record->placement, fixed, memory_order_release);
+        return;
+    }
+    uint8_t state = SLICE_MOVABLE;
+    if (!atomic_compare_exchange_strong_explicit(&record->placement, &state, fixed, memory_order_acq_rel,
+                                                 memory_order_acquire))
+        atomic_fetch_or_explicit(&record->placement, bound, memory_order_relaxed);
+}
+
 /* Moves an unfixed slice that is not aligned enough to a new one that is, then
  * fixes it. Takes the pool lock: record->pool never changes, so a second thread
  * binding into the same allocation waits here and then sees the slice where
  * the first one left it. */
-VkResult slice_fix_placement_slow(suballoc_memory *record, uint64_t alignment) {
+VkResult slice_fix_placement_slow(suballoc_memory *record, uint64_t alignment, uint8_t bound) {
     alignment = pow2_at_least(alignment);
     suballoc_pool *pool = record->pool;
     suballoc_block *release = NULL;
@@ -636,7 +651,7 @@ VkResult slice_fix_placement_slow(suballoc_memory *record, uint64_t alignment) {
         if (result != VK_SUCCESS) atomic_store_explicit(&record->placement, SLICE_MOVABLE, memory_order_release);
     }
     if (result == VK_SUCCESS && !is_aligned(record->offset, alignment)) result = VK_ERROR_OUT_OF_DEVICE_MEMORY;
-    if (result == VK_SUCCESS) atomic_store_explicit(&record->placement, SLICE_FIXED, memory_order_release);
+    if (result == VK_SUCCESS) mark_fixed_locked(record, moved, bound);
     pool_lock_release(&pool->lock);
     if (release != NULL) block_destroy(pool->device, release);
     if (moved) margins_fill(record); /* outside the lock: it may map the block */

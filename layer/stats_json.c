@@ -204,10 +204,11 @@ static void snapshot_pool(snapshot *s, suballoc_pool *pool, dump_reason reason) 
             slice_view *slice = GROW(s, slices, slice_count, slice_capacity);
             if (slice == NULL) break;
             /* The guard margins (debug_margin) are the slice's too: not free space. */
-            *slice = (slice_view){.offset = r->offset - r->margin_front,
-                                  .size = r->margin_front + r->reserved + r->margin_back,
-                                  .name = keep_name(s, r->debug_name),
-                                  .bound = atomic_load_explicit(&r->bound, memory_order_relaxed)};
+            *slice =
+                (slice_view){.offset = r->offset - r->margin_front,
+                             .size = r->margin_front + r->reserved + r->margin_back,
+                             .name = keep_name(s, r->debug_name),
+                             .bound = atomic_load_explicit(&r->placement, memory_order_relaxed) & MEMORY_BOUND_MASK};
         }
         v->slice_count = s->slice_count - v->first_slice;
         p->block_count++; /* p and v stay valid: only the slices grew meanwhile */

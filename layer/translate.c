@@ -32,8 +32,8 @@ static __attribute__((cold, noinline)) void report_unmovable(suballoc_device *de
 }
 
 VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
-                         uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
-    VkResult result = slice_fix_placement(record, alignment);
+                         uint64_t alignment, uint8_t bound, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
+    VkResult result = slice_fix_placement(record, alignment, bound);
     if (unlikely(result != VK_SUCCESS)) {
         report_unmovable(device, caller, record, alignment);
         return result;
@@ -53,7 +53,7 @@ VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceM
         *out_offset = offset;
         return VK_SUCCESS;
     }
-    return slice_translate(device, caller, record, offset, alignment, out_memory, out_offset);
+    return slice_translate(device, caller, record, offset, alignment, 0, out_memory, out_offset);
 }
 
 bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t member_offset) {

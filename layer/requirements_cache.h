@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * requirements_cache.h: the requirements of resources a thread just asked
+ * about (requirements_cache.c says why). The lookup is inline: every bind
+ * into a layer handle starts with it.
+ */
+#ifndef SUBALLOC_REQUIREMENTS_CACHE_H
+#define SUBALLOC_REQUIREMENTS_CACHE_H
+
+#include "layer.h"
+
+#define REQUIREMENTS_CACHE_ENTRIES 1024u /* 32 KiB, for threads that ask: a scene's worth of resources */
+#define REQUIREMENTS_CACHE_WAYS 4u                  /* entries per set, the newest first: two cache lines */
+#define REQUIREMENTS_CACHE_SETS (REQUIREMENTS_CACHE_ENTRIES / REQUIREMENTS_CACHE_WAYS)
+
+/* 32 bytes: what a bind checks, no more. */
+typedef struct cached_requirements {
+    uint64_t handle;
+    const suballoc_device *device;
+    uint64_t size;
+    uint32_t memory_type_bits;
+    uint8_t alignment_log2; /* the alignment, rounded up to a power of two as binds check it */
+    uint8_t type;           /* VK_OBJECT_TYPE_BUFFER or _IMAGE */
+} cached_requirements;
+
+/* The calling thread's table; NULL until its first query. */
+extern __thread cached_requirements *requirements_cache __attribute__((tls_model("initial-exec")));
+
+/* Handles are often heap addresses a fixed stride apart, and a scene creates
+ * and queries hundreds of resources before it binds any: a bare multiply sent
+ * some strides to one slot (two binds in five asked the driver again in
+ * layer_bench's bind row), so the handle is mixed fully (splitmix64's
+ * finalizer) and a set keeps four answers. */
+static inline cached_requirements *requirements_cache_set(uint64_t handle) {
+    uint64_t x = handle;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    return &requirements_cache[(x & (REQUIREMENTS_CACHE_SETS - 1)) * REQUIREMENTS_CACHE_WAYS];
+}
+
+/* A hint, never proof: the handle may have been reused since (memory_bind.c
+ * asks the driver again before it refuses a bind on what the table says). */
+void requirements_cache_put(const suballoc_device *device, VkObjectType type, uint64_t handle,
+                            const VkMemoryRequirements *requirements);
+
+static inline bool requirements_cache_get(const suballoc_device *device, VkObjectType type, uint64_t handle,
+                                          VkMemoryRequirements *out) {
+    if (requirements_cache == NULL) return false;
+    const cached_requirements *set = requirements_cache_set(handle);
+    for (unsigned way = 0; way < REQUIREMENTS_CACHE_WAYS; way++) {
+        const cached_requirements *entry = &set[way];
+        if (entry->handle == handle && entry->device == device && entry->type == (uint8_t)type) {
+            *out = (VkMemoryRequirements){
+                .size = entry->size,
+                .alignment = (VkDeviceSize)1 << entry->alignment_log2,
+                .memoryTypeBits = entry->memory_type_bits,
+            };
+            return true;
+        }
+    }
+    return false;
+}
+
+#endif
