@@ -14,7 +14,7 @@
  * A second table has T threads (1, 2, 4, 8) on one device each replace one of
  * their 256 live allocations per step (layer_bench_threads.c).
  *
- * Usage: layer_bench [--rounds N] [--batch N] [--only calls|threads] [--check]
+ * Usage: layer_bench [--rounds N] [--batch N] [--only calls|bind-map|threads] [--check]
  * The last lines say, for each target of the layer's cost, whether this run met it.
  * The layer is found through VK_LAYER_PATH, or else in <this program>/../json/explicit
  * (the build tree's manifest folder).
@@ -39,6 +39,7 @@ typedef struct bench_config {
     uint32_t rounds;
     uint32_t batch;
     bool calls, threads; /* which tables to run */
+    bool alloc_rows;     /* the calls table's alloc+free rows (--only bind-map leaves them out) */
     bool check;
 } bench_config;
 
@@ -206,6 +207,39 @@ static double round_alloc_free(side *s, uint32_t batch, void *arg) {
     return (double)(now_ns() - start) / batch;
 }
 
+/* ---- the timed bind and map loops, one copy per side --------------------- */
+
+static inline void bind_each(const side *s, const VkBuffer *buffers, const VkDeviceMemory *memory, uint32_t count) {
+    for (uint32_t i = 0; i < count; i++) {
+        VkResult result = s->bind(s->device, buffers[i], memory[i], 0);
+        if (result != VK_SUCCESS) fail("vkBindBufferMemory in the timed loop", result);
+    }
+}
+
+static inline void map_unmap(const side *s, VkDeviceMemory memory, uint32_t count) {
+    void *data;
+    for (uint32_t i = 0; i < count; i++) {
+        VkResult result = s->map(s->device, memory, 0, VK_WHOLE_SIZE, 0, &data);
+        if (result != VK_SUCCESS) fail("vkMapMemory in the timed loop", result);
+        s->unmap(s->device, memory);
+    }
+}
+
+/* Functions of their own per side, so that callgrind counts each side's
+ * instructions apart (bench/call_instructions.sh): deterministic, where the
+ * timings of a shared machine are not. */
+#define SIDE_LOOPS(name)                                                                                          \
+    static __attribute__((noinline)) void bind_loop_##name(const side *s, const VkBuffer *buffers,                \
+                                                           const VkDeviceMemory *memory, uint32_t count) {        \
+        bind_each(s, buffers, memory, count);                                                                     \
+    }                                                                                                             \
+    static __attribute__((noinline)) void map_loop_##name(const side *s, VkDeviceMemory memory, uint32_t count) { \
+        map_unmap(s, memory, count);                                                                              \
+    }
+SIDE_LOOPS(no_layer)
+SIDE_LOOPS(passthrough)
+SIDE_LOOPS(layer)
+
 /* `batch` vkBindBufferMemory calls, each buffer into its own fresh allocation;
  * creating and destroying them is not timed. */
 static double round_bind(side *s, uint32_t batch, void *arg) {
@@ -225,10 +259,7 @@ static double round_bind(side *s, uint32_t batch, void *arg) {
         memory[i] = allocate_one(s, req.size);
     }
     uint64_t start = now_ns();
-    for (uint32_t i = 0; i < batch; i++) {
-        VkResult result = s->bind(s->device, buffers[i], memory[i], 0);
-        if (result != VK_SUCCESS) fail("vkBindBufferMemory in the timed loop", result);
-    }
+    s->bind_loop(s, buffers, memory, batch);
     double ns = (double)(now_ns() - start) / batch;
     for (uint32_t i = 0; i < batch; i++) {
         vkDestroyBuffer(s->device, buffers[i], NULL);
@@ -242,14 +273,8 @@ static double round_bind(side *s, uint32_t batch, void *arg) {
 /* `batch` vkMapMemory+vkUnmapMemory pairs on one allocation (*arg). */
 static double round_map(side *s, uint32_t batch, void *arg) {
     VkDeviceMemory memory = *(const VkDeviceMemory *)arg;
-    VkDevice device = s->device;
-    void *data;
     uint64_t start = now_ns();
-    for (uint32_t i = 0; i < batch; i++) {
-        VkResult result = s->map(device, memory, 0, VK_WHOLE_SIZE, 0, &data);
-        if (result != VK_SUCCESS) fail("vkMapMemory in the timed loop", result);
-        s->unmap(device, memory);
-    }
+    s->map_loop(s, memory, batch);
     return (double)(now_ns() - start) / batch;
 }
 
@@ -377,7 +402,7 @@ static bool run_calls_table(side sides[SIDE_COUNT], const bench_config *cfg) {
     static const VkDeviceSize sizes[] = {256, 4096, 65536, 1048576};
     double worst_pair = 0;
     char label[96], size_text[32];
-    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+    for (size_t i = 0; cfg->alloc_rows && i < sizeof sizes / sizeof *sizes; i++) {
         row_result r = alloc_free_row(sides, cfg, sizes[i], 1);
         snprintf(label, sizeof label, "vkAllocateMemory+vkFreeMemory %s",
                  size_label(sizes[i], size_text, sizeof size_text));
@@ -385,7 +410,7 @@ static bool run_calls_table(side sides[SIDE_COUNT], const bench_config *cfg) {
         if (r.median[SIDE_COUNT - 1] > worst_pair) worst_pair = r.median[SIDE_COUNT - 1];
     }
     static const uint32_t live_counts[] = {100, 100000};
-    for (size_t i = 0; i < sizeof live_counts / sizeof *live_counts; i++) {
+    for (size_t i = 0; cfg->alloc_rows && i < sizeof live_counts / sizeof *live_counts; i++) {
         row_result r = alloc_free_row(sides, cfg, 4096, live_counts[i]);
         snprintf(label, sizeof label, "vkAllocateMemory+vkFreeMemory 4 KiB, %u live", live_counts[i]);
         print_row(label, r);
@@ -398,9 +423,11 @@ static bool run_calls_table(side sides[SIDE_COUNT], const bench_config *cfg) {
     print_row("vkMapMemory+vkUnmapMemory", map);
 
     bool pair_met = worst_pair <= TARGET_NS;
-    printf("\nlayer_bench: target: a layer alloc+free pair served from an existing block <= %.0f ns median "
-           "(slowest row %.1f ns): %s\n",
-           TARGET_NS, worst_pair, verdict(pair_met));
+    printf("\n");
+    if (cfg->alloc_rows)
+        printf("layer_bench: target: a layer alloc+free pair served from an existing block <= %.0f ns median "
+               "(slowest row %.1f ns): %s\n",
+               TARGET_NS, worst_pair, verdict(pair_met));
     printf("layer_bench: target: vkBindBufferMemory <= 1.5x no layer (%.2fx): %s\n", cost_ratio(bind),
            verdict(cost_ratio(bind) <= 1.5));
     printf("layer_bench: target: vkMapMemory+vkUnmapMemory <= 2x no layer (%.2fx): %s\n", cost_ratio(map),
@@ -434,13 +461,15 @@ static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *ou
 }
 
 static bool parse_args(int argc, char **argv, bench_config *cfg) {
-    *cfg = (bench_config){.rounds = 201, .batch = 256, .calls = true, .threads = true, .check = false};
+    *cfg =
+        (bench_config){.rounds = 201, .batch = 256, .calls = true, .threads = true, .alloc_rows = true, .check = false};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--check")) {
             cfg->check = true;
         } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             i++;
-            cfg->calls = !strcmp(argv[i], "calls");
+            cfg->alloc_rows = strcmp(argv[i], "bind-map") != 0;
+            cfg->calls = !strcmp(argv[i], "calls") || !cfg->alloc_rows;
             cfg->threads = !strcmp(argv[i], "threads");
             if (!cfg->calls && !cfg->threads) return false;
         } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
@@ -467,17 +496,20 @@ int main(int argc, char **argv) {
     bench_config cfg;
     if (!parse_args(argc, argv, &cfg)) {
         fprintf(stderr,
-                "usage: layer_bench [--rounds N] [--batch N] [--only calls|threads] [--check]\n"
-                "  --only   run only the per-call table or only the threads table\n"
+                "usage: layer_bench [--rounds N] [--batch N] [--only calls|bind-map|threads] [--check]\n"
+                "  --only   run only the per-call table, only its bind and map rows, or only the threads table\n"
                 "  --check  exit 1 when a layer alloc+free median is above %.0f ns\n",
                 TARGET_NS);
         return 2;
     }
     prepare_environment();
     side sides[SIDE_COUNT] = {
-        {.label = "no layer", .mode = NULL},
-        {.label = "layer passthrough", .mode = "passthrough"},
-        {.label = "layer", .mode = "suballocate"},
+        {.label = "no layer", .mode = NULL, .bind_loop = bind_loop_no_layer, .map_loop = map_loop_no_layer},
+        {.label = "layer passthrough",
+         .mode = "passthrough",
+         .bind_loop = bind_loop_passthrough,
+         .map_loop = map_loop_passthrough},
+        {.label = "layer", .mode = "suballocate", .bind_loop = bind_loop_layer, .map_loop = map_loop_layer},
     };
     VkPhysicalDeviceProperties props;
     for (int k = 0; k < SIDE_COUNT; k++) {
