@@ -288,7 +288,25 @@ static inline void *dispatch_key_of(const void *dispatchable) { return *(void *c
 
 /* Lock-free lookups; NULL for a handle the layer never saw. */
 suballoc_instance *instance_from_key(void *key);
-suballoc_device *device_from_key(void *key);
+/* The calling thread's last device lookup, valid while the registry's epoch
+ * (bumped by every create and destroy) is the one it was made in. */
+typedef struct remembered_device {
+    const void *key;
+    suballoc_device *device;
+    uint64_t epoch; /* 0: none yet */
+} remembered_device;
+extern __thread remembered_device last_device_lookup __attribute__((tls_model("initial-exec")));
+extern _Atomic uint64_t device_registry_epoch;
+/* The registry's answer, remembered for the next call. */
+suballoc_device *device_lookup(void *key);
+/* Inline: a thread keeps calling into the same device, so every call starts
+ * with one thread-local compare. */
+static inline suballoc_device *device_from_key(void *key) {
+    if (likely(last_device_lookup.key == key &&
+               last_device_lookup.epoch == atomic_load_explicit(&device_registry_epoch, memory_order_acquire)))
+        return last_device_lookup.device;
+    return device_lookup(key);
+}
 #define DEVICE_OF(handle) device_from_key(dispatch_key_of(handle))
 
 /* Create calls reserve a slot before calling down the chain, so that adding the
@@ -368,9 +386,6 @@ static inline suballoc_memory *layer_memory_of(suballoc_device *device, const ch
  * pinning the slice (aligned as asked, a power of two) first. Driver handles come back as they are. */
 VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
                           uint64_t alignment, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
-/* The same for a record already looked up, noting the MEMORY_BOUND_* kinds in bound. */
-VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
-                         uint64_t alignment, uint8_t bound, VkDeviceMemory *out_memory, VkDeviceSize *out_offset);
 /* Whether any of count structs (stride bytes apart, memory member at member_offset)
  * names a layer handle, live or stale: the fast path passes the array on untouched. */
 bool any_layer_memory(const void *items, uint32_t count, size_t stride, size_t member_offset);
@@ -449,6 +464,24 @@ static inline VkResult slice_fix_placement(suballoc_memory *record, uint64_t ali
                                                 memory_order_acq_rel, memory_order_acquire))
         return VK_SUCCESS;
     return slice_fix_placement_slow(record, alignment, bound);
+}
+
+/* Logs why a slice cannot serve a use that needs alignment (translate.c). */
+__attribute__((cold, noinline)) void report_unmovable(suballoc_device *device, const char *caller,
+                                                      const suballoc_memory *record, uint64_t alignment);
+/* memory_translate for a record already looked up, noting the MEMORY_BOUND_*
+ * kinds in bound. Inline: every bind and map of a layer handle ends here. */
+static inline VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record,
+                                       VkDeviceSize offset, uint64_t alignment, uint8_t bound,
+                                       VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
+    VkResult result = slice_fix_placement(record, alignment, bound);
+    if (unlikely(result != VK_SUCCESS)) {
+        report_unmovable(device, caller, record, alignment);
+        return result;
+    }
+    *out_memory = record->block->memory;
+    *out_offset = record->offset + offset;
+    return VK_SUCCESS;
 }
 /* The block's persistent mapping, made on first use. */
 VkResult block_map(suballoc_block *block, uint8_t **base);

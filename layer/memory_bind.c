@@ -194,18 +194,28 @@ static VkResult translate_record_bind(suballoc_device *device, const char *calle
 /* ---- bind 1 ------------------------------------------------------------------------ */
 
 /* The usual bind, done inline: a resource this thread just queried, into a
- * slice that is (or may still move to be) aligned for it. false sends the bind
- * down the full path, which asks the driver, and logs why it refuses. */
-static inline bool quick_bind(suballoc_device *device, VkObjectType type, uint64_t resource, suballoc_memory *record,
-                              VkDeviceMemory *memory, VkDeviceSize *offset) {
-    VkMemoryRequirements requirements;
-    if (!requirements_cache_get(device, type, resource, &requirements) || !bind_fits(record, *offset, &requirements))
-        return false;
-    uint8_t kind = type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
-    if (slice_fix_placement(record, requirements.alignment, kind) != VK_SUCCESS) return false;
-    *memory = record->block->memory;
-    *offset += record->offset;
-    return true;
+ * slice that is (or may still move to be) aligned for it. Fixes the slice;
+ * false sends the bind down the full path, which asks the driver and logs
+ * why it refuses. */
+static inline bool quick_bind(suballoc_memory *record, const cached_requirements *cached, uint8_t kind,
+                              VkDeviceSize offset) {
+    uint64_t alignment = (uint64_t)1 << cached->alignment_log2;
+    return (cached->memory_type_bits >> record->memory_type & 1u) && is_aligned(offset, alignment) &&
+           offset <= record->size && cached->size <= record->size - offset &&
+           slice_fix_placement(record, alignment, kind) == VK_SUCCESS;
+}
+
+/* The full path of a single bind, out of line (and taking values, not
+ * pointers) so that the quick one keeps everything in registers and hands
+ * the call on as a tail call. */
+static __attribute__((noinline)) VkResult bind_slow(suballoc_device *device, VkDevice handle, const char *caller,
+                                                    VkObjectType type, uint64_t resource, suballoc_memory *record,
+                                                    VkDeviceMemory memory, VkDeviceSize offset) {
+    bound_resource r = {type, resource, NULL};
+    VkResult result = translate_record_bind(device, caller, &r, record, &memory, &offset);
+    if (result != VK_SUCCESS) return result;
+    return type == VK_OBJECT_TYPE_BUFFER ? device->next.BindBufferMemory(handle, (VkBuffer)resource, memory, offset)
+                                         : device->next.BindImageMemory(handle, (VkImage)resource, memory, offset);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
@@ -215,11 +225,11 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer 
     suballoc_memory *record = layer_memory_of(device, "vkBindBufferMemory", memory, &invalid);
     if (invalid) return VK_ERROR_UNKNOWN;
     if (record == NULL) return device->next.BindBufferMemory(handle, buffer, memory, offset);
-    if (likely(quick_bind(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, record, &memory, &offset)))
-        return device->next.BindBufferMemory(handle, buffer, memory, offset);
-    bound_resource r = {VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, NULL};
-    VkResult result = translate_record_bind(device, "vkBindBufferMemory", &r, record, &memory, &offset);
-    return result != VK_SUCCESS ? result : device->next.BindBufferMemory(handle, buffer, memory, offset);
+    const cached_requirements *cached = requirements_cache_find(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer);
+    if (likely(cached != NULL && quick_bind(record, cached, MEMORY_BOUND_BUFFER, offset)))
+        return device->next.BindBufferMemory(handle, buffer, record->block->memory, record->offset + offset);
+    return bind_slow(device, handle, "vkBindBufferMemory", VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, record, memory,
+                     offset);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory,
@@ -229,11 +239,11 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage im
     suballoc_memory *record = layer_memory_of(device, "vkBindImageMemory", memory, &invalid);
     if (invalid) return VK_ERROR_UNKNOWN;
     if (record == NULL) return device->next.BindImageMemory(handle, image, memory, offset);
-    if (likely(quick_bind(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)image, record, &memory, &offset)))
-        return device->next.BindImageMemory(handle, image, memory, offset);
-    bound_resource r = {VK_OBJECT_TYPE_IMAGE, (uint64_t)image, NULL};
-    VkResult result = translate_record_bind(device, "vkBindImageMemory", &r, record, &memory, &offset);
-    return result != VK_SUCCESS ? result : device->next.BindImageMemory(handle, image, memory, offset);
+    const cached_requirements *cached = requirements_cache_find(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)image);
+    if (likely(cached != NULL && quick_bind(record, cached, MEMORY_BOUND_IMAGE, offset)))
+        return device->next.BindImageMemory(handle, image, record->block->memory, record->offset + offset);
+    return bind_slow(device, handle, "vkBindImageMemory", VK_OBJECT_TYPE_IMAGE, (uint64_t)image, record, memory,
+                     offset);
 }
 
 /* ---- bind 2: all or nothing, as the driver would ------------------------------------ */

@@ -43,10 +43,12 @@ static __attribute__((cold, noinline)) VkResult refuse_map(suballoc_device *devi
     return VK_ERROR_MEMORY_MAP_FAILED;
 }
 
-/* Once the slice is pinned and its block mapped (every map after the first),
- * a map is a few loads and one store: no lock, no driver call. */
-static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
-                          VkDeviceSize size, void **data) {
+/* The full map: checks and logs, pins the slice (its first use), and maps the
+ * block on first need. Every later map takes quick_map: a few loads and one
+ * store, no lock, no driver call. */
+static __attribute__((noinline)) VkResult map_slice(suballoc_device *device, const char *caller,
+                                                    suballoc_memory *record, VkDeviceSize offset, VkDeviceSize size,
+                                                    void **data) {
     if (unlikely(!map_allowed(device, record, offset, size, data)))
         return refuse_map(device, caller, record, offset, size, data);
     VkDeviceMemory block_memory;
@@ -63,9 +65,27 @@ static VkResult map_slice(suballoc_device *device, const char *caller, suballoc_
     return VK_SUCCESS;
 }
 
-static void unmap_slice(suballoc_device *device, const char *caller, suballoc_memory *record) {
-    if (!record->mapped)
-        LOG_WARNING(device, "%s: memory 0x%llx is not mapped", caller, (unsigned long long)memory_handle_of(record));
+/* The usual map, done inline: a slice mapped before, or bound (its block is
+ * mapped, it is fixed). false sends the map down the full path. */
+static inline bool quick_map(const suballoc_device *device, suballoc_memory *record, VkDeviceSize offset,
+                             VkDeviceSize size, void **data) {
+    if (!map_allowed(device, record, offset, size, data)) return false;
+    uint8_t placement = atomic_load_explicit(&record->placement, memory_order_acquire);
+    if ((placement & SLICE_STATE_MASK) != SLICE_FIXED) return false;
+    uint8_t *base = atomic_load_explicit(&record->block->mapped_base, memory_order_acquire);
+    if (base == NULL) return false;
+    record->mapped = true;
+    *data = base + record->offset + offset;
+    return true;
+}
+
+static __attribute__((cold, noinline)) void report_not_mapped(suballoc_device *device, const char *caller,
+                                                              const suballoc_memory *record) {
+    LOG_WARNING(device, "%s: memory 0x%llx is not mapped", caller, (unsigned long long)memory_handle_of(record));
+}
+
+static inline void unmap_slice(suballoc_device *device, const char *caller, suballoc_memory *record) {
+    if (unlikely(!record->mapped)) report_not_mapped(device, caller, record);
     else margins_check(record, caller);
     record->mapped = false;
 }
@@ -77,6 +97,7 @@ VKAPI_ATTR VkResult VKAPI_CALL layer_MapMemory(VkDevice handle, VkDeviceMemory m
     suballoc_memory *record = layer_memory_of(device, "vkMapMemory", memory, &invalid);
     if (invalid) return VK_ERROR_MEMORY_MAP_FAILED;
     if (record == NULL) return device->next.MapMemory(handle, memory, offset, size, flags, data);
+    if (likely(quick_map(device, record, offset, size, data))) return VK_SUCCESS;
     return map_slice(device, "vkMapMemory", record, offset, size, data);
 }
 

@@ -48,23 +48,19 @@ typedef struct registry_table {
 typedef struct registry {
     pthread_mutex_t lock; /* writers only */
     _Atomic(registry_table *) table;
-    _Atomic uint64_t epoch; /* bumped by every insert and remove, after the table changed */
-    uint32_t live;          /* keys present */
-    uint32_t used;          /* live keys and tombstones: slots that are not empty */
-    uint32_t reserved;      /* inserts promised to creates in progress */
+    _Atomic uint64_t *epoch; /* bumped by every insert and remove, after the table changed */
+    uint32_t live;           /* keys present */
+    uint32_t used;           /* live keys and tombstones: slots that are not empty */
+    uint32_t reserved;       /* inserts promised to creates in progress */
     registry_table *retired;
 } registry;
 
-static registry instances = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoch = 1};
-static registry devices = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoch = 1};
+static _Atomic uint64_t instance_epoch = 1;
+_Atomic uint64_t device_registry_epoch = 1;
+static registry instances = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoch = &instance_epoch};
+static registry devices = {.lock = PTHREAD_MUTEX_INITIALIZER, .epoch = &device_registry_epoch};
 
-/* The calling thread's last device lookup (epoch 0: none yet). */
-typedef struct remembered_lookup {
-    const void *key;
-    void *object;
-    uint64_t epoch;
-} remembered_lookup;
-static __thread remembered_lookup last_device __attribute__((tls_model("initial-exec")));
+__thread remembered_device last_device_lookup __attribute__((tls_model("initial-exec")));
 
 static uint32_t home_slot(const void *key, uint32_t capacity) {
     uint64_t h = (uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull; /* Fibonacci hashing */
@@ -145,7 +141,7 @@ static void registry_insert_reserved(registry *r, void *key, void *object) {
     pthread_mutex_lock(&r->lock);
     r->reserved--;
     insert_locked(r, atomic_load_explicit(&r->table, memory_order_relaxed), key, object);
-    atomic_fetch_add_explicit(&r->epoch, 1, memory_order_release);
+    atomic_fetch_add_explicit(r->epoch, 1, memory_order_release);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -183,7 +179,7 @@ static void registry_remove(registry *r, const void *key) {
             break;
         }
     }
-    atomic_fetch_add_explicit(&r->epoch, 1, memory_order_release);
+    atomic_fetch_add_explicit(r->epoch, 1, memory_order_release);
     if (r->live == 0) free_retired_locked(r);
     pthread_mutex_unlock(&r->lock);
 }
@@ -193,11 +189,10 @@ static void registry_remove(registry *r, const void *key) {
 suballoc_instance *instance_from_key(void *key) { return registry_find(&instances, key); }
 /* The epoch is read before the table: a lookup that races a change is
  * remembered under the older epoch, so the next call looks again. */
-suballoc_device *device_from_key(void *key) {
-    uint64_t epoch = atomic_load_explicit(&devices.epoch, memory_order_acquire);
-    if (last_device.key == key && last_device.epoch == epoch) return last_device.object;
+suballoc_device *device_lookup(void *key) {
+    uint64_t epoch = atomic_load_explicit(&device_registry_epoch, memory_order_acquire);
     suballoc_device *device = registry_find(&devices, key);
-    last_device = (remembered_lookup){key, device, epoch};
+    last_device_lookup = (remembered_device){key, device, epoch};
     return device;
 }
 

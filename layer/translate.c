@@ -21,26 +21,13 @@ void report_unusable_memory(suballoc_device *device, const char *caller, VkDevic
                   (unsigned long long)memory);
 }
 
-static __attribute__((cold, noinline)) void report_unmovable(suballoc_device *device, const char *caller,
-                                                             const suballoc_memory *record, uint64_t alignment) {
+void report_unmovable(suballoc_device *device, const char *caller, const suballoc_memory *record, uint64_t alignment) {
     LOG_ERROR(device,
               "%s: memory 0x%llx sits at block offset %llu, which is not aligned to the %llu bytes this use "
               "needs, and it is already bound or mapped so it cannot move; allocate it again after querying "
               "this resource's requirements",
               caller, (unsigned long long)memory_handle_of(record), (unsigned long long)record->offset,
               (unsigned long long)alignment);
-}
-
-VkResult slice_translate(suballoc_device *device, const char *caller, suballoc_memory *record, VkDeviceSize offset,
-                         uint64_t alignment, uint8_t bound, VkDeviceMemory *out_memory, VkDeviceSize *out_offset) {
-    VkResult result = slice_fix_placement(record, alignment, bound);
-    if (unlikely(result != VK_SUCCESS)) {
-        report_unmovable(device, caller, record, alignment);
-        return result;
-    }
-    *out_memory = record->block->memory;
-    *out_offset = record->offset + offset;
-    return VK_SUCCESS;
 }
 
 VkResult memory_translate(suballoc_device *device, const char *caller, VkDeviceMemory memory, VkDeviceSize offset,
