@@ -19,7 +19,9 @@
  *                            (pass-through mode still counts allocations).
  *   DEVICE_FUNCTIONS         its own where the next layer has it, when the
  *                            device sub-allocates: everything that carries a
- *                            VkDeviceMemory or reports memory requirements.
+ *                            VkDeviceMemory or reports memory requirements,
+ *                            and the creation of buffers and images (a new
+ *                            handle may be an old one's, see memory_allocate.c).
  *   DEVICE_VIA_INSTANCE      the same, for commands of instance extensions that
  *                            take a VkDevice (VK_EXT_debug_utils): their next
  *                            pointer comes from the instance chain, as the
@@ -103,7 +105,9 @@
     X(GetDeviceMemoryOpaqueCaptureAddressKHR) \
     X(BindVideoSessionMemoryKHR)              \
     X(BindAccelerationStructureMemoryNV)      \
-    X(GetMemoryFdKHR)
+    X(GetMemoryFdKHR)                         \
+    X(CreateBuffer)                           \
+    X(CreateImage)
 
 #define DEVICE_VIA_INSTANCE(X)    \
     X(SetDebugUtilsObjectNameEXT) \
@@ -113,9 +117,7 @@
     X(GetImageSparseMemoryRequirements)             \
     X(GetVideoSessionMemoryRequirementsKHR)         \
     X(GetAccelerationStructureMemoryRequirementsNV) \
-    X(CreateBuffer)                                 \
     X(DestroyBuffer)                                \
-    X(CreateImage)                                  \
     X(DestroyImage)
 
 #endif

@@ -16,6 +16,25 @@
 
 /* ---- requirements queries: passed on, and noted for placement ----------------------- */
 
+/* The driver may give a new buffer or image the handle of a destroyed one:
+ * the creating thread's table must not answer for it with the old one's
+ * requirements (requirements_cache.c). */
+VKAPI_ATTR VkResult VKAPI_CALL layer_CreateBuffer(VkDevice handle, const VkBufferCreateInfo *info,
+                                                  const VkAllocationCallbacks *allocator, VkBuffer *buffer) {
+    suballoc_device *device = DEVICE_OF(handle);
+    VkResult result = device->next.CreateBuffer(handle, info, allocator, buffer);
+    if (result == VK_SUCCESS) requirements_cache_forget(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)*buffer);
+    return result;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_CreateImage(VkDevice handle, const VkImageCreateInfo *info,
+                                                 const VkAllocationCallbacks *allocator, VkImage *image) {
+    suballoc_device *device = DEVICE_OF(handle);
+    VkResult result = device->next.CreateImage(handle, info, allocator, image);
+    if (result == VK_SUCCESS) requirements_cache_forget(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)*image);
+    return result;
+}
+
 VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer,
                                                              VkMemoryRequirements *out) {
     suballoc_device *device = DEVICE_OF(handle);

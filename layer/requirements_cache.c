@@ -10,10 +10,14 @@
  * (32 bytes an answer, four a set; made on the thread's first query,
  * freed when it exits).
  *
- * A handle may be reused after its resource is destroyed, which the layer does
- * not see, so an entry is a hint: a bind the cached requirements accept goes
- * ahead, and one they would refuse is checked again with a fresh query before
- * anything is refused. A stale entry can therefore never refuse a valid bind.
+ * A handle may be reused after its resource is destroyed. A thread that
+ * creates a buffer or image forgets what its table held for that handle, so
+ * on the thread that queries, creates and binds, an answer always belongs to
+ * the resource bound. A bind the cached requirements accept goes ahead; one
+ * they would refuse is checked again with a fresh query before anything is
+ * refused, so a stale entry can never refuse a valid bind. What is left: a
+ * handle queried on one thread, destroyed and created again on another, and
+ * bound on the first without a new query is checked against the old answer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,4 +53,9 @@ void requirements_cache_put(const suballoc_device *device, VkObjectType type, ui
         .alignment_log2 = (uint8_t)__builtin_ctzll(pow2_at_least(requirements->alignment)),
         .type = (uint8_t)type,
     };
+}
+
+void requirements_cache_forget(const suballoc_device *device, VkObjectType type, uint64_t handle) {
+    cached_requirements *entry = (cached_requirements *)requirements_cache_find(device, type, handle);
+    if (entry != NULL) *entry = (cached_requirements){0};
 }

@@ -43,6 +43,9 @@ _Static_assert(REQUIREMENTS_CACHE_SETS == 256, "the set index is the top 8 bits 
 void requirements_cache_put(const suballoc_device *device, VkObjectType type, uint64_t handle,
                             const VkMemoryRequirements *requirements);
 
+/* Drops this thread's answer for a handle the driver just gave a new resource. */
+void requirements_cache_forget(const suballoc_device *device, VkObjectType type, uint64_t handle);
+
 /* This thread's answer for the resource, or NULL. */
 static inline const cached_requirements *requirements_cache_find(const suballoc_device *device, VkObjectType type,
                                                                  uint64_t handle) {

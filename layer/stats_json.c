@@ -20,8 +20,8 @@
  * pass-through memory is a dedicated allocation. Blocks of the default pool of
  * a type (no allocate flags, default priority) are DefaultPools; pools made for
  * allocate flags or a priority are CustomPools. Type says what the app bound:
- * BUFFER, IMAGE_UNKNOWN (the layer does not watch vkCreateImage, so tiling is
- * unknown), UNKNOWN when nothing was bound, or for pass-through memory, whose
+ * BUFFER, IMAGE_UNKNOWN (the layer does not keep how an image was created, so
+ * tiling is unknown), UNKNOWN when nothing was bound, or for pass-through memory, whose
  * binds go to the driver without a look. Usage (the resource's usage flags) is
  * unknown for the same reason: always 0.
  *

@@ -439,6 +439,28 @@ static VkResult bind_offset_past_end(context *c) { return bind_buffer_at(c, 256,
 
 static VkResult bind_buffer_too_big(context *c) { return bind_buffer_at(c, 4 * CASE_SIZE, CASE_SIZE, 0); }
 
+/* The driver may give a new buffer a destroyed one's handle. The layer keeps
+ * the requirements a thread asked for by handle; the new buffer, larger and
+ * never queried, must still be checked against its own size. */
+static VkResult bind_buffer_on_a_queried_buffers_old_handle(context *c) {
+    bound_buffer small = {0};
+    VkBuffer large = VK_NULL_HANDLE;
+    for (int attempt = 0; attempt < 64 && large == VK_NULL_HANDLE; attempt++) {
+        small = buffer_or_fail(c, 256); /* queried */
+        vkDestroyBuffer(c->device, small.buffer, NULL);
+        VkBuffer candidate;
+        EXPECT(robust_create_buffer(c->device, 4 * CASE_SIZE, &candidate) == VK_SUCCESS, "setup vkCreateBuffer");
+        if (candidate == small.buffer) large = candidate;
+        else vkDestroyBuffer(c->device, candidate, NULL);
+    }
+    if (large == VK_NULL_HANDLE) return VK_ERROR_FEATURE_NOT_PRESENT; /* handles are never reused here */
+    VkDeviceMemory memory = allocate_or_fail(c, small.requirements.size, c->host_type);
+    VkResult result = vkBindBufferMemory(c->device, large, memory, 0);
+    vkDestroyBuffer(c->device, large, NULL);
+    vkFreeMemory(c->device, memory, NULL);
+    return result;
+}
+
 static VkResult bind_freed(context *c) {
     bound_buffer b = buffer_or_fail(c, 4096);
     VkResult result = vkBindBufferMemory(c->device, b.buffer, freed_memory(c), 0);
@@ -631,6 +653,8 @@ static const misuse table[] = {
     ROW("binding at an offset past the end is refused", bind_offset_past_end, REFUSED_BIND, MESSAGE_REQUIRED),
     ROW("binding a buffer larger than the allocation is refused", bind_buffer_too_big, REFUSED_BIND, MESSAGE_REQUIRED),
     ROW("binding to freed memory is refused", bind_freed, REFUSED_BIND, MESSAGE_REQUIRED),
+    ROW("a buffer on a destroyed, queried buffer's handle is checked against its own size",
+        bind_buffer_on_a_queried_buffers_old_handle, REFUSED_BIND, MESSAGE_REQUIRED),
     ROW("vkBindBufferMemory2 with one misaligned entry binds nothing", bind2_one_misaligned, REFUSED_BIND,
         MESSAGE_REQUIRED),
     ROW("binding an image at a misaligned offset is refused", bind_image_misaligned, REFUSED_BIND, MESSAGE_REQUIRED),
