@@ -89,8 +89,10 @@ static void read_enabled_features(const VkDeviceCreateInfo *info, device_feature
 }
 
 static suballoc_device *device_new(suballoc_instance *instance, VkPhysicalDevice physical_device) {
+    static _Atomic uint32_t next_serial = 1;
     suballoc_device *device = calloc(1, sizeof *device);
     if (device == NULL) return NULL;
+    device->serial = atomic_fetch_add_explicit(&next_serial, 1, memory_order_relaxed);
     device->instance = instance;
     device->physical_device = physical_device;
     device->settings = &instance->settings;

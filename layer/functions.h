@@ -20,8 +20,8 @@
  *   DEVICE_FUNCTIONS         its own where the next layer has it, when the
  *                            device sub-allocates: everything that carries a
  *                            VkDeviceMemory or reports memory requirements,
- *                            and the creation of buffers and images (a new
- *                            handle may be an old one's, see memory_allocate.c).
+ *                            and the destruction of buffers and images (the
+ *                            next one may get the handle, memory_allocate.c).
  *   DEVICE_VIA_INSTANCE      the same, for commands of instance extensions that
  *                            take a VkDevice (VK_EXT_debug_utils): their next
  *                            pointer comes from the instance chain, as the
@@ -106,8 +106,8 @@
     X(BindVideoSessionMemoryKHR)              \
     X(BindAccelerationStructureMemoryNV)      \
     X(GetMemoryFdKHR)                         \
-    X(CreateBuffer)                           \
-    X(CreateImage)
+    X(DestroyBuffer)                          \
+    X(DestroyImage)
 
 #define DEVICE_VIA_INSTANCE(X)    \
     X(SetDebugUtilsObjectNameEXT) \
@@ -117,7 +117,7 @@
     X(GetImageSparseMemoryRequirements)             \
     X(GetVideoSessionMemoryRequirementsKHR)         \
     X(GetAccelerationStructureMemoryRequirementsNV) \
-    X(DestroyBuffer)                                \
-    X(DestroyImage)
+    X(CreateBuffer)                                 \
+    X(CreateImage)
 
 #endif

@@ -254,6 +254,7 @@ typedef struct device_features {
 
 struct suballoc_device {
     VkDevice handle;
+    uint32_t serial; /* 1, 2, ... in creation order, never reused (a device's address may be) */
     void *dispatch_key;
     VkPhysicalDevice physical_device;
     suballoc_instance *instance;

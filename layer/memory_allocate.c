@@ -16,23 +16,20 @@
 
 /* ---- requirements queries: passed on, and noted for placement ----------------------- */
 
-/* The driver may give a new buffer or image the handle of a destroyed one:
- * the creating thread's table must not answer for it with the old one's
- * requirements (requirements_cache.c). */
-VKAPI_ATTR VkResult VKAPI_CALL layer_CreateBuffer(VkDevice handle, const VkBufferCreateInfo *info,
-                                                  const VkAllocationCallbacks *allocator, VkBuffer *buffer) {
+/* The driver may give the next buffer or image a destroyed one's handle: the
+ * requirements every thread keeps for that handle must not answer for it
+ * (requirements_cache.h). Counted before the driver frees the handle. */
+VKAPI_ATTR void VKAPI_CALL layer_DestroyBuffer(VkDevice handle, VkBuffer buffer,
+                                               const VkAllocationCallbacks *allocator) {
     suballoc_device *device = DEVICE_OF(handle);
-    VkResult result = device->next.CreateBuffer(handle, info, allocator, buffer);
-    if (result == VK_SUCCESS) requirements_cache_forget(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)*buffer);
-    return result;
+    if (buffer != VK_NULL_HANDLE) requirements_cache_note_destroy((uint64_t)buffer);
+    device->next.DestroyBuffer(handle, buffer, allocator);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_CreateImage(VkDevice handle, const VkImageCreateInfo *info,
-                                                 const VkAllocationCallbacks *allocator, VkImage *image) {
+VKAPI_ATTR void VKAPI_CALL layer_DestroyImage(VkDevice handle, VkImage image, const VkAllocationCallbacks *allocator) {
     suballoc_device *device = DEVICE_OF(handle);
-    VkResult result = device->next.CreateImage(handle, info, allocator, image);
-    if (result == VK_SUCCESS) requirements_cache_forget(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)*image);
-    return result;
+    if (image != VK_NULL_HANDLE) requirements_cache_note_destroy((uint64_t)image);
+    device->next.DestroyImage(handle, image, allocator);
 }
 
 VKAPI_ATTR void VKAPI_CALL layer_GetBufferMemoryRequirements(VkDevice handle, VkBuffer buffer,

@@ -10,14 +10,11 @@
  * (32 bytes an answer, four a set; made on the thread's first query,
  * freed when it exits).
  *
- * A handle may be reused after its resource is destroyed. A thread that
- * creates a buffer or image forgets what its table held for that handle, so
- * on the thread that queries, creates and binds, an answer always belongs to
- * the resource bound. A bind the cached requirements accept goes ahead; one
- * they would refuse is checked again with a fresh query before anything is
- * refused, so a stale entry can never refuse a valid bind. What is left: a
- * handle queried on one thread, destroyed and created again on another, and
- * bound on the first without a new query is checked against the old answer.
+ * A handle may be reused after its resource is destroyed: every destroy of a
+ * buffer or image counts in its handle's bucket, and an answer whose bucket
+ * moved since is not used (requirements_cache.h says why that reaches every
+ * thread). A bind the cached requirements accept goes ahead; one they would
+ * refuse is checked again with a fresh query before anything is refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +24,7 @@
 _Static_assert(sizeof(cached_requirements) == 32, "two answers a cache line");
 
 __thread cached_requirements *requirements_cache __attribute__((tls_model("initial-exec")));
+_Atomic uint32_t requirements_cache_destroys[REQUIREMENTS_CACHE_DESTROY_BUCKETS];
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
@@ -47,15 +45,11 @@ void requirements_cache_put(const suballoc_device *device, VkObjectType type, ui
     memmove(&set[1], &set[0], way * sizeof *set); /* the oldest answer, or this handle's old one, gives way */
     set[0] = (cached_requirements){
         .handle = handle,
-        .device = device,
+        .device_serial = device->serial,
+        .destroys = atomic_load_explicit(requirements_cache_destroys_of(handle), memory_order_relaxed),
         .size = requirements->size,
         .memory_type_bits = requirements->memoryTypeBits,
         .alignment_log2 = (uint8_t)__builtin_ctzll(pow2_at_least(requirements->alignment)),
         .type = (uint8_t)type,
     };
-}
-
-void requirements_cache_forget(const suballoc_device *device, VkObjectType type, uint64_t handle) {
-    cached_requirements *entry = (cached_requirements *)requirements_cache_find(device, type, handle);
-    if (entry != NULL) *entry = (cached_requirements){0};
 }

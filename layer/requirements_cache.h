@@ -16,12 +16,33 @@
 /* 32 bytes: what a bind checks, no more. */
 typedef struct cached_requirements {
     uint64_t handle;
-    const suballoc_device *device;
     uint64_t size;
+    uint32_t device_serial; /* suballoc_device.serial: never reused, unlike a device's address */
     uint32_t memory_type_bits;
+    uint32_t destroys;      /* the handle's destroy count when the driver answered */
     uint8_t alignment_log2; /* the alignment, rounded up to a power of two as binds check it */
     uint8_t type;           /* VK_OBJECT_TYPE_BUFFER or _IMAGE */
 } cached_requirements;
+
+/* Buffers and images destroyed, counted by handle bucket, on every thread:
+ * the driver hands a destroyed resource's handle to the next one, so an
+ * answer holds only while its bucket's count is what it was when the driver
+ * gave it. A destroy always comes before its handle's reuse, and the app must
+ * order that reuse before the bind (it handed the new handle over), so a bind
+ * on any thread sees the count move. Another handle of the bucket destroyed
+ * meanwhile costs one needless query, nothing else. */
+#define REQUIREMENTS_CACHE_DESTROY_BUCKETS 4096u
+extern _Atomic uint32_t requirements_cache_destroys[REQUIREMENTS_CACHE_DESTROY_BUCKETS];
+
+static inline _Atomic uint32_t *requirements_cache_destroys_of(uint64_t handle) {
+    uint64_t x = (handle ^ (handle >> 32)) * 0x9E3779B97F4A7C15ull;
+    return &requirements_cache_destroys[(x >> 32) & (REQUIREMENTS_CACHE_DESTROY_BUCKETS - 1)];
+}
+
+/* Called before the driver destroys a buffer or image (memory_allocate.c). */
+static inline void requirements_cache_note_destroy(uint64_t handle) {
+    atomic_fetch_add_explicit(requirements_cache_destroys_of(handle), 1, memory_order_relaxed);
+}
 
 /* The calling thread's table; NULL until its first query. */
 extern __thread cached_requirements *requirements_cache __attribute__((tls_model("initial-exec")));
@@ -43,9 +64,6 @@ _Static_assert(REQUIREMENTS_CACHE_SETS == 256, "the set index is the top 8 bits 
 void requirements_cache_put(const suballoc_device *device, VkObjectType type, uint64_t handle,
                             const VkMemoryRequirements *requirements);
 
-/* Drops this thread's answer for a handle the driver just gave a new resource. */
-void requirements_cache_forget(const suballoc_device *device, VkObjectType type, uint64_t handle);
-
 /* This thread's answer for the resource, or NULL. */
 static inline const cached_requirements *requirements_cache_find(const suballoc_device *device, VkObjectType type,
                                                                  uint64_t handle) {
@@ -53,7 +71,10 @@ static inline const cached_requirements *requirements_cache_find(const suballoc_
     const cached_requirements *set = requirements_cache_set(handle);
     for (unsigned way = 0; way < REQUIREMENTS_CACHE_WAYS; way++) {
         const cached_requirements *entry = &set[way];
-        if (entry->handle == handle && entry->device == device && entry->type == (uint8_t)type) return entry;
+        if (entry->handle == handle && entry->device_serial == device->serial && entry->type == (uint8_t)type)
+            return entry->destroys == atomic_load_explicit(requirements_cache_destroys_of(handle), memory_order_relaxed)
+                       ? entry
+                       : NULL;
     }
     return NULL;
 }

@@ -84,25 +84,18 @@ static PFN_vkVoidFunction proc(const chain *c, const char *name) { return vkGetD
 
 /* Functions nothing about memory: the layer must not stand in between. */
 static const char *const untouched[] = {
-    "vkDestroyBuffer", "vkDestroyImage",           "vkQueueSubmit",   "vkCmdDraw", "vkCmdDispatch",
-    "vkCmdCopyBuffer", "vkCreateComputePipelines", "vkWaitForFences",
+    "vkCreateBuffer",           "vkCreateImage",   "vkQueueSubmit", "vkCmdDraw", "vkCmdDispatch", "vkCmdCopyBuffer",
+    "vkCreateComputePipelines", "vkWaitForFences",
 };
 
-/* Functions carrying VkDeviceMemory or memory requirements, and the creation of
- * buffers and images: a new one may get a destroyed one's handle, whose
- * requirements the layer must forget. (vkDestroyDevice is intercepted too, but
- * the loader always answers it with its own trampoline.) */
+/* Functions carrying VkDeviceMemory or memory requirements, and the
+ * destruction of buffers and images: the next one may get the handle, whose
+ * requirements the layer must stop trusting. (vkDestroyDevice is intercepted
+ * too, but the loader always answers it with its own trampoline.) */
 static const char *const intercepted[] = {
-    "vkAllocateMemory",
-    "vkFreeMemory",
-    "vkMapMemory",
-    "vkUnmapMemory",
-    "vkFlushMappedMemoryRanges",
-    "vkBindBufferMemory",
-    "vkBindImageMemory2",
-    "vkGetBufferMemoryRequirements",
-    "vkCreateBuffer",
-    "vkCreateImage",
+    "vkAllocateMemory",          "vkFreeMemory",       "vkMapMemory",        "vkUnmapMemory",
+    "vkFlushMappedMemoryRanges", "vkBindBufferMemory", "vkBindImageMemory2", "vkGetBufferMemoryRequirements",
+    "vkDestroyBuffer",           "vkDestroyImage",
 };
 
 START_TEST(functions_the_layer_does_not_need_come_straight_from_the_next_layer) {
