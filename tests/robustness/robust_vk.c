@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- failures ---------------------------------------------------------------- */
 
@@ -254,4 +256,35 @@ uint64_t robust_env_u64(const char *name, uint64_t fallback) {
     char *end;
     unsigned long long value = strtoull(text, &end, 10);
     return *end == '\0' ? (uint64_t)value : fallback;
+}
+
+robust_outcome robust_run_in_child(int (*run)(const void *arg), const void *arg) {
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return ROBUST_FAILED;
+    }
+    if (pid == 0) {
+        int status = run(arg);
+        fflush(stdout);
+        fflush(stderr);
+        exit(status); /* exit, not _exit: LeakSanitizer checks the child too */
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid) return ROBUST_FAILED;
+    if (WIFSIGNALED(status)) {
+        printf("    the child died of signal %d (%s)\n", WTERMSIG(status), strsignal(WTERMSIG(status)));
+        return ROBUST_FAILED;
+    }
+    int code = WEXITSTATUS(status);
+    return code == 0 ? ROBUST_PASSED : code == ROBUST_EXIT_SKIPPED ? ROBUST_SKIPPED : ROBUST_FAILED;
+}
+
+bool robust_case_selected(const char *rule, int argc, char **argv) {
+    if (argc < 2) return true;
+    for (int i = 1; i < argc; i++)
+        if (strstr(rule, argv[i]) != NULL) return true;
+    return false;
 }

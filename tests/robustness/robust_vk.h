@@ -123,4 +123,18 @@ uint64_t robust_rng_below(robust_rng *rng, uint64_t bound);
 /* An unsigned number from the environment, or fallback when unset or not a number. */
 uint64_t robust_env_u64(const char *name, uint64_t fallback);
 
+/* ---- one case a child process --------------------------------------------------------- */
+
+/* The exit status of a case that the chain or device cannot express. */
+#define ROBUST_EXIT_SKIPPED 77
+
+typedef enum robust_outcome { ROBUST_PASSED, ROBUST_FAILED, ROBUST_SKIPPED } robust_outcome;
+
+/* Runs run(arg) in a forked child, so that a crash fails that case alone (and
+ * says which signal): 0 passes, ROBUST_EXIT_SKIPPED skips, anything else fails. */
+robust_outcome robust_run_in_child(int (*run)(const void *arg), const void *arg);
+/* Whether a case named rule runs: every case with no arguments, else those
+ * whose name holds one of them. */
+bool robust_case_selected(const char *rule, int argc, char **argv);
+
 #endif

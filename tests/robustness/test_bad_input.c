@@ -23,19 +23,15 @@
  * lead). Such a row must still fail; when it starts passing the test fails too,
  * so that the mark is removed together with the bug.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "robust_vk.h"
 
 #define SENTINEL_SIZE (64u * 1024u)
 #define SENTINEL_SEED 0x5E471E1ull
 #define CASE_SIZE (16u * 1024u)
-#define EXIT_SKIPPED 77
 #define FOREIGN_HANDLE ((VkDeviceMemory)0xdeadbeef000ull)
 
 typedef struct context {
@@ -717,11 +713,11 @@ static void check_message(const misuse *row, uint64_t before) {
 
 /* Commits the row's misuse on a set-up context and checks what followed. */
 static int check_row(const misuse *row, context *c) {
-    if (row->needs_strict && !robust_has_strict(&c->dev)) return EXIT_SKIPPED;
+    if (row->needs_strict && !robust_has_strict(&c->dev)) return ROBUST_EXIT_SKIPPED;
     uint64_t before = robust_layer_message_count();
     VkResult result = row->commit(c);
     /* Rows answer VK_ERROR_FEATURE_NOT_PRESENT when the device cannot express their misuse. */
-    if (result == VK_ERROR_FEATURE_NOT_PRESENT) return EXIT_SKIPPED;
+    if (result == VK_ERROR_FEATURE_NOT_PRESENT) return ROBUST_EXIT_SKIPPED;
     EXPECT(result == row->expected, "the call returned %s, not %s", robust_result_name(result),
            robust_result_name(row->expected));
     check_message(row, before);
@@ -731,7 +727,8 @@ static int check_row(const misuse *row, context *c) {
     return robust_failures() == 0 ? 0 : 1;
 }
 
-static int run_row(const misuse *row) {
+static int run_row(const void *arg) {
+    const misuse *row = arg;
     /* The strict chain aborts on any violation; a row that commits one on purpose counts it. */
     if (row->strict_counts_violations) setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
     context c = {0};
@@ -743,51 +740,23 @@ static int run_row(const misuse *row) {
 
 /* ---- the parent: one child per row -------------------------------------------------------- */
 
-typedef enum outcome { PASSED, FAILED, SKIPPED } outcome;
-
-static outcome run_in_child(const misuse *row) {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        return FAILED;
-    }
-    if (pid == 0) exit(run_row(row));
-    int status;
-    if (waitpid(pid, &status, 0) != pid) return FAILED;
-    if (WIFSIGNALED(status)) {
-        printf("    the child died of signal %d (%s)\n", WTERMSIG(status), strsignal(WTERMSIG(status)));
-        return FAILED;
-    }
-    int code = WEXITSTATUS(status);
-    return code == 0 ? PASSED : code == EXIT_SKIPPED ? SKIPPED : FAILED;
-}
-
-static bool selected(const misuse *row, int argc, char **argv) {
-    if (argc < 2) return true;
-    for (int i = 1; i < argc; i++)
-        if (strstr(row->rule, argv[i]) != NULL) return true;
-    return false;
-}
-
 int main(int argc, char **argv) {
     unsigned passed = 0, failed = 0, skipped = 0, known = 0;
     for (size_t i = 0; i < CASE_COUNT; i++) {
         const misuse *row = &table[i];
-        if (!selected(row, argc, argv)) continue;
+        if (!robust_case_selected(row->rule, argc, argv)) continue;
         printf("case: %s\n", row->rule);
-        outcome result = run_in_child(row);
-        if (row->known_layer_bug != NULL && result == FAILED) {
+        robust_outcome result = robust_run_in_child(run_row, row);
+        if (row->known_layer_bug != NULL && result == ROBUST_FAILED) {
             printf("  KNOWN LAYER BUG, still failing: %s\n", row->known_layer_bug);
             known++;
-        } else if (row->known_layer_bug != NULL && result == PASSED) {
+        } else if (row->known_layer_bug != NULL && result == ROBUST_PASSED) {
             printf("  FAIL: passes now; remove its known_layer_bug mark\n");
             failed++;
-        } else if (result == PASSED) {
+        } else if (result == ROBUST_PASSED) {
             printf("  ok\n");
             passed++;
-        } else if (result == SKIPPED) {
+        } else if (result == ROBUST_SKIPPED) {
             printf("  skipped: this chain cannot express it\n");
             skipped++;
         } else {

@@ -40,12 +40,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "robust_vk.h"
 
-#define EXIT_SKIPPED 77
 #define READBACK_SIZE (4u * 1024u * 1024u)
 #define REUSE_TRIES 256u
 
@@ -451,7 +449,7 @@ static int reused_buffer_handle_is_held_to_its_own_size(context *c) {
     }
     vkDestroyBuffer(c->device, probe, NULL);
     printf("    %d of %d rounds got the destroyed buffer's handle again\n", reused, 4 * ASKER_COUNT);
-    return reused == 0 ? EXIT_SKIPPED : 0;
+    return reused == 0 ? ROBUST_EXIT_SKIPPED : 0;
 }
 
 static VkImageCreateInfo image_info(uint32_t side, VkImageTiling tiling) {
@@ -459,6 +457,20 @@ static VkImageCreateInfo image_info(uint32_t side, VkImageTiling tiling) {
         robust_image_info(side, tiling, VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
     if (tiling == VK_IMAGE_TILING_LINEAR) info.initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED;
     return info;
+}
+
+/* A layout change of a whole single-level colour image. */
+static VkImageMemoryBarrier colour_barrier(VkImage image, VkImageLayout from, VkImageLayout to, VkAccessFlags src,
+                                           VkAccessFlags dst) {
+    return (VkImageMemoryBarrier){.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                                  .srcAccessMask = src,
+                                  .dstAccessMask = dst,
+                                  .oldLayout = from,
+                                  .newLayout = to,
+                                  .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                  .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+                                  .image = image,
+                                  .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
 }
 
 /* Uploads a pattern into an optimal or linear image through a staging buffer and
@@ -474,19 +486,11 @@ static bool image_round_trip(context *c, VkImage image, uint32_t side, uint64_t 
         robust_fill(data, (size_t)bytes, seed);
         VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
                                     .imageExtent = {side, side, 1}};
-        VkImageMemoryBarrier to_dst = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                                       .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                                       .oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-                                       .newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                                       .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                       .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                       .image = image,
-                                       .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
-        VkImageMemoryBarrier to_src = to_dst;
-        to_src.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-        to_src.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
-        to_src.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
-        to_src.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+        VkImageMemoryBarrier to_dst = colour_barrier(
+            image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT);
+        VkImageMemoryBarrier to_src =
+            colour_barrier(image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
         ok = gpu_begin(c);
         if (ok) {
             vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
@@ -596,7 +600,7 @@ static int reused_image_handle_is_held_to_its_own_alignment_and_size(context *c)
             vkFreeMemory(c->device, fits, NULL);
         }
     }
-    return tried == 0 ? EXIT_SKIPPED : 0;
+    return tried == 0 ? ROBUST_EXIT_SKIPPED : 0;
 }
 
 /* The same reuse for an app that does nothing wrong. With the strict device's
@@ -707,7 +711,7 @@ static int a_valid_bind_of_an_image_reusing_a_handle_lands_on_its_own_alignment(
     }
     printf("    %d of %d rounds reused the handle, %d with an image aligned more than the old one\n", reused,
            4 * ROUNDS, expressed);
-    return expressed == 0 ? EXIT_SKIPPED : 0;
+    return expressed == 0 ? ROBUST_EXIT_SKIPPED : 0;
 }
 
 /* A buffer's requirements asked, the buffer destroyed, images made until one
@@ -721,7 +725,7 @@ static int buffer_handle_reused_by_an_image_is_bound_by_the_images_requirements(
     VkImage image = (VkImage)create_with_handle(c, create_image_fn, destroy_image_fn, &info, (uint64_t)old);
     if (image == VK_NULL_HANDLE) {
         printf("    this driver never gives an image a destroyed buffer's handle\n");
-        return EXIT_SKIPPED;
+        return ROBUST_EXIT_SKIPPED;
     }
     VkMemoryRequirements needs = query_on_thread(c, true, (uint64_t)image, false);
     VkDeviceMemory memory = make_memory(c, round_up(old_needs.size, 256), c->host_type);
@@ -732,7 +736,7 @@ static int buffer_handle_reused_by_an_image_is_bound_by_the_images_requirements(
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, "image on a buffer's handle");
     vkDestroyImage(c->device, image, NULL);
     vkFreeMemory(c->device, memory, NULL);
-    return checked ? 0 : EXIT_SKIPPED;
+    return checked ? 0 : ROBUST_EXIT_SKIPPED;
 }
 
 /* More resources asked than a thread remembers (3,000), then a large buffer
@@ -831,7 +835,7 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
         bool bind2 = round % 2 == 1;
         VkImageCreateInfo info = image_info(side, VK_IMAGE_TILING_LINEAR);
         VkImage image;
-        if (vkCreateImage(c->device, &info, NULL, &image) != VK_SUCCESS) return EXIT_SKIPPED;
+        if (vkCreateImage(c->device, &info, NULL, &image) != VK_SUCCESS) return ROBUST_EXIT_SKIPPED;
         VkMemoryRequirements image_req = query_on_thread(c, true, (uint64_t)image, round % 4 >= 2);
         VkDeviceSize granularity = c->vk.properties.limits.bufferImageGranularity;
         /* The image somewhere past the start, on its alignment (and a page of its own). */
@@ -897,15 +901,9 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
                 memcpy(expected, bytes, (size_t)total);
                 VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
                                             .imageExtent = {side, side, 1}};
-                VkImageMemoryBarrier to_src = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                                               .srcAccessMask = VK_ACCESS_HOST_WRITE_BIT,
-                                               .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-                                               .oldLayout = VK_IMAGE_LAYOUT_PREINITIALIZED,
-                                               .newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                                               .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                               .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                               .image = image,
-                                               .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
+                VkImageMemoryBarrier to_src =
+                    colour_barrier(image, VK_IMAGE_LAYOUT_PREINITIALIZED, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                                   VK_ACCESS_HOST_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
                 VkDeviceSize image_out = 0, alias_out = round_up(row_bytes * side, 256),
                              whole_out = round_up(alias_out + image_req.size, 256);
                 if (gpu_begin(c)) {
@@ -939,7 +937,7 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
         vkDestroyBuffer(c->device, alias, NULL);
         vkFreeMemory(c->device, memory, NULL);
     }
-    return rounds == 0 ? EXIT_SKIPPED : 0;
+    return rounds == 0 ? ROBUST_EXIT_SKIPPED : 0;
 }
 
 /* A disjoint two- or three-plane image: each plane has its own requirements,
@@ -957,7 +955,7 @@ static int each_plane_of_a_disjoint_image_is_bound_by_its_own_requirements(conte
         printf("    the device has no disjoint multi-planar images (samplerYcbcrConversion %u, disjoint %s)\n",
                ycbcr.samplerYcbcrConversion,
                (properties.optimalTilingFeatures & VK_FORMAT_FEATURE_DISJOINT_BIT) ? "yes" : "no");
-        return EXIT_SKIPPED;
+        return ROBUST_EXIT_SKIPPED;
     }
     /* A device with the feature on. */
     VkDevice device = VK_NULL_HANDLE;
@@ -1626,7 +1624,7 @@ static int freeing_mapped_memory_leaves_the_blocks_other_mappings_working(contex
 static int stale_handles_are_refused_and_leave_the_records_new_owner_alone(context *c) {
     if (!c->layer) {
         printf("    a stale handle reaching the driver is undefined behaviour: layer chains only\n");
-        return EXIT_SKIPPED;
+        return ROBUST_EXIT_SKIPPED;
     }
     for (int round = 0; round < 12; round++) {
         char what[96];
@@ -1792,7 +1790,7 @@ static void type_named(const char *text, const char *name, char *out, size_t out
 static int dump_names_what_threads_bound_into_each_allocation(context *c) {
     if (!c->layer) {
         printf("    the dump is the layer's: layer chains only\n");
-        return EXIT_SKIPPED;
+        return ROBUST_EXIT_SKIPPED;
     }
     /* set_up made the instance before this case set the dump file: a second instance reads it. */
     char folder[] = "/tmp/fast_paths_dump.XXXXXX";
@@ -1950,50 +1948,18 @@ static const test_case cases[] = {
 
 #define CASE_COUNT (sizeof cases / sizeof cases[0])
 
-static int run_case(const test_case *t) {
+static int run_case(const void *arg) {
+    const test_case *t = arg;
     if (t->env != NULL) putenv((char *)t->env);
     context c = {0};
     int status = 1;
     if (set_up(&c)) {
         status = t->run(&c);
-        if (status == EXIT_SKIPPED && robust_failures() > 0) status = 1;
+        if (status == ROBUST_EXIT_SKIPPED && robust_failures() > 0) status = 1;
     }
     tear_down(&c);
     if (robust_failures() > 0) return 1;
     return status;
-}
-
-typedef enum outcome { PASSED, FAILED, SKIPPED } outcome;
-
-static outcome run_in_child(const test_case *t) {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        return FAILED;
-    }
-    if (pid == 0) {
-        int status = run_case(t);
-        fflush(stdout);
-        fflush(stderr);
-        _exit(status);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid) return FAILED;
-    if (WIFSIGNALED(status)) {
-        printf("    the child died of signal %d (%s)\n", WTERMSIG(status), strsignal(WTERMSIG(status)));
-        return FAILED;
-    }
-    int code = WEXITSTATUS(status);
-    return code == 0 ? PASSED : code == EXIT_SKIPPED ? SKIPPED : FAILED;
-}
-
-static bool selected(const test_case *t, int argc, char **argv) {
-    if (argc < 2) return true;
-    for (int i = 1; i < argc; i++)
-        if (strstr(t->rule, argv[i]) != NULL) return true;
-    return false;
 }
 
 int main(int argc, char **argv) {
@@ -2002,13 +1968,13 @@ int main(int argc, char **argv) {
     unsigned passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < CASE_COUNT; i++) {
         const test_case *t = &cases[i];
-        if (!selected(t, argc, argv)) continue;
+        if (!robust_case_selected(t->rule, argc, argv)) continue;
         printf("case: %s\n", t->rule);
-        outcome result = run_in_child(t);
-        if (result == PASSED) {
+        robust_outcome result = robust_run_in_child(run_case, t);
+        if (result == ROBUST_PASSED) {
             printf("  ok\n");
             passed++;
-        } else if (result == SKIPPED) {
+        } else if (result == ROBUST_SKIPPED) {
             printf("  skipped: this chain or device cannot express it\n");
             skipped++;
         } else {

@@ -37,7 +37,6 @@ static const bool under_sanitizer = true;
 static const bool under_sanitizer = false;
 #endif
 
-#define EXIT_SKIPPED 77
 #define SLICE_SIZE 64u
 #define WARM_UP 1000u
 #define MAX_ALLOCATIONS 120000u  /* more than the cap lets the first block's metadata reach */
@@ -148,7 +147,7 @@ static void run(state *s) {
 int main(void) {
     if (under_sanitizer) {
         printf("skipped: an address-space cap breaks sanitizer runtimes\n");
-        return EXIT_SKIPPED;
+        return ROBUST_EXIT_SKIPPED;
     }
     state s = {0};
     s.memory = calloc(MAX_ALLOCATIONS, sizeof *s.memory);
