@@ -1,10 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Instructions per vkBindBufferMemory and per vkMapMemory+vkUnmapMemory pair,
-# without the layer and through it, counted by callgrind inside layer_bench's
+# Instructions per vkAllocateMemory+vkFreeMemory pair (4 KiB, from a block
+# that holds one other allocation), per vkBindBufferMemory and per
+# vkMapMemory+vkUnmapMemory pair, without the layer and through it, counted by callgrind inside layer_bench's
 # own timed loops (one copy per side). Timings on a shared machine move by 2x
 # from run to run; these counts do not, so they show what a change to the
-# layer's bind or map path costs.
+# layer's hot paths costs. (The no-layer alloc+free column is glibc's malloc,
+# whose path depends on the heap's state: it moves from process to process.)
 #
 # Usage: bench/call_instructions.sh [build folder]   (needs valgrind)
 set -eu
@@ -23,12 +25,12 @@ trap 'rm -rf "$work"' EXIT
 rounds=4
 batch=256
 valgrind --tool=callgrind --callgrind-out-file="$work/out" \
-    --toggle-collect='bind_loop_*' --toggle-collect='map_loop_*' \
-    "$bench" --only bind-map --rounds "$rounds" --batch "$batch" >"$work/bench.txt" 2>"$work/valgrind.txt" || {
+    --toggle-collect='pair_loop_*' --toggle-collect='bind_loop_*' --toggle-collect='map_loop_*' \
+    "$bench" --only counted --rounds "$rounds" --batch "$batch" >"$work/bench.txt" 2>"$work/valgrind.txt" || {
     cat "$work/valgrind.txt" >&2
     exit 1
 }
-callgrind_annotate --inclusive=yes "$work/out" >"$work/annotate.txt"
+callgrind_annotate --inclusive=yes --threshold=100 "$work/out" >"$work/annotate.txt"
 calls=$(((rounds + 1) * batch)) # the rounds, and run_row's warm-up round
 
 # The inclusive instruction count of one loop function, per call it made.
@@ -39,7 +41,8 @@ per_call() {
 
 echo "| instructions per call (callgrind) | no layer | layer passthrough | layer | layer / no layer |"
 echo "|---|---:|---:|---:|---:|"
-for row in "vkBindBufferMemory:bind_loop" "vkMapMemory+vkUnmapMemory:map_loop"; do
+for row in "vkAllocateMemory+vkFreeMemory 4 KiB:pair_loop" "vkBindBufferMemory:bind_loop" \
+    "vkMapMemory+vkUnmapMemory:map_loop"; do
     label=${row%%:*}
     loop=${row#*:}
     none=$(per_call "${loop}_no_layer")

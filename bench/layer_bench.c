@@ -14,7 +14,7 @@
  * A second table has T threads (1, 2, 4, 8) on one device each replace one of
  * their 256 live allocations per step (layer_bench_threads.c).
  *
- * Usage: layer_bench [--rounds N] [--batch N] [--only calls|bind-map|threads] [--check]
+ * Usage: layer_bench [--rounds N] [--batch N] [--only calls|counted|threads] [--check]
  * The last lines say, for each target of the layer's cost, whether this run met it.
  * The layer is found through VK_LAYER_PATH, or else in <this program>/../json/explicit
  * (the build tree's manifest folder).
@@ -39,7 +39,7 @@ typedef struct bench_config {
     uint32_t rounds;
     uint32_t batch;
     bool calls, threads; /* which tables to run */
-    bool alloc_rows;     /* the calls table's alloc+free rows (--only bind-map leaves them out) */
+    bool counted_only;   /* --only counted: the rows call_instructions.sh counts, no more */
     bool check;
 } bench_config;
 
@@ -196,18 +196,21 @@ static double round_alloc_free(side *s, uint32_t batch, void *arg) {
         .allocationSize = *(const VkDeviceSize *)arg,
         .memoryTypeIndex = s->memory_type,
     };
-    VkDevice device = s->device;
-    VkDeviceMemory memory;
     uint64_t start = now_ns();
-    for (uint32_t i = 0; i < batch; i++) {
-        VkResult result = s->allocate(device, &info, NULL, &memory);
-        if (result != VK_SUCCESS) fail("vkAllocateMemory in the timed loop", result);
-        s->free(device, memory, NULL);
-    }
+    s->pair_loop(s, &info, batch);
     return (double)(now_ns() - start) / batch;
 }
 
-/* ---- the timed bind and map loops, one copy per side --------------------- */
+/* ---- the timed loops, one copy per side ------------------------------------ */
+
+static inline void allocate_and_free(const side *s, const VkMemoryAllocateInfo *info, uint32_t count) {
+    VkDeviceMemory memory;
+    for (uint32_t i = 0; i < count; i++) {
+        VkResult result = s->allocate(s->device, info, NULL, &memory);
+        if (result != VK_SUCCESS) fail("vkAllocateMemory in the timed loop", result);
+        s->free(s->device, memory, NULL);
+    }
+}
 
 static inline void bind_each(const side *s, const VkBuffer *buffers, const VkDeviceMemory *memory, uint32_t count) {
     for (uint32_t i = 0; i < count; i++) {
@@ -227,14 +230,23 @@ static inline void map_unmap(const side *s, VkDeviceMemory memory, uint32_t coun
 
 /* Functions of their own per side, so that callgrind counts each side's
  * instructions apart (bench/call_instructions.sh): deterministic, where the
- * timings of a shared machine are not. */
-#define SIDE_LOOPS(name)                                                                                          \
-    static __attribute__((noinline)) void bind_loop_##name(const side *s, const VkBuffer *buffers,                \
-                                                           const VkDeviceMemory *memory, uint32_t count) {        \
-        bind_each(s, buffers, memory, count);                                                                     \
-    }                                                                                                             \
-    static __attribute__((noinline)) void map_loop_##name(const side *s, VkDeviceMemory memory, uint32_t count) { \
-        map_unmap(s, memory, count);                                                                              \
+ * timings of a shared machine are not. GCC would fold the identical copies
+ * into one (identical code folding) unless told not to. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SIDE_LOOP __attribute__((noipa))
+#else
+#define SIDE_LOOP __attribute__((noinline))
+#endif
+#define SIDE_LOOPS(name)                                                                                         \
+    static SIDE_LOOP void bind_loop_##name(const side *s, const VkBuffer *buffers, const VkDeviceMemory *memory, \
+                                           uint32_t count) {                                                     \
+        bind_each(s, buffers, memory, count);                                                                    \
+    }                                                                                                            \
+    static SIDE_LOOP void map_loop_##name(const side *s, VkDeviceMemory memory, uint32_t count) {                \
+        map_unmap(s, memory, count);                                                                             \
+    }                                                                                                            \
+    static SIDE_LOOP void pair_loop_##name(const side *s, const VkMemoryAllocateInfo *info, uint32_t count) {    \
+        allocate_and_free(s, info, count);                                                                       \
     }
 SIDE_LOOPS(no_layer)
 SIDE_LOOPS(passthrough)
@@ -402,7 +414,8 @@ static bool run_calls_table(side sides[SIDE_COUNT], const bench_config *cfg) {
     static const VkDeviceSize sizes[] = {256, 4096, 65536, 1048576};
     double worst_pair = 0;
     char label[96], size_text[32];
-    for (size_t i = 0; cfg->alloc_rows && i < sizeof sizes / sizeof *sizes; i++) {
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        if (cfg->counted_only && sizes[i] != 4096) continue;
         row_result r = alloc_free_row(sides, cfg, sizes[i], 1);
         snprintf(label, sizeof label, "vkAllocateMemory+vkFreeMemory %s",
                  size_label(sizes[i], size_text, sizeof size_text));
@@ -410,7 +423,7 @@ static bool run_calls_table(side sides[SIDE_COUNT], const bench_config *cfg) {
         if (r.median[SIDE_COUNT - 1] > worst_pair) worst_pair = r.median[SIDE_COUNT - 1];
     }
     static const uint32_t live_counts[] = {100, 100000};
-    for (size_t i = 0; cfg->alloc_rows && i < sizeof live_counts / sizeof *live_counts; i++) {
+    for (size_t i = 0; !cfg->counted_only && i < sizeof live_counts / sizeof *live_counts; i++) {
         row_result r = alloc_free_row(sides, cfg, 4096, live_counts[i]);
         snprintf(label, sizeof label, "vkAllocateMemory+vkFreeMemory 4 KiB, %u live", live_counts[i]);
         print_row(label, r);
@@ -424,7 +437,7 @@ static bool run_calls_table(side sides[SIDE_COUNT], const bench_config *cfg) {
 
     bool pair_met = worst_pair <= TARGET_NS;
     printf("\n");
-    if (cfg->alloc_rows)
+    if (!cfg->counted_only)
         printf("layer_bench: target: a layer alloc+free pair served from an existing block <= %.0f ns median "
                "(slowest row %.1f ns): %s\n",
                TARGET_NS, worst_pair, verdict(pair_met));
@@ -461,15 +474,15 @@ static bool parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *ou
 }
 
 static bool parse_args(int argc, char **argv, bench_config *cfg) {
-    *cfg =
-        (bench_config){.rounds = 201, .batch = 256, .calls = true, .threads = true, .alloc_rows = true, .check = false};
+    *cfg = (bench_config){
+        .rounds = 201, .batch = 256, .calls = true, .threads = true, .counted_only = false, .check = false};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--check")) {
             cfg->check = true;
         } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
             i++;
-            cfg->alloc_rows = strcmp(argv[i], "bind-map") != 0;
-            cfg->calls = !strcmp(argv[i], "calls") || !cfg->alloc_rows;
+            cfg->counted_only = !strcmp(argv[i], "counted");
+            cfg->calls = !strcmp(argv[i], "calls") || cfg->counted_only;
             cfg->threads = !strcmp(argv[i], "threads");
             if (!cfg->calls && !cfg->threads) return false;
         } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
@@ -496,20 +509,30 @@ int main(int argc, char **argv) {
     bench_config cfg;
     if (!parse_args(argc, argv, &cfg)) {
         fprintf(stderr,
-                "usage: layer_bench [--rounds N] [--batch N] [--only calls|bind-map|threads] [--check]\n"
-                "  --only   run only the per-call table, only its bind and map rows, or only the threads table\n"
+                "usage: layer_bench [--rounds N] [--batch N] [--only calls|counted|threads] [--check]\n"
+                "  --only   run only the per-call table, only its rows call_instructions.sh counts (alloc+free\n"
+                "           4 KiB, bind, map+unmap), or only the threads table\n"
                 "  --check  exit 1 when a layer alloc+free median is above %.0f ns\n",
                 TARGET_NS);
         return 2;
     }
     prepare_environment();
     side sides[SIDE_COUNT] = {
-        {.label = "no layer", .mode = NULL, .bind_loop = bind_loop_no_layer, .map_loop = map_loop_no_layer},
+        {.label = "no layer",
+         .mode = NULL,
+         .pair_loop = pair_loop_no_layer,
+         .bind_loop = bind_loop_no_layer,
+         .map_loop = map_loop_no_layer},
         {.label = "layer passthrough",
          .mode = "passthrough",
+         .pair_loop = pair_loop_passthrough,
          .bind_loop = bind_loop_passthrough,
          .map_loop = map_loop_passthrough},
-        {.label = "layer", .mode = "suballocate", .bind_loop = bind_loop_layer, .map_loop = map_loop_layer},
+        {.label = "layer",
+         .mode = "suballocate",
+         .pair_loop = pair_loop_layer,
+         .bind_loop = bind_loop_layer,
+         .map_loop = map_loop_layer},
     };
     VkPhysicalDeviceProperties props;
     for (int k = 0; k < SIDE_COUNT; k++) {

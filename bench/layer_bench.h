@@ -22,7 +22,8 @@ typedef struct side {
     PFN_vkMapMemory map;
     PFN_vkUnmapMemory unmap;
     PFN_vkBindBufferMemory bind;
-    /* The timed bind and map loops: one copy per side (layer_bench.c). */
+    /* The timed loops: one copy per side (layer_bench.c). */
+    void (*pair_loop)(const struct side *s, const VkMemoryAllocateInfo *info, uint32_t count);
     void (*bind_loop)(const struct side *s, const VkBuffer *buffers, const VkDeviceMemory *memory, uint32_t count);
     void (*map_loop)(const struct side *s, VkDeviceMemory memory, uint32_t count);
 } side;
