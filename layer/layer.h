@@ -14,18 +14,21 @@
  *                                       offset_allocator, mapped once when first needed
  *                                          └──< memory record = the app's VkDeviceMemory
  *
- * Telling the two kinds of handle apart is O(1) and lock-free: every record
- * lives in the address range reserved by the process-wide record pool
- * (record_pool_owns), and a handle carries a 6-bit generation in its low bits
+ * Telling the two kinds of handle apart is O(1), inline and lock-free: every
+ * record lives in the address range reserved by the process-wide record pool
+ * (memory_record_of), and a handle carries a 6-bit generation in its low bits
  * so a stale handle (double free) is caught even after its record is reused.
  *
  * Every entry point that carries a VkDeviceMemory translates a layer handle to
- * (block memory, block offset + app offset) before it reaches the driver.
+ * (block memory, block offset + app offset) before it reaches the driver. A
+ * bind is checked against the requirements the calling thread last asked for
+ * that resource (requirements_cache.h), a map of a fixed slice is a few loads:
+ * both have a quick inline path and a full one that asks, moves and logs.
  *
  * Locking: a pool's mutex covers its blocks, their offset allocators, its live
  * lists and its counters. Nothing else on the allocation path locks: the device
- * is found by a scan of an atomic table, pools are published append-only, and
- * records come from per-thread caches.
+ * is found by a thread-local compare (else a scan of an atomic table), pools
+ * are published append-only, and records come from per-thread caches.
  */
 #ifndef SUBALLOC_LAYER_H
 #define SUBALLOC_LAYER_H

@@ -138,9 +138,9 @@ typedef struct planned_bind {
     uint8_t kind;
 } planned_bind;
 
-/* The slow half of a bind's check: the thread's cache did not have the
- * resource, or its answer would refuse the bind. The driver's answer is kept,
- * and alone may refuse it. */
+/* The slow half of a bind's check: the thread's table did not have the
+ * resource (or no longer trusts its answer), or that answer would refuse the
+ * bind. Only the driver's own answer may refuse it. */
 static __attribute__((noinline)) bool driver_allows_bind(suballoc_device *device, const char *caller,
                                                          const bound_resource *r, const suballoc_memory *record,
                                                          VkDeviceSize offset, VkMemoryRequirements *requirements) {
