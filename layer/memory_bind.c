@@ -24,13 +24,19 @@
 
 #define HAS_LAYER_MEMORY(items, count, type) any_layer_memory((items), (count), sizeof(type), offsetof(type, memory))
 
-/* Whether requirements allow binding record at offset: the memory type, the
- * alignment, and the size. Inline: every bind into a layer handle asks. */
+/* Whether a resource of size bytes, alignment (a power of two) and memory
+ * types type_bits may be bound into record at offset. Inline: every bind into
+ * a layer handle asks, from the driver's answer or the thread's table. */
+static inline bool fits(const suballoc_memory *record, VkDeviceSize offset, uint64_t size, uint64_t alignment,
+                        uint32_t type_bits) {
+    return (type_bits >> record->memory_type & 1u) && is_aligned(offset, alignment) && offset <= record->size &&
+           size <= record->size - offset;
+}
+
 static inline bool bind_fits(const suballoc_memory *record, VkDeviceSize offset,
                              const VkMemoryRequirements *requirements) {
-    return (requirements->memoryTypeBits >> record->memory_type & 1u) &&
-           is_aligned(offset, pow2_at_least(requirements->alignment)) && offset <= record->size &&
-           requirements->size <= record->size - offset;
+    return fits(record, offset, requirements->size, pow2_at_least(requirements->alignment),
+                requirements->memoryTypeBits);
 }
 
 /* Logs the first rule a refused bind breaks (bind_fits said no). */
@@ -183,14 +189,6 @@ static VkResult do_planned_bind(suballoc_device *device, const char *caller, con
     return slice_translate(device, caller, plan->record, *offset, plan->alignment, plan->kind, memory, offset);
 }
 
-/* A single bind into a layer allocation: checked, pinned, and moved to block coordinates. */
-static VkResult translate_record_bind(suballoc_device *device, const char *caller, const bound_resource *r,
-                                      suballoc_memory *record, VkDeviceMemory *memory, VkDeviceSize *offset) {
-    planned_bind plan;
-    VkResult result = plan_record_bind(device, caller, r, record, *offset, &plan);
-    return result != VK_SUCCESS ? result : do_planned_bind(device, caller, &plan, memory, offset);
-}
-
 /* ---- bind 1 ------------------------------------------------------------------------ */
 
 /* The usual bind, done inline: a resource this thread just queried, into a
@@ -200,19 +198,20 @@ static VkResult translate_record_bind(suballoc_device *device, const char *calle
 static inline bool quick_bind(suballoc_memory *record, const cached_requirements *cached, uint8_t kind,
                               VkDeviceSize offset) {
     uint64_t alignment = (uint64_t)1 << cached->alignment_log2;
-    return (cached->memory_type_bits >> record->memory_type & 1u) && is_aligned(offset, alignment) &&
-           offset <= record->size && cached->size <= record->size - offset &&
+    return fits(record, offset, cached->size, alignment, cached->memory_type_bits) &&
            slice_fix_placement(record, alignment, kind) == VK_SUCCESS;
 }
 
-/* The full path of a single bind, out of line (and taking values, not
- * pointers) so that the quick one keeps everything in registers and hands
- * the call on as a tail call. */
+/* The full path of a single bind (checked, pinned, moved to block
+ * coordinates), out of line and taking values, not pointers, so that the
+ * quick one keeps everything in registers and hands the call on as a tail call. */
 static __attribute__((noinline)) VkResult bind_slow(suballoc_device *device, VkDevice handle, const char *caller,
                                                     VkObjectType type, uint64_t resource, suballoc_memory *record,
                                                     VkDeviceMemory memory, VkDeviceSize offset) {
     bound_resource r = {type, resource, NULL};
-    VkResult result = translate_record_bind(device, caller, &r, record, &memory, &offset);
+    planned_bind plan;
+    VkResult result = plan_record_bind(device, caller, &r, record, offset, &plan);
+    if (result == VK_SUCCESS) result = do_planned_bind(device, caller, &plan, &memory, &offset);
     if (result != VK_SUCCESS) return result;
     return type == VK_OBJECT_TYPE_BUFFER ? device->next.BindBufferMemory(handle, (VkBuffer)resource, memory, offset)
                                          : device->next.BindImageMemory(handle, (VkImage)resource, memory, offset);

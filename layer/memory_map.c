@@ -55,11 +55,9 @@ static __attribute__((noinline)) VkResult map_slice(suballoc_device *device, con
     VkDeviceSize block_offset;
     VkResult result = slice_translate(device, caller, record, offset, 1, 0, &block_memory, &block_offset);
     if (result != VK_SUCCESS) return result;
-    uint8_t *base = atomic_load_explicit(&record->block->mapped_base, memory_order_acquire);
-    if (unlikely(base == NULL)) {
-        result = block_map(record->block, &base);
-        if (result != VK_SUCCESS) return result;
-    }
+    uint8_t *base;
+    result = block_map(record->block, &base);
+    if (result != VK_SUCCESS) return result;
     record->mapped = true;
     *data = base + block_offset;
     return VK_SUCCESS;

@@ -24,6 +24,17 @@ typedef struct cached_requirements {
     uint8_t type;           /* VK_OBJECT_TYPE_BUFFER or _IMAGE */
 } cached_requirements;
 
+/* Handles are often heap addresses a fixed stride apart, and a scene creates
+ * and queries hundreds of resources before it binds any. One way per set and
+ * a bare multiply sent some strides to one slot (two binds in five asked the
+ * driver again in layer_bench's bind row); with four ways, Fibonacci hashing
+ * of the folded handle misses as rarely as a full mix (splitmix64's
+ * finalizer, tried: 13-31 against 18-28 misses in 512 binds) for less work.
+ * The set is the product's top 8 bits, the destroy bucket (below) 12 others. */
+static inline uint64_t requirements_cache_hash(uint64_t handle) {
+    return (handle ^ (handle >> 32)) * 0x9E3779B97F4A7C15ull;
+}
+
 /* Buffers and images destroyed, counted by handle bucket, on every thread:
  * the driver hands a destroyed resource's handle to the next one, so an
  * answer holds only while its bucket's count is what it was when the driver
@@ -35,8 +46,8 @@ typedef struct cached_requirements {
 extern _Atomic uint32_t requirements_cache_destroys[REQUIREMENTS_CACHE_DESTROY_BUCKETS];
 
 static inline _Atomic uint32_t *requirements_cache_destroys_of(uint64_t handle) {
-    uint64_t x = (handle ^ (handle >> 32)) * 0x9E3779B97F4A7C15ull;
-    return &requirements_cache_destroys[(x >> 32) & (REQUIREMENTS_CACHE_DESTROY_BUCKETS - 1)];
+    return &requirements_cache_destroys[(requirements_cache_hash(handle) >> 32) &
+                                        (REQUIREMENTS_CACHE_DESTROY_BUCKETS - 1)];
 }
 
 /* Called before the driver destroys a buffer or image (memory_allocate.c). */
@@ -47,15 +58,8 @@ static inline void requirements_cache_note_destroy(uint64_t handle) {
 /* The calling thread's table; NULL until its first query. */
 extern __thread cached_requirements *requirements_cache __attribute__((tls_model("initial-exec")));
 
-/* Handles are often heap addresses a fixed stride apart, and a scene creates
- * and queries hundreds of resources before it binds any. One way per set and
- * a bare multiply sent some strides to one slot (two binds in five asked the
- * driver again in layer_bench's bind row); with four ways, Fibonacci hashing
- * of the folded handle misses as rarely as a full mix (splitmix64's
- * finalizer, tried: 13-31 against 18-28 misses in 512 binds) for less work. */
 static inline cached_requirements *requirements_cache_set(uint64_t handle) {
-    uint64_t x = (handle ^ (handle >> 32)) * 0x9E3779B97F4A7C15ull;
-    return &requirements_cache[(x >> 56) * REQUIREMENTS_CACHE_WAYS];
+    return &requirements_cache[(requirements_cache_hash(handle) >> 56) * REQUIREMENTS_CACHE_WAYS];
 }
 _Static_assert(REQUIREMENTS_CACHE_SETS == 256, "the set index is the top 8 bits of the product");
 
