@@ -200,18 +200,8 @@ static void step_raw_then_bind(workload *w, fault_policy policy) {
 static void step_image(workload *w, fault_policy policy) {
     w->step_name = "image";
     uint32_t side = 16u << robust_rng_below(&w->rng, 4);
-    VkImageCreateInfo info = {
-        .sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-        .imageType = VK_IMAGE_TYPE_2D,
-        .format = VK_FORMAT_R8G8B8A8_UNORM,
-        .extent = {side, side, 1},
-        .mipLevels = 1,
-        .arrayLayers = 1,
-        .samples = VK_SAMPLE_COUNT_1_BIT,
-        .tiling = VK_IMAGE_TILING_OPTIMAL,
-        .usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-        .initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-    };
+    VkImageCreateInfo info =
+        robust_image_info(side, VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
     VkImage image;
     EXPECT(vkCreateImage(w->device, &info, NULL, &image) == VK_SUCCESS, "vkCreateImage");
     VkMemoryRequirements req;

@@ -176,13 +176,17 @@ VkResult robust_allocate(VkDevice device, VkDeviceSize size, uint32_t type, VkDe
     return vkAllocateMemory(device, &info, NULL, out);
 }
 
-VkResult robust_create_buffer(VkDevice device, VkDeviceSize size, VkBuffer *out) {
-    VkBufferCreateInfo info = {
+VkBufferCreateInfo robust_buffer_info(VkDeviceSize size) {
+    return (VkBufferCreateInfo){
         .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
         .size = size,
         .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
         .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
     };
+}
+
+VkResult robust_create_buffer(VkDevice device, VkDeviceSize size, VkBuffer *out) {
+    VkBufferCreateInfo info = robust_buffer_info(size);
     return vkCreateBuffer(device, &info, NULL, out);
 }
 

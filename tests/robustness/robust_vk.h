@@ -99,7 +99,8 @@ bool robust_type_has(const robust_vk *vk, uint32_t type, VkMemoryPropertyFlags f
 
 VkResult robust_allocate(VkDevice device, VkDeviceSize size, uint32_t type, VkDeviceMemory *out);
 
-/* A buffer of `size` bytes usable for transfers. */
+/* A buffer of `size` bytes usable for transfers: its create info, and one made. */
+VkBufferCreateInfo robust_buffer_info(VkDeviceSize size);
 VkResult robust_create_buffer(VkDevice device, VkDeviceSize size, VkBuffer *out);
 
 /* A square 2D RGBA8 single-sample image, one mip and one layer, `side` texels wide. */

@@ -228,15 +228,6 @@ static void expect_refused(const context *c, const watch *before, bool has_resul
 
 /* ---- resources ------------------------------------------------------------------------------- */
 
-static VkBufferCreateInfo buffer_info(VkDeviceSize size) {
-    return (VkBufferCreateInfo){
-        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-        .size = size,
-        .usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-        .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-    };
-}
-
 static VkBuffer make_buffer(context *c, VkDeviceSize size) {
     VkBuffer buffer = VK_NULL_HANDLE;
     VkResult result = robust_create_buffer(c->device, size, &buffer);
@@ -413,7 +404,7 @@ static int reused_buffer_handle_is_held_to_its_own_size(context *c) {
                  elsewhere ? "another" : "this");
         VkBuffer old = make_buffer(c, small);
         VkMemoryRequirements old_needs = buffer_needs(c, old);
-        VkBufferCreateInfo info = buffer_info(large);
+        VkBufferCreateInfo info = robust_buffer_info(large);
         VkBuffer buffer = (VkBuffer)recreate(c, elsewhere, create_buffer_fn, destroy_buffer_fn, &info, (uint64_t)old);
         if (buffer == VK_NULL_HANDLE) {
             printf("    %s: the driver never handed the handle out again\n", what);
