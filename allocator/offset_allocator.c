@@ -50,6 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache_lines.h"
+
 #define NO_NODE UINT32_MAX
 #define BIN_GROUPS (OFFSET_ALLOCATOR_BIN_COUNT / 8u)
 #define MANTISSA_BITS 3u
@@ -172,8 +174,10 @@ static bool nodes_grow(offset_allocator *a) {
     uint64_t wanted = (uint64_t)a->node_capacity * 2u;
     if (wanted > a->span_units) wanted = a->span_units; /* every node covers >= 1 unit */
     if (wanted <= a->node_capacity) return false;
-    node *grown = realloc(a->nodes, (size_t)wanted * sizeof(node));
+    node *grown = cache_lines_calloc((size_t)wanted * sizeof(node));
     if (!grown) return false;
+    memcpy(grown, a->nodes, (size_t)a->node_capacity * sizeof(node));
+    free(a->nodes);
     a->nodes = grown;
     a->node_capacity = (uint32_t)wanted;
     return true;
@@ -230,7 +234,7 @@ offset_allocator *offset_allocator_create(uint64_t span_bytes, uint64_t unit_byt
     uint64_t span_units = span_bytes >> unit_shift;
     if (span_units == 0 || span_units > UINT32_MAX) return NULL;
 
-    offset_allocator *a = calloc(1, sizeof *a);
+    offset_allocator *a = cache_lines_calloc(sizeof *a);
     if (!a) return NULL;
     a->unit_shift = unit_shift;
     a->span_units = (uint32_t)span_units;
@@ -241,7 +245,7 @@ offset_allocator *offset_allocator_create(uint64_t span_bytes, uint64_t unit_byt
     memset(a->bin_heads, 0xFF, sizeof a->bin_heads);
     a->spare_head = NO_NODE;
     a->node_capacity = span_units < INITIAL_NODE_CAPACITY ? (uint32_t)span_units : INITIAL_NODE_CAPACITY;
-    a->nodes = malloc((size_t)a->node_capacity * sizeof(node));
+    a->nodes = cache_lines_calloc((size_t)a->node_capacity * sizeof(node));
     if (!a->nodes) {
         free(a);
         return NULL;

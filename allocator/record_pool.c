@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "branch_hints.h"
+#include "cache_lines.h"
 
 #define CACHED_POOL_SLOTS 32u
 #define DEFAULT_RESERVE_PER_CLASS ((size_t)1 << 30)
@@ -165,7 +166,7 @@ static thread_cache *thread_cache_get(void) {
     if (tc) return tc == &exited_cache ? NULL : tc;
     pthread_once(&cache_key_once, cache_key_create);
     if (!cache_key_ready) return NULL;
-    tc = calloc(1, sizeof *tc);
+    tc = cache_lines_calloc(sizeof *tc);
     if (!tc) return NULL;
     if (pthread_setspecific(cache_key, tc) != 0) {
         free(tc);

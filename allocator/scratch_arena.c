@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "branch_hints.h"
+#include "cache_lines.h"
 
 #define INITIAL_CHUNK_BYTES ((size_t)64 << 10)
 #define MAX_CHUNK_BYTES ((size_t)1 << 20)
@@ -71,7 +72,7 @@ static void arena_key_create(void) { arena_key_ready = pthread_key_create(&arena
 static scratch_arena *arena_create(void) {
     pthread_once(&arena_key_once, arena_key_create);
     if (!arena_key_ready) return NULL; /* nothing would release it */
-    scratch_arena *a = calloc(1, sizeof *a);
+    scratch_arena *a = cache_lines_calloc(sizeof *a);
     if (!a) return NULL;
     a->base = aligned_alloc(MAX_ALIGN, INITIAL_CHUNK_BYTES);
     if (!a->base || pthread_setspecific(arena_key, a) != 0) {

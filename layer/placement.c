@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache_lines.h"
 #include "log.h"
 
 /* ---- requirements the driver reported -------------------------------------------- */
@@ -72,7 +73,7 @@ static uint32_t queried_slot(uint64_t size) {
 static void remember_query(const suballoc_device *device, uint64_t size, uint64_t alignment, uint32_t bits) {
     if (queried_sizes == NULL) {
         pthread_once(&queried_sizes_once, make_queried_sizes_key);
-        queried_sizes = calloc(QUERIED_SIZES, sizeof *queried_sizes);
+        queried_sizes = cache_lines_calloc(QUERIED_SIZES * sizeof *queried_sizes);
         if (queried_sizes == NULL) return; /* placement falls back to natural alignment */
         pthread_setspecific(queried_sizes_key, queried_sizes);
     }
