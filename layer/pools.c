@@ -32,10 +32,12 @@
  * once (see "shards" below); a shard takes room another shard has before it
  * grows, so threads do not each keep a partly used block.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_lines.h"
 #include "log.h"
 
 #define MIB (1024ull * 1024ull)
@@ -52,7 +54,6 @@
 #define TIGHT_HEAP_BLOCKS 2    /* a heap with less room than 2 preferred blocks is tight */
 #define KEPT_BLOCK_FRACTION 16 /* keep_one keeps a spare of at most the pool's bytes / 16 */
 #define MIN_UNIT 64ull
-#define CACHE_LINE 64u
 
 /* ---- driver allocations, counted against the real limit ------------------------ */
 
@@ -127,6 +128,8 @@ static bool same_key(const pool_key *a, const pool_key *b) {
            a->priority == b->priority && a->shard == b->shard;
 }
 
+_Static_assert(offsetof(suballoc_pool, lock) == 64, "what pool lookups read fills the first cache line alone");
+
 static suballoc_pool *find_pool(memory_type_info *type, const pool_key *key, _Atomic(suballoc_pool *) **tail) {
     _Atomic(suballoc_pool *) *link = &type->pools;
     for (suballoc_pool *p = atomic_load_explicit(link, memory_order_acquire); p != NULL;
@@ -139,12 +142,9 @@ static suballoc_pool *find_pool(memory_type_info *type, const pool_key *key, _At
 }
 
 static suballoc_pool *pool_new(suballoc_device *device, const pool_key *key) {
-    /* Cache-line aligned and sized: shards of one key are used by different
-     * cores, and must not share a line. */
-    size_t bytes = align_up(sizeof(suballoc_pool), CACHE_LINE);
-    suballoc_pool *pool = aligned_alloc(CACHE_LINE, bytes);
+    /* On lines of its own: shards of one key are used by different cores. */
+    suballoc_pool *pool = cache_lines_calloc(sizeof(suballoc_pool));
     if (pool == NULL) return NULL;
-    memset(pool, 0, bytes);
     pool->key = *key;
     pool->device = device;
     pool_lock_init(&pool->lock);
@@ -309,7 +309,7 @@ static VkResult pool_grow(suballoc_pool *pool, uint64_t reserved, uint64_t align
                                       &size, &memory);
     if (result != VK_SUCCESS) return result;
 
-    suballoc_block *block = calloc(1, sizeof *block);
+    suballoc_block *block = cache_lines_calloc(sizeof *block);
     offset_allocator *allocator = block != NULL ? offset_allocator_create(size, pool->unit) : NULL;
     if (allocator == NULL) {
         free(block);
