@@ -456,6 +456,10 @@ static void print_thread_targets(threads_result t) {
         double ratio = t.median[row][layer] / t.median[row][0];
         if (ratio < slowest) slowest = ratio;
     }
+    printf("\nlayer_bench: cores the threads kept busy (their CPU time / wall time), no layer, passthrough, layer:");
+    for (int row = 0; row < THREAD_ROWS; row++)
+        printf("%s %u threads %.2f %.2f %.2f", row == 0 ? "" : ";", t.threads[row], t.cores_busy[row][0],
+               t.cores_busy[row][1], t.cores_busy[row][layer]);
     printf("\nlayer_bench: target: the layer at %u threads >= 1.6x its rate at %u (%.2fx): %s\n", t.threads[1],
            t.threads[0], scaling, verdict(scaling >= 1.6));
     printf("layer_bench: target: the layer >= no layer at every thread count (lowest layer/no layer %.2fx): %s\n",

@@ -35,7 +35,8 @@ uint64_t now_ns(void);
 #define THREAD_ROWS 4
 typedef struct threads_result {
     uint32_t threads[THREAD_ROWS];
-    double median[THREAD_ROWS][SIDE_COUNT]; /* pairs per second */
+    double median[THREAD_ROWS][SIDE_COUNT];     /* pairs per second */
+    double cores_busy[THREAD_ROWS][SIDE_COUNT]; /* the threads' CPU time / wall time */
 } threads_result;
 threads_result print_threads_table(side sides[SIDE_COUNT], uint32_t rounds);
 
