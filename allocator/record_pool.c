@@ -356,9 +356,8 @@ record_pool *record_pool_create(const record_pool_config *config) {
     if (reserve < (size_t)sysconf(_SC_PAGESIZE)) reserve = (size_t)sysconf(_SC_PAGESIZE);
     unsigned class_shift = log2_ceil(reserve);
 
-    record_pool *pool = aligned_alloc(64, (sizeof *pool + 63) & ~(size_t)63);
+    record_pool *pool = cache_lines_calloc(sizeof *pool);
     if (!pool) return NULL;
-    memset(pool, 0, sizeof *pool);
     pool->class_count = config->class_count;
     pool->reserve_per_class = (size_t)1 << class_shift;
     pool->class_shift = class_shift;

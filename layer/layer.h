@@ -41,6 +41,7 @@
 #include <vulkan/vulkan.h>
 
 #include "branch_hints.h"
+#include "cache_lines.h"
 #include "functions.h"
 #include "offset_allocator.h"
 #include "pool_lock.h"
@@ -197,7 +198,7 @@ struct suballoc_pool {
     uint64_t margin; /* debug_margin guard bytes on each side of a slice (host-visible types); 0 = none */
     _Atomic(suballoc_pool *) next_in_type; /* published append-only */
     /* What the pool's users write, from here on. */
-    _Alignas(64) pool_lock lock;
+    _Alignas(CACHE_LINE_BYTES) pool_lock lock;
     uint64_t block_bytes;    /* the size of its blocks together: the next block is an eighth of it */
     uint64_t block_size_cap; /* the preferred size, lower while the heap refuses blocks */
     suballoc_block *blocks;  /* most recently useful first */

@@ -39,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cache_lines.h"
 #include "log.h"
 
 /* ---- requirements the driver reported -------------------------------------------- */

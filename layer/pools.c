@@ -37,7 +37,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cache_lines.h"
 #include "log.h"
 
 #define MIB (1024ull * 1024ull)
@@ -128,7 +127,8 @@ static bool same_key(const pool_key *a, const pool_key *b) {
            a->priority == b->priority && a->shard == b->shard;
 }
 
-_Static_assert(offsetof(suballoc_pool, lock) == 64, "what pool lookups read fills the first cache line alone");
+_Static_assert(offsetof(suballoc_pool, lock) == CACHE_LINE_BYTES,
+               "what pool lookups read fills the first cache line alone");
 
 static suballoc_pool *find_pool(memory_type_info *type, const pool_key *key, _Atomic(suballoc_pool *) **tail) {
     _Atomic(suballoc_pool *) *link = &type->pools;

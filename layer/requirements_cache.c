@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache_lines.h"
 #include "requirements_cache.h"
 
 _Static_assert(sizeof(cached_requirements) == 32, "two answers a cache line");
@@ -34,9 +35,8 @@ void requirements_cache_put(const suballoc_device *device, VkObjectType type, ui
                             const VkMemoryRequirements *requirements) {
     if (requirements_cache == NULL) {
         pthread_once(&cache_once, make_cache_key);
-        requirements_cache = aligned_alloc(64, REQUIREMENTS_CACHE_ENTRIES * sizeof *requirements_cache);
+        requirements_cache = cache_lines_calloc(REQUIREMENTS_CACHE_ENTRIES * sizeof *requirements_cache);
         if (requirements_cache == NULL) return; /* binds then ask the driver */
-        memset(requirements_cache, 0, REQUIREMENTS_CACHE_ENTRIES * sizeof *requirements_cache);
         pthread_setspecific(cache_key, requirements_cache);
     }
     cached_requirements *set = requirements_cache_set(handle);
