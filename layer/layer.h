@@ -22,8 +22,10 @@
  * Every entry point that carries a VkDeviceMemory translates a layer handle to
  * (block memory, block offset + app offset) before it reaches the driver. A
  * bind is checked against the requirements the calling thread last asked for
- * that resource (requirements_cache.h), a map of a fixed slice is a few loads:
- * both have a quick inline path and a full one that asks, moves and logs.
+ * that resource (requirements_cache.h), or, for the resource queried just
+ * before the allocation, was checked at the allocation; a map of a fixed
+ * slice is a few loads: both have a quick inline path and a full one that
+ * asks, moves and logs.
  *
  * Locking: a pool's mutex covers its blocks, their offset allocators, its live
  * lists and its counters. Nothing else on the allocation path locks: the device
@@ -150,6 +152,14 @@ typedef struct suballoc_memory {
     uint64_t reserved; /* bytes the slice occupies (size rounded to granules) */
     struct suballoc_memory *prev_in_block, *next_in_block;
     char *debug_name; /* from vkSetDebugUtilsObjectNameEXT, for leak reports; set under the pool lock */
+    /* The resource the app most likely binds here first: the calling thread's
+     * last requirements query before the allocation, when it fits the slice
+     * as placed (memory type, size, alignment); else 0. memory_bind.c's
+     * quickest path binds it without looking anything up. */
+    uint64_t expected_resource;
+    const _Atomic uint32_t *expected_destroys_of; /* its handle's destroy count (requirements_cache.h) */
+    uint32_t expected_destroys;                   /* ... as it was at the query */
+    uint8_t expected_type;                        /* VK_OBJECT_TYPE_BUFFER or _IMAGE */
 } suballoc_memory;
 
 /* A slice may move until the app first binds or maps it; then it is fixed for

@@ -112,6 +112,19 @@ static bool plan_suballocation(const suballoc_device *device, const VkMemoryAllo
     return true;
 }
 
+/* The thread's last query names the resource the app is about to bind here
+ * (create, query, allocate, bind): when its type, size and alignment fit the
+ * slice as placed, its bind needs no lookup (memory_bind.c). */
+static void expect_last_queried(const suballoc_device *device, suballoc_memory *record) {
+    const cached_requirements *last = &requirements_last;
+    bool fits = last->device_serial == device->serial && (last->memory_type_bits >> record->memory_type & 1u) &&
+                last->size <= record->size && is_aligned(record->offset, (uint64_t)1 << last->alignment_log2);
+    record->expected_resource = fits ? last->handle : 0;
+    record->expected_destroys_of = requirements_cache_destroys_of(last->handle);
+    record->expected_destroys = last->destroys;
+    record->expected_type = fits ? last->type : 0; /* never VK_OBJECT_TYPE_BUFFER or _IMAGE */
+}
+
 static VkResult suballocate(suballoc_device *device, const VkMemoryAllocateInfo *info, const pool_key *key,
                             VkDeviceMemory *out) {
     suballoc_memory *record = memory_record_alloc();
@@ -124,6 +137,7 @@ static VkResult suballocate(suballoc_device *device, const VkMemoryAllocateInfo 
         memory_record_free(record);
         return result;
     }
+    expect_last_queried(device, record);
     *out = memory_handle_of(record);
     return VK_SUCCESS;
 }

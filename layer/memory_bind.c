@@ -11,6 +11,11 @@
  * slice nobody has used yet moves to a stronger alignment if it needs one; a
  * bind that would still be misaligned is refused and never reaches the driver.
  *
+ * The usual bind needs none of that: an allocation made right after the
+ * thread queried a resource was checked against that resource then
+ * (memory_allocate.c), so its first bind at offset 0 only proves that it is
+ * that resource, not destroyed since, on the memory's device.
+ *
  * Arrays (bind2, sparse, video, acceleration structures) are copied to the
  * thread's scratch arena only when they hold a layer handle; otherwise they go
  * down untouched.
@@ -202,6 +207,13 @@ static inline bool quick_bind(suballoc_memory *record, const cached_requirements
            slice_fix_placement(record, alignment, kind) == VK_SUCCESS;
 }
 
+/* Hands a single bind to the next layer. */
+static inline VkResult bind_down(suballoc_device *device, VkDevice handle, VkObjectType type, uint64_t resource,
+                                 VkDeviceMemory memory, VkDeviceSize offset) {
+    return type == VK_OBJECT_TYPE_BUFFER ? device->next.BindBufferMemory(handle, (VkBuffer)resource, memory, offset)
+                                         : device->next.BindImageMemory(handle, (VkImage)resource, memory, offset);
+}
+
 /* The full path of a single bind (checked, pinned, moved to block
  * coordinates), out of line and taking values, not pointers, so that the
  * quick one keeps everything in registers and hands the call on as a tail call. */
@@ -213,36 +225,65 @@ static __attribute__((noinline)) VkResult bind_slow(suballoc_device *device, VkD
     VkResult result = plan_record_bind(device, caller, &r, record, offset, &plan);
     if (result == VK_SUCCESS) result = do_planned_bind(device, caller, &plan, &memory, &offset);
     if (result != VK_SUCCESS) return result;
-    return type == VK_OBJECT_TYPE_BUFFER ? device->next.BindBufferMemory(handle, (VkBuffer)resource, memory, offset)
-                                         : device->next.BindImageMemory(handle, (VkImage)resource, memory, offset);
+    return bind_down(device, handle, type, resource, memory, offset);
+}
+
+/* Every single bind the quickest path (below) does not take: driver memory,
+ * a resource the thread queried among others, one nobody here queried, or a
+ * bind to refuse and log. */
+static __attribute__((noinline)) VkResult bind_general(VkDevice handle, const char *caller, VkObjectType type,
+                                                       uint64_t resource, VkDeviceMemory memory, VkDeviceSize offset) {
+    suballoc_device *device = DEVICE_OF(handle);
+    bool invalid;
+    suballoc_memory *record = layer_memory_of(device, caller, memory, &invalid);
+    if (invalid) return VK_ERROR_UNKNOWN;
+    if (record == NULL) return bind_down(device, handle, type, resource, memory, offset);
+    uint8_t kind = type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
+    const cached_requirements *cached = requirements_cache_find(device, type, resource);
+    if (likely(cached != NULL && quick_bind(record, cached, kind, offset)))
+        return bind_down(device, handle, type, resource, record->block->memory, record->offset + offset);
+    return bind_slow(device, handle, caller, type, resource, record, memory, offset);
+}
+
+/* The quickest bind, and the usual one: the first bind into this memory,
+ * at offset 0, of the resource the thread queried just before it allocated
+ * the memory (its type, size and alignment were checked against the slice
+ * then, and a slice still movable has not moved since), not destroyed since
+ * (else its handle may name another resource now), on the memory's device.
+ * Pins the slice and returns its record, or NULL for bind_general. No device
+ * lookup and no call, so no register is saved. */
+static inline suballoc_memory *expected_bind(VkDevice handle, VkObjectType type, uint64_t resource,
+                                             VkDeviceMemory memory, VkDeviceSize offset, uint8_t kind) {
+    bool stale;
+    suballoc_memory *record = memory_record_of(memory, &stale);
+    if (record == NULL || record->expected_resource != resource || offset != 0 ||
+        record->expected_type != (uint8_t)type ||
+        record->expected_destroys != atomic_load_explicit(record->expected_destroys_of, memory_order_relaxed) ||
+        record->pool->device->dispatch_key != dispatch_key_of(handle))
+        return NULL;
+    uint8_t state = SLICE_MOVABLE;
+    return atomic_compare_exchange_strong_explicit(&record->placement, &state, (uint8_t)(SLICE_FIXED | kind),
+                                                   memory_order_acq_rel, memory_order_relaxed)
+               ? record
+               : NULL;
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
                                                       VkDeviceSize offset) {
-    suballoc_device *device = DEVICE_OF(handle);
-    bool invalid;
-    suballoc_memory *record = layer_memory_of(device, "vkBindBufferMemory", memory, &invalid);
-    if (invalid) return VK_ERROR_UNKNOWN;
-    if (record == NULL) return device->next.BindBufferMemory(handle, buffer, memory, offset);
-    const cached_requirements *cached = requirements_cache_find(device, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer);
-    if (likely(cached != NULL && quick_bind(record, cached, MEMORY_BOUND_BUFFER, offset)))
-        return device->next.BindBufferMemory(handle, buffer, record->block->memory, record->offset + offset);
-    return bind_slow(device, handle, "vkBindBufferMemory", VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, record, memory,
-                     offset);
+    suballoc_memory *record =
+        expected_bind(handle, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, memory, offset, MEMORY_BOUND_BUFFER);
+    if (likely(record != NULL))
+        return record->pool->device->next.BindBufferMemory(handle, buffer, record->block->memory, record->offset);
+    return bind_general(handle, "vkBindBufferMemory", VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, memory, offset);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory,
                                                      VkDeviceSize offset) {
-    suballoc_device *device = DEVICE_OF(handle);
-    bool invalid;
-    suballoc_memory *record = layer_memory_of(device, "vkBindImageMemory", memory, &invalid);
-    if (invalid) return VK_ERROR_UNKNOWN;
-    if (record == NULL) return device->next.BindImageMemory(handle, image, memory, offset);
-    const cached_requirements *cached = requirements_cache_find(device, VK_OBJECT_TYPE_IMAGE, (uint64_t)image);
-    if (likely(cached != NULL && quick_bind(record, cached, MEMORY_BOUND_IMAGE, offset)))
-        return device->next.BindImageMemory(handle, image, record->block->memory, record->offset + offset);
-    return bind_slow(device, handle, "vkBindImageMemory", VK_OBJECT_TYPE_IMAGE, (uint64_t)image, record, memory,
-                     offset);
+    suballoc_memory *record =
+        expected_bind(handle, VK_OBJECT_TYPE_IMAGE, (uint64_t)image, memory, offset, MEMORY_BOUND_IMAGE);
+    if (likely(record != NULL))
+        return record->pool->device->next.BindImageMemory(handle, image, record->block->memory, record->offset);
+    return bind_general(handle, "vkBindImageMemory", VK_OBJECT_TYPE_IMAGE, (uint64_t)image, memory, offset);
 }
 
 /* ---- bind 2: all or nothing, as the driver would ------------------------------------ */

@@ -15,6 +15,10 @@
  * moved since is not used (requirements_cache.h says why that reaches every
  * thread). A bind the cached requirements accept goes ahead; one they would
  * refuse is checked again with a fresh query before anything is refused.
+ *
+ * The thread's very last answer is also kept on its own: an allocation that
+ * follows it is checked against it at once (memory_allocate.c), so that the
+ * bind that usually comes next needs no lookup at all (memory_bind.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +29,7 @@
 _Static_assert(sizeof(cached_requirements) == 32, "two answers a cache line");
 
 __thread cached_requirements *requirements_cache __attribute__((tls_model("initial-exec")));
+__thread cached_requirements requirements_last __attribute__((tls_model("initial-exec")));
 _Atomic uint32_t requirements_cache_destroys[REQUIREMENTS_CACHE_DESTROY_BUCKETS];
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -33,6 +38,15 @@ static void make_cache_key(void) { pthread_key_create(&cache_key, free); }
 
 void requirements_cache_put(const suballoc_device *device, VkObjectType type, uint64_t handle,
                             const VkMemoryRequirements *requirements) {
+    requirements_last = (cached_requirements){
+        .handle = handle,
+        .device_serial = device->serial,
+        .destroys = atomic_load_explicit(requirements_cache_destroys_of(handle), memory_order_relaxed),
+        .size = requirements->size,
+        .memory_type_bits = requirements->memoryTypeBits,
+        .alignment_log2 = (uint8_t)__builtin_ctzll(pow2_at_least(requirements->alignment)),
+        .type = (uint8_t)type,
+    };
     if (requirements_cache == NULL) {
         pthread_once(&cache_once, make_cache_key);
         requirements_cache = cache_lines_calloc(REQUIREMENTS_CACHE_ENTRIES * sizeof *requirements_cache);
@@ -43,13 +57,5 @@ void requirements_cache_put(const suballoc_device *device, VkObjectType type, ui
     unsigned way = 0;
     while (way < REQUIREMENTS_CACHE_WAYS - 1 && set[way].handle != handle) way++;
     memmove(&set[1], &set[0], way * sizeof *set); /* the oldest answer, or this handle's old one, gives way */
-    set[0] = (cached_requirements){
-        .handle = handle,
-        .device_serial = device->serial,
-        .destroys = atomic_load_explicit(requirements_cache_destroys_of(handle), memory_order_relaxed),
-        .size = requirements->size,
-        .memory_type_bits = requirements->memoryTypeBits,
-        .alignment_log2 = (uint8_t)__builtin_ctzll(pow2_at_least(requirements->alignment)),
-        .type = (uint8_t)type,
-    };
+    set[0] = requirements_last;
 }

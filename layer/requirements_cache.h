@@ -55,6 +55,10 @@ static inline void requirements_cache_note_destroy(uint64_t handle) {
     atomic_fetch_add_explicit(requirements_cache_destroys_of(handle), 1, memory_order_relaxed);
 }
 
+/* The calling thread's last answer, whichever resource it was for: the
+ * resource an allocation right after it is most likely made for. */
+extern __thread cached_requirements requirements_last __attribute__((tls_model("initial-exec")));
+
 /* The calling thread's table; NULL until its first query. */
 extern __thread cached_requirements *requirements_cache __attribute__((tls_model("initial-exec")));
 

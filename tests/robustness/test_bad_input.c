@@ -505,6 +505,27 @@ static VkResult bind_image_misaligned(context *c) {
     return result;
 }
 
+/* The usual sequence (create, query, allocate, bind at 0) with the wrong
+ * VkDevice in the bind: the memory and the buffer belong to the context's
+ * device, the call names a second one. The layer's quickest bind, which finds
+ * no device by handle, must still see that the memory is not the named device's. */
+static VkResult bind_through_another_device(context *c) {
+    robust_device other;
+    EXPECT(robust_device_create(&c->vk, &other), "a second device could not be made");
+    if (other.handle == VK_NULL_HANDLE) return VK_ERROR_INITIALIZATION_FAILED;
+    bound_buffer b = buffer_or_fail(c, 4096);
+    VkDeviceMemory memory = allocate_or_fail(c, b.requirements.size, c->host_type);
+    VkResult result = vkBindBufferMemory(other.handle, b.buffer, memory, 0);
+    uint64_t before = robust_layer_message_count();
+    EXPECT(vkBindBufferMemory(c->device, b.buffer, memory, 0) == VK_SUCCESS,
+           "the bind through the owning device failed after the refused one");
+    EXPECT(robust_layer_message_count() == before, "the owner's own bind was reported as misuse");
+    vkDestroyBuffer(c->device, b.buffer, NULL);
+    vkFreeMemory(c->device, memory, NULL);
+    robust_device_destroy(&other);
+    return result;
+}
+
 /* Lazily allocated memory is never sub-allocated, so the layer has no say: it
  * must hand the driver's verdict back unchanged (the strict layer refuses). */
 static VkResult bind_buffer_to_disallowed_type(context *c) {
@@ -654,6 +675,8 @@ static const misuse table[] = {
     ROW("vkBindBufferMemory2 with one misaligned entry binds nothing", bind2_one_misaligned, REFUSED_BIND,
         MESSAGE_REQUIRED),
     ROW("binding an image at a misaligned offset is refused", bind_image_misaligned, REFUSED_BIND, MESSAGE_REQUIRED),
+    ROW("binding memory and a buffer of one device through another device is refused", bind_through_another_device,
+        REFUSED_BIND, MESSAGE_REQUIRED),
     ROW("a bind to a memory type the buffer does not allow reaches the driver unchanged",
         bind_buffer_to_disallowed_type, VK_ERROR_OUT_OF_DEVICE_MEMORY, MESSAGE_NONE, .needs_strict = true,
         .strict_counts_violations = true),
