@@ -250,39 +250,42 @@ static __attribute__((noinline)) VkResult bind_general(VkDevice handle, const ch
  * the memory (its type, size and alignment were checked against the slice
  * then, and a slice still movable has not moved since), not destroyed since
  * (else its handle may name another resource now), on the memory's device.
- * Pins the slice and returns its record, or NULL for bind_general. No device
+ * Pins the slice and returns its device, or NULL for bind_general. No device
  * lookup and no call, so no register is saved. */
-static inline suballoc_memory *expected_bind(VkDevice handle, VkObjectType type, uint64_t resource,
-                                             VkDeviceMemory memory, VkDeviceSize offset, uint8_t kind) {
-    bool stale;
-    suballoc_memory *record = memory_record_of(memory, &stale);
+static inline suballoc_device *expected_bind(VkDevice handle, VkObjectType type, uint64_t resource,
+                                             suballoc_memory *record, VkDeviceSize offset, uint8_t kind) {
     if (record == NULL || record->expected_resource != resource || offset != 0 ||
         record->expected_type != (uint8_t)type ||
-        record->expected_destroys != atomic_load_explicit(record->expected_destroys_of, memory_order_relaxed) ||
-        record->pool->device->dispatch_key != dispatch_key_of(handle))
+        record->expected_destroys != atomic_load_explicit(record->expected_destroys_of, memory_order_relaxed))
         return NULL;
+    suballoc_device *device = record->pool->device; /* a record's pool never changes */
     uint8_t state = SLICE_MOVABLE;
-    return atomic_compare_exchange_strong_explicit(&record->placement, &state, (uint8_t)(SLICE_FIXED | kind),
-                                                   memory_order_acq_rel, memory_order_relaxed)
-               ? record
-               : NULL;
+    if (device->dispatch_key != dispatch_key_of(handle) ||
+        !atomic_compare_exchange_strong_explicit(&record->placement, &state, (uint8_t)(SLICE_FIXED | kind),
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        return NULL;
+    return device;
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
                                                       VkDeviceSize offset) {
-    suballoc_memory *record =
-        expected_bind(handle, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, memory, offset, MEMORY_BOUND_BUFFER);
-    if (likely(record != NULL))
-        return record->pool->device->next.BindBufferMemory(handle, buffer, record->block->memory, record->offset);
+    bool stale;
+    suballoc_memory *record = memory_record_of(memory, &stale);
+    suballoc_device *device =
+        expected_bind(handle, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, record, offset, MEMORY_BOUND_BUFFER);
+    if (likely(device != NULL))
+        return device->next.BindBufferMemory(handle, buffer, record->block->memory, record->offset);
     return bind_general(handle, "vkBindBufferMemory", VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, memory, offset);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory,
                                                      VkDeviceSize offset) {
-    suballoc_memory *record =
-        expected_bind(handle, VK_OBJECT_TYPE_IMAGE, (uint64_t)image, memory, offset, MEMORY_BOUND_IMAGE);
-    if (likely(record != NULL))
-        return record->pool->device->next.BindImageMemory(handle, image, record->block->memory, record->offset);
+    bool stale;
+    suballoc_memory *record = memory_record_of(memory, &stale);
+    suballoc_device *device =
+        expected_bind(handle, VK_OBJECT_TYPE_IMAGE, (uint64_t)image, record, offset, MEMORY_BOUND_IMAGE);
+    if (likely(device != NULL))
+        return device->next.BindImageMemory(handle, image, record->block->memory, record->offset);
     return bind_general(handle, "vkBindImageMemory", VK_OBJECT_TYPE_IMAGE, (uint64_t)image, memory, offset);
 }
 
