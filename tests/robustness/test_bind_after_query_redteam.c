@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "robust_vk.h"
+#include "robust_gpu.h"
 
 #define READBACK_SIZE (1024u * 1024u)
 #define REUSE_TRIES 256u
@@ -39,174 +39,32 @@
 
 /* ---- the context every case gets ------------------------------------------------------------ */
 
-typedef struct context {
-    robust_vk vk;
-    robust_device dev;
-    VkDevice device;
-    bool layer;         /* the sub-allocation layer is in the chain (plain, strict) */
-    bool strict;        /* the strict device is in the chain */
-    uint32_t host_type; /* host-visible and coherent */
-    VkQueue queue;
-    VkCommandPool pool;
-    VkCommandBuffer commands;
-    VkFence fence;
-    VkBuffer readback;
-    VkDeviceMemory readback_memory;
-    unsigned char *readback_bytes;
-} context;
-
-static bool set_up(context *c) {
-    if (!robust_instance_create(&c->vk) || !robust_device_create(&c->vk, &c->dev)) return false;
-    c->device = c->dev.handle;
-    const char *chain = getenv("SUBALLOC_TEST_CHAIN");
-    c->layer = chain == NULL || strcmp(chain, "strict_only") != 0;
-    c->strict = robust_has_strict(&c->dev);
-    c->host_type =
-        robust_find_memory_type(&c->vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT | VK_MEMORY_PROPERTY_PROTECTED_BIT);
-    if (c->host_type == UINT32_MAX) {
-        fprintf(stderr, "no host-visible coherent memory type\n");
-        return false;
-    }
-    vkGetDeviceQueue(c->device, c->vk.queue_family, 0, &c->queue);
-    VkCommandPoolCreateInfo pool = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                    .queueFamilyIndex = c->vk.queue_family};
-    VkCommandBufferAllocateInfo allocate = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                            .commandBufferCount = 1};
-    VkFenceCreateInfo fence = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (vkCreateCommandPool(c->device, &pool, NULL, &c->pool) != VK_SUCCESS) return false;
-    allocate.commandPool = c->pool;
-    if (vkAllocateCommandBuffers(c->device, &allocate, &c->commands) != VK_SUCCESS ||
-        vkCreateFence(c->device, &fence, NULL, &c->fence) != VK_SUCCESS ||
-        robust_create_buffer(c->device, READBACK_SIZE, &c->readback) != VK_SUCCESS)
-        return false;
-    VkMemoryRequirements needs;
-    vkGetBufferMemoryRequirements(c->device, c->readback, &needs);
-    void *data = NULL;
-    if (robust_allocate(c->device, needs.size, c->host_type, &c->readback_memory) != VK_SUCCESS ||
-        vkBindBufferMemory(c->device, c->readback, c->readback_memory, 0) != VK_SUCCESS ||
-        vkMapMemory(c->device, c->readback_memory, 0, VK_WHOLE_SIZE, 0, &data) != VK_SUCCESS)
-        return false;
-    c->readback_bytes = data;
-    return true;
-}
-
-static void tear_down(context *c) {
-    if (c->device != VK_NULL_HANDLE) {
-        vkDeviceWaitIdle(c->device);
-        vkDestroyFence(c->device, c->fence, NULL);
-        vkDestroyCommandPool(c->device, c->pool, NULL);
-        vkDestroyBuffer(c->device, c->readback, NULL);
-        vkFreeMemory(c->device, c->readback_memory, NULL);
-    }
-    robust_device_destroy(&c->dev);
-    robust_instance_destroy(&c->vk);
-}
+typedef robust_gpu context;
 
 /* ---- the GPU -------------------------------------------------------------------------------- */
 
-static bool gpu_begin(context *c) {
-    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    return vkResetCommandBuffer(c->commands, 0) == VK_SUCCESS &&
-           vkBeginCommandBuffer(c->commands, &begin) == VK_SUCCESS;
-}
-
-/* Ends the commands with a transfer-to-host barrier, submits them and waits. */
-static bool gpu_submit(context *c, const char *what) {
-    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                               .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0,
-                         NULL, 0, NULL);
-    VkResult result = vkEndCommandBuffer(c->commands);
-    VkSubmitInfo submit = {
-        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &c->commands};
-    if (result == VK_SUCCESS) result = vkQueueSubmit(c->queue, 1, &submit, c->fence);
-    if (result == VK_SUCCESS) result = vkWaitForFences(c->device, 1, &c->fence, VK_TRUE, UINT64_MAX);
-    if (result == VK_SUCCESS) result = vkResetFences(c->device, 1, &c->fence);
-    EXPECT(result == VK_SUCCESS, "%s: the GPU work returned %s", what, robust_result_name(result));
-    return result == VK_SUCCESS;
-}
-
-/* A layout change of a whole single-level colour image. */
-static VkImageMemoryBarrier colour_barrier(VkImage image, VkImageLayout from, VkImageLayout to, VkAccessFlags src,
-                                           VkAccessFlags dst) {
-    return (VkImageMemoryBarrier){.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                                  .srcAccessMask = src,
-                                  .dstAccessMask = dst,
-                                  .oldLayout = from,
-                                  .newLayout = to,
-                                  .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                  .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                  .image = image,
-                                  .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
-}
-
 /* ---- misuse: refused by the layer, or counted by the strict device alone ----------------------- */
-
-typedef struct watch {
-    uint64_t messages;
-    uint64_t violations[STRICT_DEVICE_VIOLATION_KIND_COUNT];
-} watch;
-
-static watch watch_now(const context *c) {
-    watch w = {.messages = robust_layer_message_count()};
-    if (c->strict)
-        for (int k = 0; k < STRICT_DEVICE_VIOLATION_KIND_COUNT; k++)
-            w.violations[k] = c->dev.strict.violation_count(c->device, (StrictDeviceViolation)k);
-    return w;
-}
-
-static uint64_t violations_since(const context *c, const watch *before, int kind) {
-    if (!c->strict) return 0;
-    uint64_t total = 0;
-    for (int k = 0; k < STRICT_DEVICE_VIOLATION_KIND_COUNT; k++)
-        if (kind < 0 || k == kind)
-            total += c->dev.strict.violation_count(c->device, (StrictDeviceViolation)k) - before->violations[k];
-    return total;
-}
-
-/* A valid call: no layer message, nothing wrong reached the driver. */
-static void expect_clean(const context *c, const watch *before, const char *what) {
-    uint64_t messages = robust_layer_message_count() - before->messages;
-    char last[1024];
-    robust_last_layer_message(last, sizeof last);
-    EXPECT(messages == 0, "%s: the layer sent %llu messages about valid calls (the last: %s)", what,
-           (unsigned long long)messages, last);
-    uint64_t violations = violations_since(c, before, -1);
-    EXPECT(violations == 0, "%s: the strict device saw %llu violations in valid calls", what,
-           (unsigned long long)violations);
-}
 
 /* A bind the spec forbids. With the layer: VK_ERROR_UNKNOWN, a message, and
  * nothing reached the driver. Without it: the strict device saw `kind` (proof
  * that the call is misuse; kind < 0: it has no rule for it). */
-static void expect_refused(const context *c, const watch *before, VkResult result, int kind, const char *what) {
-    if (c->layer) {
+static void expect_refused(const context *c, const robust_watch *before, VkResult result, int kind, const char *what) {
+    if (c->layer)
         EXPECT(result == REFUSED_BIND, "%s: the layer answered %s, not VK_ERROR_UNKNOWN", what,
                robust_result_name(result));
-        EXPECT(robust_layer_message_count() > before->messages, "%s: the layer sent no message", what);
-        uint64_t violations = violations_since(c, before, -1);
-        EXPECT(violations == 0, "%s: %llu violations reached the driver below the layer", what,
-               (unsigned long long)violations);
-    } else if (c->strict && kind >= 0) {
-        EXPECT(violations_since(c, before, kind) > 0,
-               "%s: the strict device alone saw no violation of rule %d: the test's misuse is not one", what, kind);
+    else if (c->strict && kind >= 0)
         EXPECT(result != VK_SUCCESS, "%s: the strict device alone bound it (%s)", what, robust_result_name(result));
-    }
+    robust_expect_refused(c, before, kind, what);
 }
 
 /* README (Placement) allows the layer one refusal of a valid bind: a resource
  * smaller than its own alignment, bound at 0 into memory whose slice a bind or
  * map pinned first: VK_ERROR_OUT_OF_DEVICE_MEMORY with a message, never a
  * misaligned bind. Whether result is that. */
-static bool documented_refusal(const context *c, const watch *before, VkResult result,
+static bool documented_refusal(const context *c, const robust_watch *before, VkResult result,
                                const VkMemoryRequirements *needs, bool pinned) {
     return c->layer && pinned && needs->size < needs->alignment && result == VK_ERROR_OUT_OF_DEVICE_MEMORY &&
-           robust_layer_message_count() > before->messages && violations_since(c, before, -1) == 0;
+           robust_layer_message_count() > before->messages && robust_violations_since(c, before, -1) == 0;
 }
 
 /* ---- resources ------------------------------------------------------------------------------- */
@@ -304,51 +162,6 @@ static unsigned char *map_whole(context *c, VkDeviceMemory memory, const char *w
 
 /* ---- where a bound resource really is ------------------------------------------------------------ */
 
-/* Uploads a pattern into an image through a staging buffer and copies it back
- * out; true when the texels came back. */
-static bool image_round_trip(context *c, VkImage image, uint32_t side, VkImageLayout from, uint64_t seed,
-                             const char *what) {
-    VkDeviceSize bytes = (VkDeviceSize)side * side * 4;
-    VkBuffer staging = VK_NULL_HANDLE;
-    if (robust_create_buffer(c->device, bytes, &staging) != VK_SUCCESS) return false;
-    VkMemoryRequirements needs;
-    vkGetBufferMemoryRequirements(c->device, staging, &needs);
-    VkDeviceMemory memory = make_memory(c, needs.size);
-    bool ok = vkBindBufferMemory(c->device, staging, memory, 0) == VK_SUCCESS;
-    unsigned char *data = ok ? map_whole(c, memory, what) : NULL;
-    ok = data != NULL;
-    if (ok) {
-        robust_fill(data, (size_t)bytes, seed);
-        VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                                    .imageExtent = {side, side, 1}};
-        VkImageMemoryBarrier to_dst =
-            colour_barrier(image, from, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT);
-        VkImageMemoryBarrier to_src =
-            colour_barrier(image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
-        ok = gpu_begin(c);
-        if (ok) {
-            vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                                 NULL, 0, NULL, 1, &to_dst);
-            vkCmdCopyBufferToImage(c->commands, staging, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-            vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                                 NULL, 0, NULL, 1, &to_src);
-            vkCmdCopyImageToBuffer(c->commands, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, c->readback, 1, &region);
-            ok = gpu_submit(c, what);
-        }
-        if (ok) {
-            size_t wrong = robust_count_wrong(c->readback_bytes, (size_t)bytes, seed);
-            EXPECT(wrong == 0, "%s: %zu of %llu texel bytes came back changed from the image", what, wrong,
-                   (unsigned long long)bytes);
-            ok = wrong == 0;
-        }
-        vkUnmapMemory(c->device, memory);
-    }
-    vkDestroyBuffer(c->device, staging, NULL);
-    vkFreeMemory(c->device, memory, NULL);
-    return ok;
-}
-
 /* Checks that r, bound at `offset` of memory whose whole mapping is `map`
  * (`size` bytes), reads and writes its bytes there and nowhere else in that
  * memory:
@@ -374,9 +187,9 @@ static void verify_placement(context *c, resource *r, unsigned char *map, VkDevi
     if (r->kind == KIND_BUFFER) {
         VkDeviceSize bytes = r->bytes;
         VkBufferCopy out = {.srcOffset = 0, .dstOffset = 0, .size = bytes};
-        if (gpu_begin(c)) {
+        if (robust_gpu_begin(c)) {
             vkCmdCopyBuffer(c->commands, (VkBuffer)r->handle, c->readback, 1, &out);
-            if (gpu_submit(c, what))
+            if (robust_gpu_submit(c, what))
                 EXPECT(memcmp(c->readback_bytes, map + offset, (size_t)bytes) == 0,
                        "%s: the GPU reads other bytes through the %s than the host wrote at its offset %llu", what,
                        kind_names[r->kind], (unsigned long long)offset);
@@ -384,9 +197,9 @@ static void verify_placement(context *c, resource *r, unsigned char *map, VkDevi
         robust_fill(c->readback_bytes, (size_t)bytes, seed ^ 0x5EED);
         memcpy(expected + offset, c->readback_bytes, (size_t)bytes);
         VkBufferCopy in = {.srcOffset = 0, .dstOffset = 0, .size = bytes};
-        if (gpu_begin(c)) {
+        if (robust_gpu_begin(c)) {
             vkCmdCopyBuffer(c->commands, c->readback, (VkBuffer)r->handle, 1, &in);
-            if (gpu_submit(c, what)) {
+            if (robust_gpu_submit(c, what)) {
                 EXPECT(memcmp(map + offset, expected + offset, (size_t)bytes) == 0,
                        "%s: the GPU's write through the %s is not at its offset %llu", what, kind_names[r->kind],
                        (unsigned long long)offset);
@@ -409,15 +222,15 @@ static void verify_placement(context *c, resource *r, unsigned char *map, VkDevi
         memcpy(expected, map, (size_t)size);
         VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
                                     .imageExtent = {side, side, 1}};
-        VkImageMemoryBarrier to_general = colour_barrier(
+        VkImageMemoryBarrier to_general = robust_colour_barrier(
             image, r->host_layout ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_PREINITIALIZED, VK_IMAGE_LAYOUT_GENERAL,
             VK_ACCESS_HOST_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT);
         r->host_layout = true;
-        if (gpu_begin(c)) {
+        if (robust_gpu_begin(c)) {
             vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_HOST_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
                                  NULL, 1, &to_general);
             vkCmdCopyImageToBuffer(c->commands, image, VK_IMAGE_LAYOUT_GENERAL, c->readback, 1, &region);
-            if (gpu_submit(c, what)) {
+            if (robust_gpu_submit(c, what)) {
                 size_t wrong = robust_count_wrong(c->readback_bytes, row_bytes * side, seed ^ 0x7E7);
                 EXPECT(wrong == 0,
                        "%s: the GPU read %zu texel bytes of the linear image other than the host wrote at its "
@@ -430,13 +243,14 @@ static void verify_placement(context *c, resource *r, unsigned char *map, VkDevi
         for (uint32_t y = 0; y < side; y++)
             memcpy(expected + offset + layout.offset + y * layout.rowPitch, c->readback_bytes + y * row_bytes,
                    row_bytes);
-        VkImageMemoryBarrier after_read = colour_barrier(image, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL,
-                                                         VK_ACCESS_TRANSFER_READ_BIT, VK_ACCESS_TRANSFER_WRITE_BIT);
-        if (gpu_begin(c)) {
+        VkImageMemoryBarrier after_read =
+            robust_colour_barrier(image, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_ACCESS_TRANSFER_READ_BIT,
+                                  VK_ACCESS_TRANSFER_WRITE_BIT);
+        if (robust_gpu_begin(c)) {
             vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_HOST_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
                                  NULL, 1, &after_read);
             vkCmdCopyBufferToImage(c->commands, c->readback, image, VK_IMAGE_LAYOUT_GENERAL, 1, &region);
-            if (gpu_submit(c, what)) {
+            if (robust_gpu_submit(c, what)) {
                 bool rows_ok = true;
                 for (uint32_t y = 0; y < side; y++) {
                     VkDeviceSize at = offset + layout.offset + y * layout.rowPitch;
@@ -451,7 +265,7 @@ static void verify_placement(context *c, resource *r, unsigned char *map, VkDevi
         }
         free(packed);
     } else {
-        image_round_trip(c, (VkImage)r->handle, r->side, VK_IMAGE_LAYOUT_UNDEFINED, seed ^ 0x0B7, what);
+        robust_image_round_trip(c, (VkImage)r->handle, r->side, VK_IMAGE_LAYOUT_UNDEFINED, seed ^ 0x0B7, what);
         VkDeviceSize end = offset + needs->size < size ? offset + needs->size : size;
         size_t changed_inside = 0, changed_outside = 0;
         for (VkDeviceSize i = 0; i < size; i++) {
@@ -617,26 +431,26 @@ static int one_query_then_several_allocations(context *c) {
             unsigned char *pinned_map = NULL;
             if (pin) pinned_map = map_whole(c, exact2, what);
 
-            watch w = watch_now(c);
+            robust_watch w = robust_watch_now(c);
             VkResult result = bind(c, &r, small, 0);
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, "one byte too small");
             if (a > 1) {
-                w = watch_now(c);
+                w = robust_watch_now(c);
                 result = bind(c, &r, large, a / 2);
                 expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT, "half its alignment");
             }
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &r, large, 4 * a);
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, "past the end by one alignment");
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &r, large, (UINT64_MAX / a) * a);
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, "an offset whose end wraps around");
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &r, exact1, a);
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, "exact memory at one alignment");
 
             /* The valid binds. */
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &r, exact2, 0);
             if (documented_refusal(c, &w, result, &needs, pin)) {
                 printf("    %s: refused as README documents (slice pinned by a map)\n", what);
@@ -648,11 +462,11 @@ static int one_query_then_several_allocations(context *c) {
                     unsigned char *map = pinned_map ? pinned_map : map_whole(c, exact2, what);
                     verify_placement(c, &r, map, needs.size, 0, &needs, 0x100 + s * 2 + (uint64_t)pin, what);
                 }
-                expect_clean(c, &w, what);
+                robust_expect_clean(c, &w, what);
             }
             /* Another resource like it, never asked on this thread, at 3 alignments into the large memory. */
             VkMemoryRequirements twin_needs = query_elsewhere(c, &twin);
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &twin, large, 3 * a);
             EXPECT(result == VK_SUCCESS, "%s: the twin at %llu of %llu returned %s", what, (unsigned long long)(3 * a),
                    (unsigned long long)large_size, robust_result_name(result));
@@ -661,7 +475,7 @@ static int one_query_then_several_allocations(context *c) {
                 verify_placement(c, &twin, map_whole(c, large, what), large_size, 3 * a, &twin_needs,
                                  0x200 + s * 2 + (uint64_t)pin, what);
             }
-            expect_clean(c, &w, what);
+            robust_expect_clean(c, &w, what);
             guard_check(c, &before_g, what);
             guard_check(c, &after_g, what);
             destroy(c, &r);
@@ -705,7 +519,7 @@ static int another_resource_bound_first_at_offset_zero(context *c) {
                     continue;
                 }
                 pairs++;
-                watch w = watch_now(c);
+                robust_watch w = robust_watch_now(c);
                 VkResult r1 = bind(c, &first, memory, 0);
                 VkResult r2 = bind(c, &queried, memory, 0);
                 EXPECT(r1 == VK_SUCCESS, "%s: the first bind returned %s", what, robust_result_name(r1));
@@ -726,7 +540,7 @@ static int another_resource_bound_first_at_offset_zero(context *c) {
                 if (r1 == VK_SUCCESS)
                     verify_placement(c, &first, map, needs.size, 0, &first_needs, 0x300 + pairs, what);
                 if (r2 == VK_SUCCESS) verify_placement(c, &queried, map, needs.size, 0, &needs, 0x400 + pairs, what);
-                if (!documented) expect_clean(c, &w, what);
+                if (!documented) robust_expect_clean(c, &w, what);
                 guard_check(c, &g1, what);
                 guard_check(c, &g2, what);
                 destroy(c, &queried);
@@ -767,25 +581,25 @@ static int query_allocate_and_bind_on_three_threads(context *c) {
             elsewhere(&fits);
             EXPECT(small.result == VK_SUCCESS && fits.result == VK_SUCCESS, "%s: allocations returned %s, %s", what,
                    robust_result_name(small.result), robust_result_name(fits.result));
-            watch w = watch_now(c);
+            robust_watch w = robust_watch_now(c);
             job b = {.kind = JOB_BIND, .c = c, .r = &r, .memory = small.memory, .offset = offset};
             elsewhere(&b);
             expect_refused(c, &w, b.result, STRICT_DEVICE_VIOLATION_BIND_RANGE, "one byte short, on a third thread");
             if (a > 1) {
-                w = watch_now(c);
+                w = robust_watch_now(c);
                 b.memory = fits.memory;
                 b.offset = offset + a / 2;
                 elsewhere(&b);
                 expect_refused(c, &w, b.result, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT,
                                "half an alignment off, on a third thread");
             }
-            w = watch_now(c);
+            w = robust_watch_now(c);
             b.memory = fits.memory;
             b.offset = offset + a;
             elsewhere(&b);
             expect_refused(c, &w, b.result, STRICT_DEVICE_VIOLATION_BIND_RANGE,
                            "one alignment past its place, on a third thread");
-            w = watch_now(c);
+            w = robust_watch_now(c);
             b.offset = offset;
             elsewhere(&b);
             if (documented_refusal(c, &w, b.result, &needs, pin && offset == 0)) {
@@ -797,7 +611,7 @@ static int query_allocate_and_bind_on_three_threads(context *c) {
                     verify_placement(c, &r, map_whole(c, fits.memory, what), offset + needs.size, offset, &needs,
                                      0x500 + s * 4 + (uint64_t)round, what);
                 }
-                expect_clean(c, &w, what);
+                robust_expect_clean(c, &w, what);
             }
             guard_check(c, &g, what);
             destroy(c, &r);
@@ -851,7 +665,7 @@ static bool reuse_round(context *c, const reuse_pair *p, bool made_elsewhere, bo
     if (reused) {
         resource fresh = resource_of(p->new_kind, p->new_size, j.found);
         if (asked_elsewhere) new_needs = query_elsewhere(c, &fresh);
-        watch w = watch_now(c);
+        robust_watch w = robust_watch_now(c);
         VkResult result = bind(c, &fresh, tight, 0);
         if (new_needs.size > old_needs.size) {
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
@@ -865,20 +679,20 @@ static bool reuse_round(context *c, const reuse_pair *p, bool made_elsewhere, bo
                    robust_result_name(result));
             if (result == VK_SUCCESS)
                 verify_placement(c, &fresh, map_whole(c, tight, what), old_needs.size, 0, &new_needs, seed, what);
-            expect_clean(c, &w, what);
+            robust_expect_clean(c, &w, what);
         }
         if (result != VK_SUCCESS) {
             /* Where it fits, at its own alignment past the start. */
             VkDeviceSize size = new_needs.alignment + new_needs.size;
             VkDeviceMemory fits = make_memory(c, size);
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &fresh, fits, new_needs.alignment);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind at %llu returned %s", what,
                    (unsigned long long)new_needs.alignment, robust_result_name(result));
             if (result == VK_SUCCESS)
                 verify_placement(c, &fresh, map_whole(c, fits, what), size, new_needs.alignment, &new_needs, seed + 1,
                                  what);
-            expect_clean(c, &w, what);
+            robust_expect_clean(c, &w, what);
             destroy(c, &fresh);
             vkFreeMemory(c->device, fits, NULL);
         } else {
@@ -973,18 +787,18 @@ static int a_buffer_handle_taken_by_an_image_or_back_is_held_to_the_new_resource
         if (match >= 0) {
             checked++;
             resource fresh = resource_of(p->new_kind, p->new_size, news[match]);
-            watch w = watch_now(c);
+            robust_watch w = robust_watch_now(c);
             VkResult result = bind(c, &fresh, tight, 0);
             EXPECT(new_needs.size > old_needs.size, "setup: the new resource is not larger");
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
             VkDeviceMemory fits = make_memory(c, new_needs.size);
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &fresh, fits, 0);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind returned %s", what, robust_result_name(result));
             if (result == VK_SUCCESS)
                 verify_placement(c, &fresh, map_whole(c, fits, what), new_needs.size, 0, &new_needs,
                                  0x800 + (uint64_t)variant, what);
-            expect_clean(c, &w, what);
+            robust_expect_clean(c, &w, what);
             destroy_raw(c->device, p->new_kind, news[match]);
             news[match] = 0;
             vkFreeMemory(c->device, fits, NULL);
@@ -1027,7 +841,7 @@ static int a_handle_destroyed_two_to_the_k_times_never_revives_its_old_answer(co
         char what[96];
         snprintf(what, sizeof what, "a large buffer on a handle destroyed %llu times since the small one's query",
                  (unsigned long long)destroys);
-        watch w = watch_now(c);
+        robust_watch w = robust_watch_now(c);
         VkResult result = bind(c, &large, tight, 0);
         expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
         checked++;
@@ -1121,8 +935,8 @@ static int binding_the_queried_resource_twice_corrupts_no_other(context *c) {
  * binds naming the wrong device. */
 static int a_second_device_never_borrows_this_devices_answers(context *c) {
     context d = {0};
-    if (!set_up(&d)) {
-        tear_down(&d);
+    if (!robust_gpu_set_up(&d, READBACK_SIZE)) {
+        robust_gpu_tear_down(&d);
         return 1;
     }
     int reused = 0;
@@ -1146,17 +960,17 @@ static int a_second_device_never_borrows_this_devices_answers(context *c) {
         if (found != 0) {
             reused++;
             resource large = resource_of(k, large_size, found);
-            watch w = watch_now(&d);
+            robust_watch w = robust_watch_now(&d);
             VkResult result = bind(&d, &large, there, 0);
             expect_refused(&d, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
             VkDeviceMemory fits = make_memory(&d, large_needs.size);
-            w = watch_now(&d);
+            w = robust_watch_now(&d);
             result = bind(&d, &large, fits, 0);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind returned %s", what, robust_result_name(result));
             if (result == VK_SUCCESS)
                 verify_placement(&d, &large, map_whole(&d, fits, what), large_needs.size, 0, &large_needs,
                                  0xA00 + (uint64_t)round, what);
-            expect_clean(&d, &w, what);
+            robust_expect_clean(&d, &w, what);
             destroy(&d, &large);
             vkFreeMemory(d.device, fits, NULL);
         }
@@ -1169,25 +983,25 @@ static int a_second_device_never_borrows_this_devices_answers(context *c) {
         VkDeviceMemory theirs = make_memory(&d, needs.size);
         VkDeviceMemory ours = make_memory(c, needs.size);
         snprintf(what, sizeof what, "this device's %s bound into the second device's memory", kind_names[k]);
-        watch w = watch_now(c);
+        robust_watch w = robust_watch_now(c);
         VkResult result = bind(c, &r, theirs, 0);
         expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY, what);
         snprintf(what, sizeof what, "this device's %s and memory bound through the second device", kind_names[k]);
-        w = watch_now(&d);
+        w = robust_watch_now(&d);
         result = bind_raw(d.device, k, r.handle, ours, 0);
         expect_refused(&d, &w, result, STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY, what);
         snprintf(what, sizeof what, "this device's %s bound into its own memory after the refusals", kind_names[k]);
-        w = watch_now(c);
+        w = robust_watch_now(c);
         result = bind(c, &r, ours, 0);
         EXPECT(result == VK_SUCCESS, "%s: returned %s", what, robust_result_name(result));
         if (result == VK_SUCCESS)
             verify_placement(c, &r, map_whole(c, ours, what), needs.size, 0, &needs, 0xA10 + (uint64_t)round, what);
-        expect_clean(c, &w, what);
+        robust_expect_clean(c, &w, what);
         destroy(c, &r);
         vkFreeMemory(c->device, ours, NULL);
         vkFreeMemory(d.device, theirs, NULL);
     }
-    tear_down(&d);
+    robust_gpu_tear_down(&d);
     printf("    %d of 6 rounds got the first device's handle on the second\n", reused);
     return 0;
 }
@@ -1222,13 +1036,13 @@ static int memory_freed_and_allocated_again_after_the_query_holds_each_handle_to
             else run_job(&smaller);
             /* The driver alone may hand the freed handle out again; the layer's handles carry a generation. */
             EXPECT(!c->layer || stale != smaller.memory, "%s: the new allocation got the freed handle's value", what);
-            watch w = watch_now(c);
+            robust_watch w = robust_watch_now(c);
             VkResult result;
             if (stale != smaller.memory) {
                 result = bind(c, &r, stale, 0);
                 expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY, "the freed memory");
             }
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &r, smaller.memory, 0);
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, "the smaller memory on the record");
             vkFreeMemory(c->device, smaller.memory, NULL);
@@ -1236,11 +1050,11 @@ static int memory_freed_and_allocated_again_after_the_query_holds_each_handle_to
             else run_job(&again);
             EXPECT(!c->layer || stale != again.memory, "%s: the new allocation got the freed handle's value", what);
             if (stale != again.memory) {
-                w = watch_now(c);
+                w = robust_watch_now(c);
                 result = bind(c, &r, stale, 0);
                 expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_UNKNOWN_MEMORY, "the freed memory again");
             }
-            w = watch_now(c);
+            w = robust_watch_now(c);
             result = bind(c, &r, again.memory, 0);
             if (documented_refusal(c, &w, result, &needs, pin && other_thread)) {
                 printf("    %s: refused as README documents (mapped on another thread first)\n", what);
@@ -1251,7 +1065,7 @@ static int memory_freed_and_allocated_again_after_the_query_holds_each_handle_to
                     verify_placement(c, &r, map_whole(c, again.memory, what), needs.size, 0, &needs,
                                      0xB10 + s * 4 + (uint64_t)v, what);
                 }
-                expect_clean(c, &w, what);
+                robust_expect_clean(c, &w, what);
             }
             guard_check(c, &g, what);
             destroy(c, &r);
@@ -1314,7 +1128,7 @@ static int concurrent_first_binds_of_a_buffer_and_an_image_both_land_at_the_star
         _Atomic uint32_t arrived = 0;
         race xs[2] = {{c, &buffer, memory, !main_asks, &arrived, VK_SUCCESS, buffer_needs},
                       {c, &image, memory, !main_asks, &arrived, VK_SUCCESS, image_needs}};
-        watch w = watch_now(c);
+        robust_watch w = robust_watch_now(c);
         pthread_t threads[2];
         for (int t = 0; t < 2; t++) pthread_create(&threads[t], NULL, race_main, &xs[t]);
         for (int t = 0; t < 2; t++) pthread_join(threads[t], NULL);
@@ -1331,9 +1145,9 @@ static int concurrent_first_binds_of_a_buffer_and_an_image_both_land_at_the_star
             EXPECT(xs[1].result == VK_SUCCESS, "%s: the image's bind (%llu bytes, alignment %llu) returned %s", what,
                    (unsigned long long)image_needs.size, (unsigned long long)image_needs.alignment,
                    robust_result_name(xs[1].result));
-            expect_clean(c, &w, what);
+            robust_expect_clean(c, &w, what);
         }
-        uint64_t misaligned = violations_since(c, &w, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT);
+        uint64_t misaligned = robust_violations_since(c, &w, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT);
         EXPECT(misaligned == 0, "%s: a bind reached the driver off its alignment", what);
         unsigned char *map = map_whole(c, memory, what);
         if (xs[1].result == VK_SUCCESS) verify_placement(c, &image, map, size, 0, &image_needs, 0xC10 + round, what);
@@ -1368,7 +1182,7 @@ static int a_memory_type_outside_memory_type_bits_is_refused(context *c) {
             char what[96];
             snprintf(what, sizeof what, "a %s into memory type %u (allowed 0x%x)", kind_names[k], t,
                      needs.memoryTypeBits);
-            watch w = watch_now(c);
+            robust_watch w = robust_watch_now(c);
             VkResult result = bind(c, &r, memory, 0);
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_MEMORY_TYPE, what);
             vkFreeMemory(c->device, memory, NULL);
@@ -1383,13 +1197,7 @@ static int a_memory_type_outside_memory_type_bits_is_refused(context *c) {
 
 /* ==== the table ================================================================================= */
 
-typedef struct test_case {
-    const char *rule;
-    int (*run)(context *c);
-    const char *env; /* NAME=VALUE set in the case's process before its device is made, or NULL */
-} test_case;
-
-static const test_case cases[] = {
+static const robust_case cases[] = {
     {"one query then several allocations: each bind is held to the resource's own size, alignment and range",
      one_query_then_several_allocations, NULL},
     {"one query then several allocations, untiled images: each bind is held to the resource's own size, alignment "
@@ -1423,42 +1231,7 @@ static const test_case cases[] = {
      a_memory_type_outside_memory_type_bits_is_refused, NULL},
 };
 
-#define CASE_COUNT (sizeof cases / sizeof cases[0])
-
-static int run_case(const void *arg) {
-    const test_case *t = arg;
-    if (t->env != NULL) putenv((char *)t->env);
-    context c = {0};
-    int status = 1;
-    if (set_up(&c)) {
-        status = t->run(&c);
-        if (status == ROBUST_EXIT_SKIPPED && robust_failures() > 0) status = 1;
-    }
-    tear_down(&c);
-    if (robust_failures() > 0) return 1;
-    return status;
-}
-
 int main(int argc, char **argv) {
-    /* Every violation that reaches the strict device is counted, so a case can name it. */
-    setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
-    unsigned passed = 0, failed = 0, skipped = 0;
-    for (size_t i = 0; i < CASE_COUNT; i++) {
-        const test_case *t = &cases[i];
-        if (!robust_case_selected(t->rule, argc, argv)) continue;
-        printf("case: %s\n", t->rule);
-        robust_outcome result = robust_run_in_child(run_case, t);
-        if (result == ROBUST_PASSED) {
-            printf("  ok\n");
-            passed++;
-        } else if (result == ROBUST_SKIPPED) {
-            printf("  skipped: this chain or device cannot express it\n");
-            skipped++;
-        } else {
-            printf("  FAIL\n");
-            failed++;
-        }
-    }
-    printf("bind after query red team: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
-    return failed == 0 && passed > 0 ? 0 : 1;
+    return robust_run_cases("bind after query red team", cases, sizeof cases / sizeof cases[0], READBACK_SIZE, argc,
+                            argv);
 }

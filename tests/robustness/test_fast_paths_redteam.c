@@ -42,56 +42,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "robust_vk.h"
+#include "robust_gpu.h"
 
 #define READBACK_SIZE (4u * 1024u * 1024u)
 #define REUSE_TRIES 256u
 
 /* ---- the context every case gets ------------------------------------------------------------ */
 
-typedef struct context {
-    robust_vk vk;
-    robust_device dev;
-    VkDevice device;
-    bool layer;                /* the sub-allocation layer is in the chain (plain, strict) */
-    bool strict;               /* the strict device is in the chain */
-    uint32_t host_type;        /* host-visible and coherent */
-    uint32_t noncoherent_type; /* host-visible, not coherent; UINT32_MAX when none */
-    VkDeviceSize atom;
-    VkQueue queue;
-    VkCommandPool pool;
-    VkCommandBuffer commands;
-    VkFence fence;
-    VkBuffer readback;
-    VkDeviceMemory readback_memory;
-    unsigned char *readback_bytes;
-} context;
+typedef robust_gpu context;
 
 static VkDeviceSize round_up(VkDeviceSize value, VkDeviceSize to) { return (value + to - 1) / to * to; }
-
-static bool gpu_begin(context *c) {
-    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-                                      .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
-    return vkResetCommandBuffer(c->commands, 0) == VK_SUCCESS &&
-           vkBeginCommandBuffer(c->commands, &begin) == VK_SUCCESS;
-}
-
-/* Ends the commands with a transfer-to-host barrier, submits them and waits. */
-static bool gpu_submit(context *c, const char *what) {
-    VkMemoryBarrier barrier = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                               .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-                               .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &barrier, 0,
-                         NULL, 0, NULL);
-    VkResult result = vkEndCommandBuffer(c->commands);
-    VkSubmitInfo submit = {
-        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &c->commands};
-    if (result == VK_SUCCESS) result = vkQueueSubmit(c->queue, 1, &submit, c->fence);
-    if (result == VK_SUCCESS) result = vkWaitForFences(c->device, 1, &c->fence, VK_TRUE, UINT64_MAX);
-    if (result == VK_SUCCESS) result = vkResetFences(c->device, 1, &c->fence);
-    EXPECT(result == VK_SUCCESS, "%s: the GPU work returned %s", what, robust_result_name(result));
-    return result == VK_SUCCESS;
-}
 
 static void gpu_copy(context *c, VkBuffer from, VkDeviceSize from_offset, VkBuffer to, VkDeviceSize to_offset,
                      VkDeviceSize size) {
@@ -102,9 +62,9 @@ static void gpu_copy(context *c, VkBuffer from, VkDeviceSize from_offset, VkBuff
 /* The GPU copies size bytes of buffer from offset into the readback buffer at 0; NULL on failure. */
 static const unsigned char *gpu_read(context *c, VkBuffer buffer, VkDeviceSize offset, VkDeviceSize size,
                                      const char *what) {
-    if (size > READBACK_SIZE || !gpu_begin(c)) return NULL;
+    if (size > READBACK_SIZE || !robust_gpu_begin(c)) return NULL;
     gpu_copy(c, buffer, offset, c->readback, 0, size);
-    return gpu_submit(c, what) ? c->readback_bytes : NULL;
+    return robust_gpu_submit(c, what) ? c->readback_bytes : NULL;
 }
 
 /* Whether the GPU reads pattern seed from buffer [offset, offset + size). */
@@ -118,112 +78,16 @@ static bool gpu_sees(context *c, VkBuffer buffer, VkDeviceSize offset, VkDeviceS
     return wrong == 0;
 }
 
-static bool set_up(context *c) {
-    if (!robust_instance_create(&c->vk) || !robust_device_create(&c->vk, &c->dev)) return false;
-    c->device = c->dev.handle;
-    const char *chain = getenv("SUBALLOC_TEST_CHAIN");
-    c->layer = chain == NULL || strcmp(chain, "strict_only") != 0;
-    c->strict = robust_has_strict(&c->dev);
-    c->host_type =
-        robust_find_memory_type(&c->vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                                VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT | VK_MEMORY_PROPERTY_PROTECTED_BIT);
-    c->noncoherent_type =
-        robust_find_memory_type(&c->vk, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
-                                VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT |
-                                    VK_MEMORY_PROPERTY_PROTECTED_BIT);
-    c->atom = c->vk.properties.limits.nonCoherentAtomSize;
-    if (c->host_type == UINT32_MAX) {
-        fprintf(stderr, "no host-visible coherent memory type\n");
-        return false;
-    }
-    vkGetDeviceQueue(c->device, c->vk.queue_family, 0, &c->queue);
-    VkCommandPoolCreateInfo pool = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
-                                    .queueFamilyIndex = c->vk.queue_family};
-    VkCommandBufferAllocateInfo allocate = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                            .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                            .commandBufferCount = 1};
-    VkFenceCreateInfo fence = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (vkCreateCommandPool(c->device, &pool, NULL, &c->pool) != VK_SUCCESS) return false;
-    allocate.commandPool = c->pool;
-    if (vkAllocateCommandBuffers(c->device, &allocate, &c->commands) != VK_SUCCESS ||
-        vkCreateFence(c->device, &fence, NULL, &c->fence) != VK_SUCCESS ||
-        robust_create_buffer(c->device, READBACK_SIZE, &c->readback) != VK_SUCCESS)
-        return false;
-    VkMemoryRequirements needs;
-    vkGetBufferMemoryRequirements(c->device, c->readback, &needs);
-    void *data = NULL;
-    if (robust_allocate(c->device, needs.size, c->host_type, &c->readback_memory) != VK_SUCCESS ||
-        vkBindBufferMemory(c->device, c->readback, c->readback_memory, 0) != VK_SUCCESS ||
-        vkMapMemory(c->device, c->readback_memory, 0, VK_WHOLE_SIZE, 0, &data) != VK_SUCCESS)
-        return false;
-    c->readback_bytes = data;
-    return true;
-}
-
-static void tear_down(context *c) {
-    if (c->device != VK_NULL_HANDLE) {
-        vkDeviceWaitIdle(c->device);
-        vkDestroyFence(c->device, c->fence, NULL);
-        vkDestroyCommandPool(c->device, c->pool, NULL);
-        vkDestroyBuffer(c->device, c->readback, NULL);
-        vkFreeMemory(c->device, c->readback_memory, NULL);
-    }
-    robust_device_destroy(&c->dev);
-    robust_instance_destroy(&c->vk);
-}
-
 /* ---- misuse: refused by the layer, or counted by the strict device alone ----------------------- */
-
-typedef struct watch {
-    uint64_t messages;
-    uint64_t violations[STRICT_DEVICE_VIOLATION_KIND_COUNT];
-} watch;
-
-static watch watch_now(const context *c) {
-    watch w = {.messages = robust_layer_message_count()};
-    if (c->strict)
-        for (int k = 0; k < STRICT_DEVICE_VIOLATION_KIND_COUNT; k++)
-            w.violations[k] = c->dev.strict.violation_count(c->device, (StrictDeviceViolation)k);
-    return w;
-}
-
-static uint64_t violations_since(const context *c, const watch *before, int kind) {
-    if (!c->strict) return 0;
-    uint64_t total = 0;
-    for (int k = 0; k < STRICT_DEVICE_VIOLATION_KIND_COUNT; k++)
-        if (kind < 0 || k == kind)
-            total += c->dev.strict.violation_count(c->device, (StrictDeviceViolation)k) - before->violations[k];
-    return total;
-}
-
-/* A valid call: no layer message, nothing wrong reached the driver. */
-static void expect_clean(const context *c, const watch *before, const char *what) {
-    uint64_t messages = robust_layer_message_count() - before->messages;
-    char last[1024];
-    robust_last_layer_message(last, sizeof last);
-    EXPECT(messages == 0, "%s: the layer sent %llu messages about valid calls (the last: %s)", what,
-           (unsigned long long)messages, last);
-    uint64_t violations = violations_since(c, before, -1);
-    EXPECT(violations == 0, "%s: the strict device saw %llu violations in valid calls", what,
-           (unsigned long long)violations);
-}
 
 /* A call the spec forbids. With the layer: refused (has_result: an error code),
  * reported, and nothing reached the driver. Without it: the strict device saw
  * `kind` (proof that the call is misuse). */
-static void expect_refused(const context *c, const watch *before, bool has_result, VkResult result, int kind,
+static void expect_refused(const context *c, const robust_watch *before, bool has_result, VkResult result, int kind,
                            const char *what) {
-    if (c->layer) {
-        if (has_result) EXPECT(result < 0, "%s: the layer answered %s, not an error", what, robust_result_name(result));
-        EXPECT(robust_layer_message_count() > before->messages, "%s: the layer sent no message", what);
-        uint64_t violations = violations_since(c, before, -1);
-        EXPECT(violations == 0, "%s: %llu violations reached the driver below the layer", what,
-               (unsigned long long)violations);
-    } else if (c->strict && kind >= 0) {
-        EXPECT(violations_since(c, before, kind) > 0,
-               "%s: the strict device alone saw no violation of rule %d: the test's misuse is not one", what, kind);
-    }
+    if (c->layer && has_result)
+        EXPECT(result < 0, "%s: the layer answered %s, not an error", what, robust_result_name(result));
+    robust_expect_refused(c, before, kind, what);
 }
 
 /* ---- resources ------------------------------------------------------------------------------- */
@@ -419,12 +283,12 @@ static int reused_buffer_handle_is_held_to_its_own_size(context *c) {
                (unsigned long long)needs.size, (unsigned long long)old_needs.size);
         /* Too small for the new buffer, large enough for the old one. */
         VkDeviceMemory tight = make_memory(c, round_up(old_needs.size, 4096), c->host_type);
-        watch before = watch_now(c);
+        robust_watch before = robust_watch_now(c);
         VkResult result = vkBindBufferMemory(c->device, buffer, tight, 0);
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
         vkFreeMemory(c->device, tight, NULL);
         /* Refused binds leave the buffer unbound (spec: a failed bind binds nothing). */
-        before = watch_now(c);
+        before = robust_watch_now(c);
         VkDeviceMemory fits = make_memory(c, needs.size, c->host_type);
         result = vkBindBufferMemory(c->device, buffer, fits, 0);
         EXPECT(result == VK_SUCCESS, "%s: the valid bind returned %s", what, robust_result_name(result));
@@ -434,7 +298,7 @@ static int reused_buffer_handle_is_held_to_its_own_size(context *c) {
             gpu_sees(c, buffer, 0, large, 0xB0 + (uint64_t)round, what);
             vkUnmapMemory(c->device, fits);
         }
-        expect_clean(c, &before, what);
+        robust_expect_clean(c, &before, what);
         vkDestroyBuffer(c->device, buffer, NULL);
         vkFreeMemory(c->device, fits, NULL);
     }
@@ -448,61 +312,6 @@ static VkImageCreateInfo image_info(uint32_t side, VkImageTiling tiling) {
         robust_image_info(side, tiling, VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
     if (tiling == VK_IMAGE_TILING_LINEAR) info.initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED;
     return info;
-}
-
-/* A layout change of a whole single-level colour image. */
-static VkImageMemoryBarrier colour_barrier(VkImage image, VkImageLayout from, VkImageLayout to, VkAccessFlags src,
-                                           VkAccessFlags dst) {
-    return (VkImageMemoryBarrier){.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                                  .srcAccessMask = src,
-                                  .dstAccessMask = dst,
-                                  .oldLayout = from,
-                                  .newLayout = to,
-                                  .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                  .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                                  .image = image,
-                                  .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
-}
-
-/* Uploads a pattern into an optimal or linear image through a staging buffer and
- * copies it back out: the image is bound to working memory. */
-static bool image_round_trip(context *c, VkImage image, uint32_t side, uint64_t seed, const char *what) {
-    VkDeviceSize bytes = (VkDeviceSize)side * side * 4;
-    VkBuffer staging = make_buffer(c, bytes);
-    VkMemoryRequirements needs = buffer_needs(c, staging);
-    VkDeviceMemory memory = make_memory(c, needs.size, c->host_type);
-    bool ok = vkBindBufferMemory(c->device, staging, memory, 0) == VK_SUCCESS;
-    unsigned char *data = ok ? map_at(c, memory, 0, what) : NULL;
-    if (data != NULL) {
-        robust_fill(data, (size_t)bytes, seed);
-        VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                                    .imageExtent = {side, side, 1}};
-        VkImageMemoryBarrier to_dst = colour_barrier(
-            image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0, VK_ACCESS_TRANSFER_WRITE_BIT);
-        VkImageMemoryBarrier to_src =
-            colour_barrier(image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                           VK_ACCESS_TRANSFER_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
-        ok = gpu_begin(c);
-        if (ok) {
-            vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                                 NULL, 0, NULL, 1, &to_dst);
-            vkCmdCopyBufferToImage(c->commands, staging, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-            vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
-                                 NULL, 0, NULL, 1, &to_src);
-            vkCmdCopyImageToBuffer(c->commands, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, c->readback, 1, &region);
-            ok = gpu_submit(c, what);
-        }
-        if (ok) {
-            size_t wrong = robust_count_wrong(c->readback_bytes, (size_t)bytes, seed);
-            EXPECT(wrong == 0, "%s: %zu of %llu texel bytes came back changed from the image", what, wrong,
-                   (unsigned long long)bytes);
-            ok = wrong == 0;
-        }
-        vkUnmapMemory(c->device, memory);
-    }
-    vkDestroyBuffer(c->device, staging, NULL);
-    vkFreeMemory(c->device, memory, NULL);
-    return ok;
 }
 
 /* Two image shapes of one kind (same driver object size, so the handle comes
@@ -575,18 +384,19 @@ static int reused_image_handle_is_held_to_its_own_alignment_and_size(context *c)
                    (unsigned long long)needs.size, (unsigned long long)needs.alignment, (unsigned long long)offset,
                    (unsigned long long)memory_size);
             VkDeviceMemory memory = make_memory(c, memory_size, c->host_type);
-            watch before = watch_now(c);
+            robust_watch before = robust_watch_now(c);
             VkResult result = vkBindImageMemory(c->device, image, memory, offset);
             expect_refused(c, &before, true, result, kind, what);
             vkFreeMemory(c->device, memory, NULL);
             /* And where it does fit, at its own alignment past the start. */
-            before = watch_now(c);
+            before = robust_watch_now(c);
             VkDeviceMemory fits = make_memory(c, needs.alignment + needs.size, c->host_type);
             result = vkBindImageMemory(c->device, image, fits, needs.alignment);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind at %llu returned %s", what,
                    (unsigned long long)needs.alignment, robust_result_name(result));
-            if (result == VK_SUCCESS) image_round_trip(c, image, pair->new_side, 0x1A + p, what);
-            expect_clean(c, &before, what);
+            if (result == VK_SUCCESS)
+                robust_image_round_trip(c, image, pair->new_side, VK_IMAGE_LAYOUT_UNDEFINED, 0x1A + p, what);
+            robust_expect_clean(c, &before, what);
             vkDestroyImage(c->device, image, NULL);
             vkFreeMemory(c->device, fits, NULL);
         }
@@ -670,7 +480,7 @@ static int a_valid_bind_of_an_image_reusing_a_handle_lands_on_its_own_alignment(
                 unsigned char *p = map_at(c, memory, 0, what);
                 if (p != NULL) vkUnmapMemory(c->device, memory);
             }
-            watch before = watch_now(c);
+            robust_watch before = robust_watch_now(c);
             VkResult result;
             if (bind2) {
                 VkBindImageMemoryInfo bind = {
@@ -679,7 +489,7 @@ static int a_valid_bind_of_an_image_reusing_a_handle_lands_on_its_own_alignment(
             } else {
                 result = vkBindImageMemory(c->device, image, memory, 0);
             }
-            uint64_t misaligned = violations_since(c, &before, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT);
+            uint64_t misaligned = robust_violations_since(c, &before, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT);
             EXPECT(misaligned == 0, "%s: the bind reached the driver off the image's %llu-byte alignment (%s)", what,
                    (unsigned long long)needs.alignment, robust_result_name(result));
             /* The layer's own refusal: reported, and nothing reached the driver. */
@@ -692,8 +502,8 @@ static int a_valid_bind_of_an_image_reusing_a_handle_lands_on_its_own_alignment(
             } else {
                 EXPECT(result == VK_SUCCESS, "%s: the valid bind returned %s", what, robust_result_name(result));
                 if (result == VK_SUCCESS && misaligned == 0)
-                    image_round_trip(c, image, side, 0x0A11 + (uint64_t)round, what);
-                expect_clean(c, &before, what);
+                    robust_image_round_trip(c, image, side, VK_IMAGE_LAYOUT_UNDEFINED, 0x0A11 + (uint64_t)round, what);
+                robust_expect_clean(c, &before, what);
             }
             vkDestroyImage(c->device, image, NULL);
             vkFreeMemory(c->device, memory, NULL);
@@ -720,7 +530,7 @@ static int buffer_handle_reused_by_an_image_is_bound_by_the_images_requirements(
     }
     VkMemoryRequirements needs = query_on_thread(c, true, (uint64_t)image, false);
     VkDeviceMemory memory = make_memory(c, round_up(old_needs.size, 256), c->host_type);
-    watch before = watch_now(c);
+    robust_watch before = robust_watch_now(c);
     VkResult result = vkBindImageMemory(c->device, image, memory, 0);
     bool checked = needs.size > round_up(old_needs.size, 256);
     if (checked)
@@ -759,7 +569,7 @@ static int remembered_requirements_never_serve_another_handle(context *c) {
         VkBuffer large = make_buffer(c, large_size);
         VkMemoryRequirements needs = query_on_thread(c, false, (uint64_t)large, i % 2 == 1);
         EXPECT(needs.size >= large_size, "the large buffer needs only %llu bytes", (unsigned long long)needs.size);
-        watch before = watch_now(c);
+        robust_watch before = robust_watch_now(c);
         VkResult result = vkBindBufferMemory(c->device, large, tight, 0);
         char what[96];
         snprintf(what, sizeof what, "large buffer %u bound into %llu bytes after %u small ones were asked", i,
@@ -773,7 +583,7 @@ static int remembered_requirements_never_serve_another_handle(context *c) {
     uint32_t picks[] = {0, 1, 2, 3, MANY_ASKED / 2, MANY_ASKED - 4, MANY_ASKED - 3, MANY_ASKED - 2, MANY_ASKED - 1};
     uint32_t pick_count = sizeof picks / sizeof picks[0];
     VkDeviceMemory shared = make_memory(c, stride * (pick_count + 1), c->host_type);
-    watch before = watch_now(c);
+    robust_watch before = robust_watch_now(c);
     for (uint32_t k = 0; k < pick_count; k++) {
         VkResult result = vkBindBufferMemory(c->device, small[picks[k]], shared, stride * (k + 1));
         EXPECT(result == VK_SUCCESS, "small buffer %u at %llu returned %s", picks[k],
@@ -789,14 +599,14 @@ static int remembered_requirements_never_serve_another_handle(context *c) {
         }
         vkUnmapMemory(c->device, shared);
     }
-    expect_clean(c, &before, "binding small buffers asked long ago and just now");
+    robust_expect_clean(c, &before, "binding small buffers asked long ago and just now");
     if (small_needs.alignment > 1) {
         VkDeviceMemory other = make_memory(c, 4 * stride, c->host_type);
-        before = watch_now(c);
+        before = robust_watch_now(c);
         VkResult result = vkBindBufferMemory(c->device, small[MANY_ASKED - 5], other, small_needs.alignment / 2);
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT,
                        "a just-asked small buffer at half its alignment");
-        before = watch_now(c);
+        before = robust_watch_now(c);
         result = vkBindBufferMemory(c->device, small[4], other, small_needs.alignment / 2);
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT,
                        "a small buffer asked 3,000 queries ago at half its alignment");
@@ -847,7 +657,7 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
         uint32_t types = image_req.memoryTypeBits & whole_req.memoryTypeBits & alias_req.memoryTypeBits;
         EXPECT(types & (1u << c->host_type), "%s: the host-coherent type does not take all three", what);
         VkDeviceMemory memory = make_memory(c, whole_req.size > total ? whole_req.size : total, c->host_type);
-        watch before = watch_now(c);
+        robust_watch before = robust_watch_now(c);
         VkResult r1, r2, r3;
         if (bind2) {
             VkBindBufferMemoryInfo buffers[2] = {
@@ -893,11 +703,11 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
                 VkBufferImageCopy region = {.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
                                             .imageExtent = {side, side, 1}};
                 VkImageMemoryBarrier to_src =
-                    colour_barrier(image, VK_IMAGE_LAYOUT_PREINITIALIZED, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                                   VK_ACCESS_HOST_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
+                    robust_colour_barrier(image, VK_IMAGE_LAYOUT_PREINITIALIZED, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                                          VK_ACCESS_HOST_WRITE_BIT, VK_ACCESS_TRANSFER_READ_BIT);
                 VkDeviceSize image_out = 0, alias_out = round_up(row_bytes * side, 256),
                              whole_out = round_up(alias_out + image_req.size, 256);
-                if (gpu_begin(c)) {
+                if (robust_gpu_begin(c)) {
                     vkCmdPipelineBarrier(c->commands, VK_PIPELINE_STAGE_HOST_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0,
                                          NULL, 0, NULL, 1, &to_src);
                     region.bufferOffset = image_out;
@@ -905,7 +715,7 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
                                            &region);
                     gpu_copy(c, alias, 0, c->readback, alias_out, image_req.size);
                     gpu_copy(c, whole, 0, c->readback, whole_out, total);
-                    if (gpu_submit(c, what)) {
+                    if (robust_gpu_submit(c, what)) {
                         size_t wrong = robust_count_wrong(c->readback_bytes + image_out, row_bytes * side, seed);
                         EXPECT(wrong == 0, "%s: the image at %llu read %zu texel bytes other than the host wrote there",
                                what, (unsigned long long)image_offset, wrong);
@@ -922,7 +732,7 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
                 vkUnmapMemory(c->device, memory);
             }
         }
-        expect_clean(c, &before, what);
+        robust_expect_clean(c, &before, what);
         vkDestroyImage(c->device, image, NULL);
         vkDestroyBuffer(c->device, whole, NULL);
         vkDestroyBuffer(c->device, alias, NULL);
@@ -1047,17 +857,17 @@ static int mapping_mapped_memory_again_fails_and_keeps_the_first_mapping(context
         snprintf(what, sizeof what, "double map round %d", round);
         bound_memory b = bound(c, 8192, c->host_type);
         /* A first map and unmap, so that the next maps take the quick path. */
-        watch before = watch_now(c);
+        robust_watch before = robust_watch_now(c);
         unsigned char *first = map_at(c, b.memory, 0, what);
         vkUnmapMemory(c->device, b.memory);
         VkDeviceSize offset = (VkDeviceSize)(round % 4) * 256;
         first = map_at(c, b.memory, offset, what);
-        expect_clean(c, &before, what);
+        robust_expect_clean(c, &before, what);
         if (first == NULL) {
             release(c, &b);
             continue;
         }
-        before = watch_now(c);
+        before = robust_watch_now(c);
         void *second = (void *)0x1;
         VkResult result = vkMapMemory(c->device, b.memory, (VkDeviceSize)(round % 3) * 256, VK_WHOLE_SIZE, 0, &second);
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_MAP_ALREADY_MAPPED, what);
@@ -1065,7 +875,7 @@ static int mapping_mapped_memory_again_fails_and_keeps_the_first_mapping(context
             EXPECT(result == VK_ERROR_MEMORY_MAP_FAILED,
                    "%s: the second map returned %s, not VK_ERROR_MEMORY_MAP_FAILED", what, robust_result_name(result));
         /* The first mapping still reaches the buffer. */
-        before = watch_now(c);
+        before = robust_watch_now(c);
         robust_fill(first, (size_t)(8192 - offset), 0xD0 + (uint64_t)round);
         gpu_sees(c, b.buffer, offset, 8192 - offset, 0xD0 + (uint64_t)round, what);
         vkUnmapMemory(c->device, b.memory);
@@ -1076,7 +886,7 @@ static int mapping_mapped_memory_again_fails_and_keeps_the_first_mapping(context
                    "%s: the map after the unmap shows other bytes", what);
             vkUnmapMemory(c->device, b.memory);
         }
-        expect_clean(c, &before, what);
+        robust_expect_clean(c, &before, what);
         release(c, &b);
     }
     if (n != NULL) EXPECT(robust_count_wrong(n, 16384, 0xE16) == 0, "the neighbour's mapped bytes changed");
@@ -1096,17 +906,17 @@ static int unmapping_unmapped_memory_warns_and_changes_no_mapping(context *c) {
         char what[96];
         snprintf(what, sizeof what, "stray unmap round %d", round);
         /* a is not mapped: the unmap warns and does nothing. */
-        watch before = watch_now(c);
+        robust_watch before = robust_watch_now(c);
         vkUnmapMemory(c->device, a.memory);
         expect_refused(c, &before, false, VK_SUCCESS, STRICT_DEVICE_VIOLATION_UNMAP_NOT_MAPPED, what);
         /* b is still mapped: mapping it again must still fail. */
-        before = watch_now(c);
+        before = robust_watch_now(c);
         void *again = NULL;
         VkResult result = vkMapMemory(c->device, b.memory, 0, VK_WHOLE_SIZE, 0, &again);
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_MAP_ALREADY_MAPPED,
                        "mapping b again after a stray unmap of a");
         /* a maps, once; b's mapping still reaches the GPU. */
-        before = watch_now(c);
+        before = robust_watch_now(c);
         pa = map_at(c, a.memory, (VkDeviceSize)round * 512, what);
         if (pa != NULL) {
             robust_fill(pa, 8192 - (size_t)round * 512, 0xAA + (uint64_t)round);
@@ -1115,20 +925,20 @@ static int unmapping_unmapped_memory_warns_and_changes_no_mapping(context *c) {
             vkUnmapMemory(c->device, a.memory);
         }
         gpu_sees(c, b.buffer, 0, 8192, 0xBB, "b's mapping after stray unmaps");
-        expect_clean(c, &before, what);
+        robust_expect_clean(c, &before, what);
     }
     /* Twice unmapped after a real unmap of b. */
     vkUnmapMemory(c->device, b.memory);
-    watch before = watch_now(c);
+    robust_watch before = robust_watch_now(c);
     vkUnmapMemory(c->device, b.memory);
     expect_refused(c, &before, false, VK_SUCCESS, STRICT_DEVICE_VIOLATION_UNMAP_NOT_MAPPED, "b unmapped twice");
-    before = watch_now(c);
+    before = robust_watch_now(c);
     pb = map_at(c, b.memory, 0, "b after a double unmap");
     if (pb != NULL) {
         EXPECT(robust_count_wrong(pb, 8192, 0xBB) == 0, "b's bytes changed across a double unmap");
         vkUnmapMemory(c->device, b.memory);
     }
-    expect_clean(c, &before, "b mapped after a double unmap");
+    robust_expect_clean(c, &before, "b mapped after a double unmap");
     release(c, &a);
     release(c, &b);
     return 0;
@@ -1154,7 +964,7 @@ static int map_ranges_are_held_to_allocation_size_not_the_slice(context *c) {
             }
             VkDeviceMemory memory = make_memory(c, size, type);
             /* The slice is fixed by the bind (odd rounds) or the first map (even). */
-            watch before = watch_now(c);
+            robust_watch before = robust_watch_now(c);
             if (round % 2) {
                 EXPECT(vkBindBufferMemory(c->device, buffer, memory, 0) == VK_SUCCESS, "%s: bind", what);
                 unsigned char *p = map_at(c, memory, 0, what);
@@ -1164,7 +974,7 @@ static int map_ranges_are_held_to_allocation_size_not_the_slice(context *c) {
                 if (p) vkUnmapMemory(c->device, memory);
                 EXPECT(vkBindBufferMemory(c->device, buffer, memory, 0) == VK_SUCCESS, "%s: bind", what);
             }
-            expect_clean(c, &before, what);
+            robust_expect_clean(c, &before, what);
             struct {
                 VkDeviceSize offset, length;
                 const char *name;
@@ -1184,7 +994,7 @@ static int map_ranges_are_held_to_allocation_size_not_the_slice(context *c) {
                 char rule[192];
                 snprintf(rule, sizeof rule, "%s: mapping [%llu, +%llu) (%s)", what, (unsigned long long)bad[k].offset,
                          (unsigned long long)bad[k].length, bad[k].name);
-                before = watch_now(c);
+                before = robust_watch_now(c);
                 void *data = NULL;
                 VkResult result = vkMapMemory(c->device, memory, bad[k].offset, bad[k].length, 0, &data);
                 expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_MAP_RANGE, rule);
@@ -1195,7 +1005,7 @@ static int map_ranges_are_held_to_allocation_size_not_the_slice(context *c) {
             }
             /* Valid: [size - 1, WHOLE) is the last byte, [0, size) the whole, [atom, WHOLE) the tail. The bytes
              * written through each must be where the buffer (the first 4096 bytes) has them. */
-            before = watch_now(c);
+            before = robust_watch_now(c);
             unsigned char *whole = NULL;
             void *data = NULL;
             VkResult result = vkMapMemory(c->device, memory, 0, size, 0, &data);
@@ -1248,7 +1058,7 @@ static int map_ranges_are_held_to_allocation_size_not_the_slice(context *c) {
                            (unsigned long long)offset);
             }
             free(pattern);
-            expect_clean(c, &before, what);
+            robust_expect_clean(c, &before, what);
             vkDestroyBuffer(c->device, buffer, NULL);
             vkFreeMemory(c->device, memory, NULL);
         }
@@ -1317,7 +1127,7 @@ static int a_map_on_another_thread_after_a_bind_reaches_the_bound_buffer(context
         bound_memory b = {.buffer = make_buffer(c, size), .size = size};
         VkMemoryRequirements needs = buffer_needs(c, b.buffer);
         b.memory = make_memory(c, needs.size, noncoherent ? c->noncoherent_type : c->host_type);
-        watch before = watch_now(c);
+        robust_watch before = robust_watch_now(c);
         thread_job bind_job = {.c = c, .op = OP_BIND, .b = &b};
         VkResult result = run_on_thread(&bind_job);
         EXPECT(result == VK_SUCCESS, "%s: the bind on thread 1 returned %s", what, robust_result_name(result));
@@ -1351,7 +1161,7 @@ static int a_map_on_another_thread_after_a_bind_reaches_the_bound_buffer(context
             unsigned char *p = map_at(c, b.memory, 0, what);
             if (p) vkUnmapMemory(c->device, b.memory);
         }
-        expect_clean(c, &before, what);
+        robust_expect_clean(c, &before, what);
         release(c, &b);
     }
     if (kept) vkUnmapMemory(c->device, keeper.memory);
@@ -1520,16 +1330,16 @@ static int threads_mapping_one_block_at_once_lose_no_byte(context *c) {
         mt_sync(c, a, 0, true);
         vkUnmapMemory(c->device, a->b.memory);
     }
-    watch before = watch_now(c);
+    robust_watch before = robust_watch_now(c);
     for (uint32_t round = 0; round < MT_ROUNDS && robust_failures() == 0; round++) {
         s->round = round;
         pthread_barrier_wait(&s->start);
         pthread_barrier_wait(&s->end);
         /* Every byte, as the GPU reads it. */
-        if (!gpu_begin(c)) break;
+        if (!robust_gpu_begin(c)) break;
         for (uint32_t i = 0; i < MT_COUNT; i++)
             gpu_copy(c, s->allocs[i].b.buffer, 0, c->readback, readback_offsets[i], s->allocs[i].b.size);
-        if (!gpu_submit(c, "reading every allocation")) break;
+        if (!robust_gpu_submit(c, "reading every allocation")) break;
         for (uint32_t i = 0; i < MT_COUNT; i++) {
             mt_alloc *a = &s->allocs[i];
             size_t wrong = 0;
@@ -1540,19 +1350,19 @@ static int threads_mapping_one_block_at_once_lose_no_byte(context *c) {
                    wrong, (unsigned long long)a->b.size, i, a->noncoherent ? "non-coherent" : "coherent");
         }
         /* The GPU writes a piece of each; the next round's mapping must show it. */
-        if (!gpu_begin(c)) break;
+        if (!robust_gpu_begin(c)) break;
         for (uint32_t i = 0; i < MT_COUNT; i++) {
             uint32_t value = 0x01010101u * ((round + i) % 251 + 1);
             VkDeviceSize at = 256 * ((round + i) % 4);
             vkCmdFillBuffer(c->commands, s->allocs[i].b.buffer, at, 512, value);
             memset(s->allocs[i].shadow + at, (int)(value & 0xFF), 512);
         }
-        if (!gpu_submit(c, "filling every allocation")) break;
+        if (!robust_gpu_submit(c, "filling every allocation")) break;
     }
     s->stop = true;
     pthread_barrier_wait(&s->start);
     for (uint32_t t = 0; t < MT_THREADS; t++) pthread_join(threads[t], NULL);
-    expect_clean(c, &before, "four threads mapping one block");
+    robust_expect_clean(c, &before, "four threads mapping one block");
     for (uint32_t i = 0; i < MT_COUNT; i++) {
         if (s->allocs[i].mapped && i % 2) vkUnmapMemory(c->device, s->allocs[i].b.memory);
         release(c, &s->allocs[i].b); /* the rest freed while mapped */
@@ -1577,7 +1387,7 @@ static int freeing_mapped_memory_leaves_the_blocks_other_mappings_working(contex
         if (kept_at[i] == NULL) return 1;
         robust_fill(kept_at[i], 4096, 0x4E97 + (uint64_t)i);
     }
-    watch before = watch_now(c);
+    robust_watch before = robust_watch_now(c);
     for (int round = 0; round < ROUNDS && robust_failures() == 0; round++) {
         bound_memory fresh[3];
         for (int k = 0; k < 3; k++) {
@@ -1599,7 +1409,7 @@ static int freeing_mapped_memory_leaves_the_blocks_other_mappings_working(contex
         snprintf(what, sizeof what, "round %d: kept mapping %d after frees of mapped memory", round, i);
         gpu_sees(c, kept[i].buffer, 0, 4096, 0x4E97 + (uint64_t)i + (uint64_t)round * 16, what);
     }
-    expect_clean(c, &before, "frees of mapped memory");
+    robust_expect_clean(c, &before, "frees of mapped memory");
     for (int i = 0; i < KEPT; i++) {
         if (i % 2) vkUnmapMemory(c->device, kept[i].memory);
         release(c, &kept[i]);
@@ -1637,41 +1447,41 @@ static int stale_handles_are_refused_and_leave_the_records_new_owner_alone(conte
         if (live == NULL) return 1;
         robust_fill(live, 8192, 0x57A1E + (uint64_t)round);
 
-        watch before = watch_now(c);
+        robust_watch before = robust_watch_now(c);
         void *data = NULL;
         VkResult result = vkMapMemory(c->device, stale, 0, VK_WHOLE_SIZE, 0, &data);
         expect_refused(c, &before, true, result, -1, "mapping a stale handle");
         EXPECT(result == VK_ERROR_MEMORY_MAP_FAILED, "%s: mapping the stale handle returned %s", what,
                robust_result_name(result));
-        before = watch_now(c);
+        before = robust_watch_now(c);
         vkUnmapMemory(c->device, stale);
         expect_refused(c, &before, false, VK_SUCCESS, -1, "unmapping a stale handle");
         VkMappedMemoryRange range = {
             .sType = VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE, .memory = stale, .size = VK_WHOLE_SIZE};
-        before = watch_now(c);
+        before = robust_watch_now(c);
         result = vkFlushMappedMemoryRanges(c->device, 1, &range);
         expect_refused(c, &before, true, result, -1, "flushing a stale handle");
         VkBuffer buffer = make_buffer(c, 4096);
-        before = watch_now(c);
+        before = robust_watch_now(c);
         result = vkBindBufferMemory(c->device, buffer, stale, 0);
         expect_refused(c, &before, true, result, -1, "binding a buffer to a stale handle");
         VkImageCreateInfo info = image_info(8, VK_IMAGE_TILING_OPTIMAL);
         VkImage image;
         if (vkCreateImage(c->device, &info, NULL, &image) == VK_SUCCESS) {
             image_needs(c, image);
-            before = watch_now(c);
+            before = robust_watch_now(c);
             result = vkBindImageMemory(c->device, image, stale, 0);
             expect_refused(c, &before, true, result, -1, "binding an image to a stale handle");
             vkDestroyImage(c->device, image, NULL);
         }
         /* The live allocation: still mapped, its bytes intact and on the GPU, the refused buffer binds to it. */
-        before = watch_now(c);
+        before = robust_watch_now(c);
         result = vkMapMemory(c->device, now.memory, 0, VK_WHOLE_SIZE, 0, &data);
         EXPECT(result == VK_ERROR_MEMORY_MAP_FAILED,
                "%s: the live allocation mapped again (%s) after a stale unmap: the stale handle unmapped it", what,
                robust_result_name(result));
         if (result == VK_SUCCESS) vkUnmapMemory(c->device, now.memory);
-        before = watch_now(c);
+        before = robust_watch_now(c);
         EXPECT(robust_count_wrong(live, 8192, 0x57A1E + (uint64_t)round) == 0, "%s: the live mapping's bytes changed",
                what);
         gpu_sees(c, now.buffer, 0, 8192, 0x57A1E + (uint64_t)round, what);
@@ -1684,7 +1494,7 @@ static int stale_handles_are_refused_and_leave_the_records_new_owner_alone(conte
                 EXPECT(memcmp(gpu, live + 4096, 4096) == 0,
                        "%s: a buffer bound at 4096 of the live allocation reads other bytes than its mapping", what);
         }
-        expect_clean(c, &before, what);
+        robust_expect_clean(c, &before, what);
         vkDestroyBuffer(c->device, buffer, NULL);
         vkUnmapMemory(c->device, now.memory);
         release(c, &now);
@@ -1790,8 +1600,8 @@ static int dump_names_what_threads_bound_into_each_allocation(context *c) {
     snprintf(path, sizeof path, "%s/dump.json", folder);
     setenv("VK_TRANSPARENT_SUBALLOC_STATS_JSON_FILE", path, 1);
     context d = {0};
-    if (!set_up(&d)) {
-        tear_down(&d);
+    if (!robust_gpu_set_up(&d, READBACK_SIZE)) {
+        robust_gpu_tear_down(&d);
         return 1;
     }
     PFN_vkSetDebugUtilsObjectNameEXT set_name =
@@ -1844,7 +1654,7 @@ static int dump_names_what_threads_bound_into_each_allocation(context *c) {
     }
     EXPECT(atomic_load(&s->bind_failures) == 0, "%llu binds failed",
            (unsigned long long)atomic_load(&s->bind_failures));
-    tear_down(&d);
+    robust_gpu_tear_down(&d);
     unsetenv("VK_TRANSPARENT_SUBALLOC_STATS_JSON_FILE");
     char *text = read_text(path);
     EXPECT(text != NULL, "no dump at %s", path);
@@ -1898,13 +1708,7 @@ static int dump_names_what_threads_bound_into_each_allocation(context *c) {
 
 /* ==== the table ================================================================================= */
 
-typedef struct test_case {
-    const char *rule;
-    int (*run)(context *c);
-    const char *env; /* NAME=VALUE set in the case's process before its device is made, or NULL */
-} test_case;
-
-static const test_case cases[] = {
+static const robust_case cases[] = {
     {"a buffer reusing a destroyed buffer's handle is bound by its own size, whoever asked",
      reused_buffer_handle_is_held_to_its_own_size, NULL},
     {"an image reusing a destroyed image's handle is bound by its own alignment and size",
@@ -1937,42 +1741,6 @@ static const test_case cases[] = {
      dump_names_what_threads_bound_into_each_allocation, NULL},
 };
 
-#define CASE_COUNT (sizeof cases / sizeof cases[0])
-
-static int run_case(const void *arg) {
-    const test_case *t = arg;
-    if (t->env != NULL) putenv((char *)t->env);
-    context c = {0};
-    int status = 1;
-    if (set_up(&c)) {
-        status = t->run(&c);
-        if (status == ROBUST_EXIT_SKIPPED && robust_failures() > 0) status = 1;
-    }
-    tear_down(&c);
-    if (robust_failures() > 0) return 1;
-    return status;
-}
-
 int main(int argc, char **argv) {
-    /* Every violation that reaches the strict device is counted, so a case can name it. */
-    setenv("STRICT_DEVICE_VIOLATIONS", "count", 1);
-    unsigned passed = 0, failed = 0, skipped = 0;
-    for (size_t i = 0; i < CASE_COUNT; i++) {
-        const test_case *t = &cases[i];
-        if (!robust_case_selected(t->rule, argc, argv)) continue;
-        printf("case: %s\n", t->rule);
-        robust_outcome result = robust_run_in_child(run_case, t);
-        if (result == ROBUST_PASSED) {
-            printf("  ok\n");
-            passed++;
-        } else if (result == ROBUST_SKIPPED) {
-            printf("  skipped: this chain or device cannot express it\n");
-            skipped++;
-        } else {
-            printf("  FAIL\n");
-            failed++;
-        }
-    }
-    printf("fast paths red team: %u passed, %u failed, %u skipped\n", passed, failed, skipped);
-    return failed == 0 && passed > 0 ? 0 : 1;
+    return robust_run_cases("fast paths red team", cases, sizeof cases / sizeof cases[0], READBACK_SIZE, argc, argv);
 }
