@@ -8,15 +8,17 @@
  * engine's workers do (threads that come and go are the robustness tests'
  * business): a round starts them together at a barrier, runs a fixed number
  * of steps on each and counts pairs per second of wall time until the last
- * one is done. Rounds alternate between the sides; the table shows each
- * side's median and its slowest percentile (p99 of the time per pair, as
- * pairs per second).
+ * one is done. Rounds alternate between the sides and the rows (below); the
+ * table shows each side's median and its slowest percentile (p99 of the time
+ * per pair, as pairs per second).
  *
- * A round is long (100,000 pairs a thread, tens of milliseconds). With
- * rounds of 20,000 pairs (about 3 ms) the two threads' CPU time came to only
- * 1.3-1.7 times a round's wall time on this 2-core VM: the threads start and
- * wake at different moments, and in a short round that skew, not the layer,
- * set the 2-thread rate. Each thread's CPU time is summed, and the line under
+ * A round is long (200,000 pairs a thread, about 20 ms for the layer at two
+ * threads). With rounds of 20,000 pairs (about 3 ms) the two threads' CPU
+ * time came to only 1.3-1.7 times a round's wall time on this 2-core VM: the
+ * threads start and wake at different moments, and in a short round that
+ * skew, not the layer, set the 2-thread rate. At 100,000 pairs it still cost
+ * the layer, whose rounds are the shortest, 1.65-1.85 cores busy against
+ * 1.8-1.9 without it. Each thread's CPU time is summed, and the line under
  * the table says how many cores each side's threads kept busy: near 1 and 2
  * for one and two threads when a row measures what it says.
  *
@@ -33,7 +35,7 @@
 #include "layer_bench.h"
 
 #define LIVE_PER_THREAD 256u
-#define STEPS_PER_ROUND 100000u
+#define STEPS_PER_ROUND 200000u
 #define MAX_THREADS 8u
 
 /* The threads of one side for one row, and the barriers that run their rounds. */
@@ -137,47 +139,53 @@ static int compare_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Every row's crews start before the first timed round, and each round runs
+ * every row and side in turn (the order shifting from round to round): this
+ * VM's speed drifts by tens of percent within a minute, and rows timed one
+ * after another turned that drift into the 2-thread/1-thread ratio (one
+ * thread at 10.7 M pairs/s in one run, 7.8 in the next, two threads steady). */
 threads_result print_threads_table(side sides[SIDE_COUNT], uint32_t rounds) {
     static const uint32_t thread_counts[THREAD_ROWS] = {1, 2, 4, 8};
+    static worker workers[THREAD_ROWS][SIDE_COUNT][MAX_THREADS];
+    static pthread_t ids[THREAD_ROWS][SIDE_COUNT][MAX_THREADS];
+    static crew crews[THREAD_ROWS][SIDE_COUNT];
+    double *samples[THREAD_ROWS][SIDE_COUNT];
     threads_result result;
-    rounds = rounds / 16 + 1; /* a round here is 100,000 pairs a thread: 13 rounds by default */
+    rounds = rounds / 16 + 1; /* a round here is 200,000 pairs a thread: 13 rounds by default */
+    for (size_t c = 0; c < THREAD_ROWS; c++)
+        for (int k = 0; k < SIDE_COUNT; k++) {
+            samples[c][k] = calloc(rounds, sizeof(double));
+            if (samples[c][k] == NULL) fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
+            crew_start(&crews[c][k], &sides[k], thread_counts[c], workers[c][k], ids[c][k]);
+            crew_round(&crews[c][k], thread_counts[c]); /* warm-up: blocks, caches, shards */
+            atomic_store(&crews[c][k].cpu_ns, 0);
+            crews[c][k].wall_ns = 0;
+        }
+    for (uint32_t r = 0; r < rounds; r++)
+        for (size_t step = 0; step < THREAD_ROWS * SIDE_COUNT; step++) {
+            size_t c = (step / SIDE_COUNT + r) % THREAD_ROWS;
+            int k = (int)((step + r) % SIDE_COUNT);
+            samples[c][k][r] = crew_round(&crews[c][k], thread_counts[c]);
+        }
     printf("| threads (M pairs/s: median, p99) |");
     for (int k = 0; k < SIDE_COUNT; k++) printf(" %s | p99 |", sides[k].label);
     printf("\n|---|");
     for (int k = 0; k < SIDE_COUNT; k++) printf("---:|---:|");
     printf("\n");
     for (size_t c = 0; c < THREAD_ROWS; c++) {
-        uint32_t threads = thread_counts[c];
-        static worker workers[SIDE_COUNT][MAX_THREADS];
-        static pthread_t ids[SIDE_COUNT][MAX_THREADS];
-        static crew crews[SIDE_COUNT];
-        double *samples[SIDE_COUNT];
+        printf("| %u |", thread_counts[c]);
+        result.threads[c] = thread_counts[c];
         for (int k = 0; k < SIDE_COUNT; k++) {
-            samples[k] = calloc(rounds, sizeof(double));
-            if (samples[k] == NULL) fail("calloc", VK_ERROR_OUT_OF_HOST_MEMORY);
-            crew_start(&crews[k], &sides[k], threads, workers[k], ids[k]);
-            crew_round(&crews[k], threads); /* warm-up: blocks, caches, shards */
-            atomic_store(&crews[k].cpu_ns, 0);
-            crews[k].wall_ns = 0;
-        }
-        for (uint32_t r = 0; r < rounds; r++)
-            for (int k = 0; k < SIDE_COUNT; k++) {
-                int i = (int)((r + (uint32_t)k) % SIDE_COUNT);
-                samples[i][r] = crew_round(&crews[i], threads);
-            }
-        printf("| %u |", threads);
-        for (int k = 0; k < SIDE_COUNT; k++) {
-            result.cores_busy[c][k] = crew_cores_busy(&crews[k]);
-            crew_stop(&crews[k], threads, ids[k]);
-            qsort(samples[k], rounds, sizeof(double), compare_double);
+            result.cores_busy[c][k] = crew_cores_busy(&crews[c][k]);
+            crew_stop(&crews[c][k], thread_counts[c], ids[c][k]);
+            qsort(samples[c][k], rounds, sizeof(double), compare_double);
             size_t slow = rounds / 100; /* the slowest percentile: lowest throughput */
-            printf(" %.2f | %.2f |", samples[k][rounds / 2] / 1e6, samples[k][slow] / 1e6);
-            result.threads[c] = threads;
-            result.median[c][k] = samples[k][rounds / 2];
-            free(samples[k]);
+            printf(" %.2f | %.2f |", samples[c][k][rounds / 2] / 1e6, samples[c][k][slow] / 1e6);
+            result.median[c][k] = samples[c][k][rounds / 2];
+            free(samples[c][k]);
         }
         printf("\n");
-        fflush(stdout);
     }
+    fflush(stdout);
     return result;
 }
