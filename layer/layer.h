@@ -386,6 +386,15 @@ static inline suballoc_memory *memory_record_of(VkDeviceMemory memory, bool *sta
     return record;
 }
 
+/* Whether a resource of size bytes, alignment (a power of two) and memory
+ * types type_bits may be bound into record at offset. Inline: every bind into
+ * a layer handle asks, and so does an allocation made right after a query. */
+static inline bool resource_fits(const suballoc_memory *record, uint64_t offset, uint64_t size, uint64_t alignment,
+                                 uint32_t type_bits) {
+    return (type_bits >> record->memory_type & 1u) && is_aligned(offset, alignment) && offset <= record->size &&
+           size <= record->size - offset;
+}
+
 /* ---- translation (translate.c): entry points ask here, and only here ------------------- */
 
 /* Whether memory is a layer handle, live or stale. */

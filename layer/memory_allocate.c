@@ -117,8 +117,10 @@ static bool plan_suballocation(const suballoc_device *device, const VkMemoryAllo
  * slice as placed, its bind needs no lookup (memory_bind.c). */
 static void expect_last_queried(const suballoc_device *device, suballoc_memory *record) {
     const cached_requirements *last = &requirements_last;
-    bool fits = last->device_serial == device->serial && (last->memory_type_bits >> record->memory_type & 1u) &&
-                last->size <= record->size && is_aligned(record->offset, (uint64_t)1 << last->alignment_log2);
+    uint64_t alignment = (uint64_t)1 << last->alignment_log2;
+    bool fits = last->device_serial == device->serial &&
+                resource_fits(record, 0, last->size, alignment, last->memory_type_bits) &&
+                is_aligned(record->offset, alignment); /* the bind at 0 lands at the slice's start */
     record->expected_resource = fits ? last->handle : 0;
     record->expected_destroys_of = requirements_cache_destroys_of(last->handle);
     record->expected_destroys = last->destroys;

@@ -29,19 +29,10 @@
 
 #define HAS_LAYER_MEMORY(items, count, type) any_layer_memory((items), (count), sizeof(type), offsetof(type, memory))
 
-/* Whether a resource of size bytes, alignment (a power of two) and memory
- * types type_bits may be bound into record at offset. Inline: every bind into
- * a layer handle asks, from the driver's answer or the thread's table. */
-static inline bool fits(const suballoc_memory *record, VkDeviceSize offset, uint64_t size, uint64_t alignment,
-                        uint32_t type_bits) {
-    return (type_bits >> record->memory_type & 1u) && is_aligned(offset, alignment) && offset <= record->size &&
-           size <= record->size - offset;
-}
-
 static inline bool bind_fits(const suballoc_memory *record, VkDeviceSize offset,
                              const VkMemoryRequirements *requirements) {
-    return fits(record, offset, requirements->size, pow2_at_least(requirements->alignment),
-                requirements->memoryTypeBits);
+    return resource_fits(record, offset, requirements->size, pow2_at_least(requirements->alignment),
+                         requirements->memoryTypeBits);
 }
 
 /* Logs the first rule a refused bind breaks (bind_fits said no). */
@@ -203,7 +194,7 @@ static VkResult do_planned_bind(suballoc_device *device, const char *caller, con
 static inline bool quick_bind(suballoc_memory *record, const cached_requirements *cached, uint8_t kind,
                               VkDeviceSize offset) {
     uint64_t alignment = (uint64_t)1 << cached->alignment_log2;
-    return fits(record, offset, cached->size, alignment, cached->memory_type_bits) &&
+    return resource_fits(record, offset, cached->size, alignment, cached->memory_type_bits) &&
            slice_fix_placement(record, alignment, kind) == VK_SUCCESS;
 }
 
@@ -267,26 +258,26 @@ static inline suballoc_device *expected_bind(VkDevice handle, VkObjectType type,
     return device;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
-                                                      VkDeviceSize offset) {
+/* A single bind: the quickest path inline, as a tail call to the driver, the
+ * rest out of line. Inline, so that type is a constant in each entry point. */
+static inline VkResult bind_single(VkDevice handle, const char *caller, VkObjectType type, uint64_t resource,
+                                   VkDeviceMemory memory, VkDeviceSize offset) {
     bool stale;
     suballoc_memory *record = memory_record_of(memory, &stale);
-    suballoc_device *device =
-        expected_bind(handle, VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, record, offset, MEMORY_BOUND_BUFFER);
-    if (likely(device != NULL))
-        return device->next.BindBufferMemory(handle, buffer, record->block->memory, record->offset);
-    return bind_general(handle, "vkBindBufferMemory", VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, memory, offset);
+    uint8_t kind = type == VK_OBJECT_TYPE_BUFFER ? MEMORY_BOUND_BUFFER : MEMORY_BOUND_IMAGE;
+    suballoc_device *device = expected_bind(handle, type, resource, record, offset, kind);
+    if (likely(device != NULL)) return bind_down(device, handle, type, resource, record->block->memory, record->offset);
+    return bind_general(handle, caller, type, resource, memory, offset);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL layer_BindBufferMemory(VkDevice handle, VkBuffer buffer, VkDeviceMemory memory,
+                                                      VkDeviceSize offset) {
+    return bind_single(handle, "vkBindBufferMemory", VK_OBJECT_TYPE_BUFFER, (uint64_t)buffer, memory, offset);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL layer_BindImageMemory(VkDevice handle, VkImage image, VkDeviceMemory memory,
                                                      VkDeviceSize offset) {
-    bool stale;
-    suballoc_memory *record = memory_record_of(memory, &stale);
-    suballoc_device *device =
-        expected_bind(handle, VK_OBJECT_TYPE_IMAGE, (uint64_t)image, record, offset, MEMORY_BOUND_IMAGE);
-    if (likely(device != NULL))
-        return device->next.BindImageMemory(handle, image, record->block->memory, record->offset);
-    return bind_general(handle, "vkBindImageMemory", VK_OBJECT_TYPE_IMAGE, (uint64_t)image, memory, offset);
+    return bind_single(handle, "vkBindImageMemory", VK_OBJECT_TYPE_IMAGE, (uint64_t)image, memory, offset);
 }
 
 /* ---- bind 2: all or nothing, as the driver would ------------------------------------ */
