@@ -4,8 +4,9 @@
  *
  * T threads share one device. Each holds 256 live allocations of 256 B to
  * 64 KiB that it made itself and, per step, frees one at random and allocates
- * a new one of a new size: a pair. The threads live for the whole row, as an
- * engine's workers do (threads that come and go are the robustness tests'
+ * a new one of a new size: a pair. The threads live for the whole table (every
+ * row's threads at once, each row's idle while another's run), as an engine's
+ * workers do (threads that come and go are the robustness tests'
  * business): a round starts them together at a barrier, runs a fixed number
  * of steps on each and counts pairs per second of wall time until the last
  * one is done. Rounds alternate between the sides and the rows (below); the
