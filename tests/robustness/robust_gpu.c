@@ -107,7 +107,22 @@ VkImageMemoryBarrier robust_colour_barrier(VkImage image, VkImageLayout from, Vk
                                   .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
 }
 
-/* ---- images ------------------------------------------------------------------------------- */
+/* ---- memory and images ------------------------------------------------------------------------------- */
+
+VkDeviceMemory robust_gpu_allocate(robust_gpu *c, VkDeviceSize size, uint32_t type) {
+    VkDeviceMemory memory = VK_NULL_HANDLE;
+    VkResult result = robust_allocate(c->device, size, type, &memory);
+    EXPECT(result == VK_SUCCESS, "vkAllocateMemory(%llu, type %u) returned %s", (unsigned long long)size, type,
+           robust_result_name(result));
+    return memory;
+}
+
+VkImageCreateInfo robust_transfer_image_info(uint32_t side, VkImageTiling tiling) {
+    VkImageCreateInfo info =
+        robust_image_info(side, tiling, VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
+    if (tiling == VK_IMAGE_TILING_LINEAR) info.initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED;
+    return info;
+}
 
 /* A host-visible buffer of bytes, bound and mapped; false (nothing left) on failure. */
 static bool make_staging(robust_gpu *c, VkDeviceSize bytes, VkBuffer *buffer, VkDeviceMemory *memory, void **data) {

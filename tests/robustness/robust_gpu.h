@@ -49,6 +49,13 @@ bool robust_gpu_submit(robust_gpu *c, const char *what);
 VkImageMemoryBarrier robust_colour_barrier(VkImage image, VkImageLayout from, VkImageLayout to, VkAccessFlags src,
                                            VkAccessFlags dst);
 
+/* size bytes of memory type; a failure is counted (VK_NULL_HANDLE then). */
+VkDeviceMemory robust_gpu_allocate(robust_gpu *c, VkDeviceSize size, uint32_t type);
+
+/* A side x side RGBA8 image the GPU can copy to and from; a linear one starts
+ * PREINITIALIZED, so the host may write it through a map. */
+VkImageCreateInfo robust_transfer_image_info(uint32_t side, VkImageTiling tiling);
+
 /* Uploads a pattern into a side x side RGBA8 image (in layout from) through a
  * staging buffer and copies it back out: true when every texel came back,
  * which proves the image is bound to memory that works. */

@@ -80,13 +80,6 @@ typedef struct resource {
     bool host_layout;   /* a linear image moved to GENERAL already */
 } resource;
 
-static VkImageCreateInfo image_info(uint32_t side, VkImageTiling tiling) {
-    VkImageCreateInfo info =
-        robust_image_info(side, tiling, VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
-    if (tiling == VK_IMAGE_TILING_LINEAR) info.initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED;
-    return info;
-}
-
 /* A buffer of `size` bytes, or an image `size` texels wide. */
 static VkResult create_raw(VkDevice device, kind k, uint32_t size, uint64_t *out) {
     *out = 0;
@@ -96,7 +89,8 @@ static VkResult create_raw(VkDevice device, kind k, uint32_t size, uint64_t *out
         *out = (uint64_t)buffer;
         return result;
     }
-    VkImageCreateInfo info = image_info(size, k == KIND_LINEAR ? VK_IMAGE_TILING_LINEAR : VK_IMAGE_TILING_OPTIMAL);
+    VkImageCreateInfo info =
+        robust_transfer_image_info(size, k == KIND_LINEAR ? VK_IMAGE_TILING_LINEAR : VK_IMAGE_TILING_OPTIMAL);
     VkImage image = VK_NULL_HANDLE;
     VkResult result = vkCreateImage(device, &info, NULL, &image);
     *out = (uint64_t)image;
@@ -143,14 +137,6 @@ static VkResult bind_raw(VkDevice device, kind k, uint64_t handle, VkDeviceMemor
 
 static VkResult bind(context *c, const resource *r, VkDeviceMemory memory, VkDeviceSize offset) {
     return bind_raw(c->device, r->kind, r->handle, memory, offset);
-}
-
-static VkDeviceMemory make_memory(context *c, VkDeviceSize size) {
-    VkDeviceMemory memory = VK_NULL_HANDLE;
-    VkResult result = robust_allocate(c->device, size, c->host_type, &memory);
-    EXPECT(result == VK_SUCCESS, "vkAllocateMemory(%llu) returned %s", (unsigned long long)size,
-           robust_result_name(result));
-    return memory;
 }
 
 static unsigned char *map_whole(context *c, VkDeviceMemory memory, const char *what) {
@@ -292,7 +278,7 @@ typedef struct guard {
 } guard;
 
 static guard guard_make(context *c, VkDeviceSize size, uint64_t seed) {
-    guard g = {.memory = make_memory(c, size), .size = size, .seed = seed};
+    guard g = {.memory = robust_gpu_allocate(c, size, c->host_type), .size = size, .seed = seed};
     if (g.memory != VK_NULL_HANDLE) g.bytes = map_whole(c, g.memory, "a neighbour");
     if (g.bytes != NULL) robust_fill(g.bytes, (size_t)size, seed);
     return g;
@@ -418,12 +404,12 @@ static int one_query_then_several_allocations(context *c) {
             VkMemoryRequirements needs = query(c, &r);
             VkDeviceSize a = needs.alignment;
             /* Five allocations right after the one query, as an engine that sizes a pool from it. */
-            VkDeviceMemory small = make_memory(c, needs.size - 1);
-            VkDeviceMemory exact1 = make_memory(c, needs.size);
-            VkDeviceMemory exact2 = make_memory(c, needs.size);
+            VkDeviceMemory small = robust_gpu_allocate(c, needs.size - 1, c->host_type);
+            VkDeviceMemory exact1 = robust_gpu_allocate(c, needs.size, c->host_type);
+            VkDeviceMemory exact2 = robust_gpu_allocate(c, needs.size, c->host_type);
             VkDeviceSize large_size = needs.size + 3 * a;
-            VkDeviceMemory large = make_memory(c, large_size);
-            VkDeviceMemory last = make_memory(c, needs.size);
+            VkDeviceMemory large = robust_gpu_allocate(c, large_size, c->host_type);
+            VkDeviceMemory last = robust_gpu_allocate(c, needs.size, c->host_type);
             guard after_g = guard_make(c, 8192, 0x6B1 + s);
             if (s == 0 && pin == 0)
                 printf("    %s: %llu bytes, alignment %llu\n", what, (unsigned long long)needs.size,
@@ -507,7 +493,7 @@ static int another_resource_bound_first_at_offset_zero(context *c) {
                 resource first = make(c, (kind)f, shape ? small_sizes[f] : sizes[f]);
                 VkMemoryRequirements first_needs = query_elsewhere(c, &first);
                 VkMemoryRequirements needs = query(c, &queried);
-                VkDeviceMemory memory = make_memory(c, needs.size);
+                VkDeviceMemory memory = robust_gpu_allocate(c, needs.size, c->host_type);
                 guard g2 = guard_make(c, 4096, 0xF2 + (uint64_t)f);
                 bool fits = first_needs.size <= needs.size;
                 if (!fits) {
@@ -656,7 +642,7 @@ static bool reuse_round(context *c, const reuse_pair *p, bool made_elsewhere, bo
     guard g = guard_make(c, 4096, seed);
     resource old = make(c, p->old_kind, p->old_size);
     VkMemoryRequirements old_needs = query(c, &old);
-    VkDeviceMemory tight = make_memory(c, old_needs.size);
+    VkDeviceMemory tight = robust_gpu_allocate(c, old_needs.size, c->host_type);
     job j = {
         .kind = JOB_RECREATE, .c = c, .device = c->device, .r = &old, .new_kind = p->new_kind, .new_size = p->new_size};
     if (made_elsewhere) elsewhere(&j);
@@ -684,7 +670,7 @@ static bool reuse_round(context *c, const reuse_pair *p, bool made_elsewhere, bo
         if (result != VK_SUCCESS) {
             /* Where it fits, at its own alignment past the start. */
             VkDeviceSize size = new_needs.alignment + new_needs.size;
-            VkDeviceMemory fits = make_memory(c, size);
+            VkDeviceMemory fits = robust_gpu_allocate(c, size, c->host_type);
             w = robust_watch_now(c);
             result = bind(c, &fresh, fits, new_needs.alignment);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind at %llu returned %s", what,
@@ -767,7 +753,7 @@ static int a_buffer_handle_taken_by_an_image_or_back_is_held_to_the_new_resource
             olds[i] = r.handle;
             old_needs = query(c, &r);
         }
-        VkDeviceMemory tight = make_memory(c, old_needs.size);
+        VkDeviceMemory tight = robust_gpu_allocate(c, old_needs.size, c->host_type);
         cross_job *xp = calloc(1, sizeof *xp);
         if (xp == NULL) return 1;
         cross_job x0 = {.device = c->device, .p = p, .olds = olds};
@@ -791,7 +777,7 @@ static int a_buffer_handle_taken_by_an_image_or_back_is_held_to_the_new_resource
             VkResult result = bind(c, &fresh, tight, 0);
             EXPECT(new_needs.size > old_needs.size, "setup: the new resource is not larger");
             expect_refused(c, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
-            VkDeviceMemory fits = make_memory(c, new_needs.size);
+            VkDeviceMemory fits = robust_gpu_allocate(c, new_needs.size, c->host_type);
             w = robust_watch_now(c);
             result = bind(c, &fresh, fits, 0);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind returned %s", what, robust_result_name(result));
@@ -821,7 +807,7 @@ static int a_handle_destroyed_two_to_the_k_times_never_revives_its_old_answer(co
     const uint32_t small_size = 256, large_size = 64 * 1024;
     resource small = make(c, KIND_BUFFER, small_size);
     VkMemoryRequirements small_needs = query(c, &small);
-    VkDeviceMemory tight = make_memory(c, small_needs.size);
+    VkDeviceMemory tight = robust_gpu_allocate(c, small_needs.size, c->host_type);
     uint64_t h = small.handle;
     int checked = 0;
     uint64_t misses = 0;
@@ -877,9 +863,9 @@ static int binding_the_queried_resource_twice_corrupts_no_other(context *c) {
             guard g1 = guard_make(c, 4096, 0x901 + s);
             resource r = make(c, shapes[s].k, shapes[s].size);
             VkMemoryRequirements needs = query(c, &r);
-            VkDeviceMemory first = make_memory(c, needs.size);
+            VkDeviceMemory first = robust_gpu_allocate(c, needs.size, c->host_type);
             const VkDeviceSize second_size = 131072;
-            VkDeviceMemory second = make_memory(c, second_size);
+            VkDeviceMemory second = robust_gpu_allocate(c, second_size, c->host_type);
             guard g2 = guard_make(c, 4096, 0x911 + s);
             resource other = make(c, KIND_BUFFER, 4096);
             VkMemoryRequirements other_needs = query(c, &other);
@@ -953,7 +939,7 @@ static int a_second_device_never_borrows_this_devices_answers(context *c) {
         VkMemoryRequirements large_needs = query_elsewhere(&d, &twin);
         resource small = make(c, k, small_size);
         VkMemoryRequirements small_needs = query(c, &small);
-        VkDeviceMemory there = make_memory(&d, small_needs.size);
+        VkDeviceMemory there = robust_gpu_allocate(&d, small_needs.size, d.host_type);
         uint64_t h = small.handle;
         destroy(c, &small);
         uint64_t found = create_with_handle(d.device, k, large_size, h);
@@ -963,7 +949,7 @@ static int a_second_device_never_borrows_this_devices_answers(context *c) {
             robust_watch w = robust_watch_now(&d);
             VkResult result = bind(&d, &large, there, 0);
             expect_refused(&d, &w, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
-            VkDeviceMemory fits = make_memory(&d, large_needs.size);
+            VkDeviceMemory fits = robust_gpu_allocate(&d, large_needs.size, d.host_type);
             w = robust_watch_now(&d);
             result = bind(&d, &large, fits, 0);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind returned %s", what, robust_result_name(result));
@@ -980,8 +966,8 @@ static int a_second_device_never_borrows_this_devices_answers(context *c) {
         /* 2. Asked here, memory allocated there right after; the bind names the wrong device or memory. */
         resource r = make(c, k, large_size);
         VkMemoryRequirements needs = query(c, &r);
-        VkDeviceMemory theirs = make_memory(&d, needs.size);
-        VkDeviceMemory ours = make_memory(c, needs.size);
+        VkDeviceMemory theirs = robust_gpu_allocate(&d, needs.size, d.host_type);
+        VkDeviceMemory ours = robust_gpu_allocate(c, needs.size, c->host_type);
         snprintf(what, sizeof what, "this device's %s bound into the second device's memory", kind_names[k]);
         robust_watch w = robust_watch_now(c);
         VkResult result = bind(c, &r, theirs, 0);
@@ -1027,7 +1013,7 @@ static int memory_freed_and_allocated_again_after_the_query_holds_each_handle_to
             guard g = guard_make(c, 4096, 0xB01 + s);
             resource r = make(c, shapes[s].k, shapes[s].size);
             VkMemoryRequirements needs = query(c, &r);
-            VkDeviceMemory old = make_memory(c, needs.size);
+            VkDeviceMemory old = robust_gpu_allocate(c, needs.size, c->host_type);
             VkDeviceMemory stale = old;
             job smaller = {.kind = JOB_ALLOCATE, .c = c, .size = needs.size / 2, .map = pin};
             job again = {.kind = JOB_ALLOCATE, .c = c, .size = needs.size, .map = pin};
@@ -1124,7 +1110,7 @@ static int concurrent_first_binds_of_a_buffer_and_an_image_both_land_at_the_star
             size = query_elsewhere(c, &twin).size;
             destroy(c, &twin);
         }
-        VkDeviceMemory memory = make_memory(c, size);
+        VkDeviceMemory memory = robust_gpu_allocate(c, size, c->host_type);
         _Atomic uint32_t arrived = 0;
         race xs[2] = {{c, &buffer, memory, !main_asks, &arrived, VK_SUCCESS, buffer_needs},
                       {c, &image, memory, !main_asks, &arrived, VK_SUCCESS, image_needs}};

@@ -100,14 +100,6 @@ static VkBuffer make_buffer(context *c, VkDeviceSize size) {
     return buffer;
 }
 
-static VkDeviceMemory make_memory(context *c, VkDeviceSize size, uint32_t type) {
-    VkDeviceMemory memory = VK_NULL_HANDLE;
-    VkResult result = robust_allocate(c->device, size, type, &memory);
-    EXPECT(result == VK_SUCCESS, "vkAllocateMemory(%llu, type %u) returned %s", (unsigned long long)size, type,
-           robust_result_name(result));
-    return memory;
-}
-
 static VkMemoryRequirements buffer_needs(context *c, VkBuffer buffer) {
     VkMemoryRequirements needs;
     vkGetBufferMemoryRequirements(c->device, buffer, &needs);
@@ -282,14 +274,14 @@ static int reused_buffer_handle_is_held_to_its_own_size(context *c) {
         EXPECT(needs.size > old_needs.size, "%s: the large buffer needs %llu bytes, the small one %llu", what,
                (unsigned long long)needs.size, (unsigned long long)old_needs.size);
         /* Too small for the new buffer, large enough for the old one. */
-        VkDeviceMemory tight = make_memory(c, round_up(old_needs.size, 4096), c->host_type);
+        VkDeviceMemory tight = robust_gpu_allocate(c, round_up(old_needs.size, 4096), c->host_type);
         robust_watch before = robust_watch_now(c);
         VkResult result = vkBindBufferMemory(c->device, buffer, tight, 0);
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_BIND_RANGE, what);
         vkFreeMemory(c->device, tight, NULL);
         /* Refused binds leave the buffer unbound (spec: a failed bind binds nothing). */
         before = robust_watch_now(c);
-        VkDeviceMemory fits = make_memory(c, needs.size, c->host_type);
+        VkDeviceMemory fits = robust_gpu_allocate(c, needs.size, c->host_type);
         result = vkBindBufferMemory(c->device, buffer, fits, 0);
         EXPECT(result == VK_SUCCESS, "%s: the valid bind returned %s", what, robust_result_name(result));
         unsigned char *bytes = result == VK_SUCCESS ? map_at(c, fits, 0, what) : NULL;
@@ -305,13 +297,6 @@ static int reused_buffer_handle_is_held_to_its_own_size(context *c) {
     vkDestroyBuffer(c->device, probe, NULL);
     printf("    %d of %d rounds got the destroyed buffer's handle again\n", reused, 4 * ASKER_COUNT);
     return reused == 0 ? ROBUST_EXIT_SKIPPED : 0;
-}
-
-static VkImageCreateInfo image_info(uint32_t side, VkImageTiling tiling) {
-    VkImageCreateInfo info =
-        robust_image_info(side, tiling, VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT);
-    if (tiling == VK_IMAGE_TILING_LINEAR) info.initialLayout = VK_IMAGE_LAYOUT_PREINITIALIZED;
-    return info;
 }
 
 /* Two image shapes of one kind (same driver object size, so the handle comes
@@ -340,8 +325,8 @@ static int reused_image_handle_is_held_to_its_own_alignment_and_size(context *c)
             char what[192];
             snprintf(what, sizeof what, "reused image handle (%s, new one asked on %s thread, made on %s thread)",
                      pair->name, cross_thread ? "another" : "no", elsewhere ? "another" : "this");
-            VkImageCreateInfo old_info = image_info(pair->old_side, pair->old_tiling);
-            VkImageCreateInfo info = image_info(pair->new_side, pair->new_tiling);
+            VkImageCreateInfo old_info = robust_transfer_image_info(pair->old_side, pair->old_tiling);
+            VkImageCreateInfo info = robust_transfer_image_info(pair->new_side, pair->new_tiling);
             /* What the new image needs, from a twin asked on another thread (alive until the end). */
             VkImage twin;
             if (vkCreateImage(c->device, &info, NULL, &twin) != VK_SUCCESS) continue;
@@ -383,14 +368,14 @@ static int reused_image_handle_is_held_to_its_own_alignment_and_size(context *c)
                    (unsigned long long)old_needs.size, (unsigned long long)old_needs.alignment,
                    (unsigned long long)needs.size, (unsigned long long)needs.alignment, (unsigned long long)offset,
                    (unsigned long long)memory_size);
-            VkDeviceMemory memory = make_memory(c, memory_size, c->host_type);
+            VkDeviceMemory memory = robust_gpu_allocate(c, memory_size, c->host_type);
             robust_watch before = robust_watch_now(c);
             VkResult result = vkBindImageMemory(c->device, image, memory, offset);
             expect_refused(c, &before, true, result, kind, what);
             vkFreeMemory(c->device, memory, NULL);
             /* And where it does fit, at its own alignment past the start. */
             before = robust_watch_now(c);
-            VkDeviceMemory fits = make_memory(c, needs.alignment + needs.size, c->host_type);
+            VkDeviceMemory fits = robust_gpu_allocate(c, needs.alignment + needs.size, c->host_type);
             result = vkBindImageMemory(c->device, image, fits, needs.alignment);
             EXPECT(result == VK_SUCCESS, "%s: the valid bind at %llu returned %s", what,
                    (unsigned long long)needs.alignment, robust_result_name(result));
@@ -437,13 +422,13 @@ static int a_valid_bind_of_an_image_reusing_a_handle_lands_on_its_own_alignment(
                      side, side, round, asker_names[who], bind2 ? "vkBindImageMemory2" : "vkBindImageMemory",
                      elsewhere ? "another" : "this", step >= 6 ? ", pinned by a map" : "",
                      old_alignment_sized ? "of the old image's alignment" : "of the size last asked");
-            VkImageCreateInfo linear_info = image_info(side, VK_IMAGE_TILING_LINEAR);
-            VkImageCreateInfo optimal_info = image_info(side, VK_IMAGE_TILING_OPTIMAL);
+            VkImageCreateInfo linear_info = robust_transfer_image_info(side, VK_IMAGE_TILING_LINEAR);
+            VkImageCreateInfo optimal_info = robust_transfer_image_info(side, VK_IMAGE_TILING_OPTIMAL);
             VkImage twin;
             if (vkCreateImage(c->device, &optimal_info, NULL, &twin) != VK_SUCCESS) return 1;
             VkMemoryRequirements twin_needs = query_on_thread(c, true, (uint64_t)twin, false);
             /* A neighbour, so that the slice does not start on a large power of two by chance. */
-            VkDeviceMemory filler = make_memory(c, 4096 + 4096 * (VkDeviceSize)(round % 3), c->host_type);
+            VkDeviceMemory filler = robust_gpu_allocate(c, 4096 + 4096 * (VkDeviceSize)(round % 3), c->host_type);
             VkImage old;
             if (vkCreateImage(c->device, &linear_info, NULL, &old) != VK_SUCCESS) return 1;
             VkMemoryRequirements old_needs = image_needs(c, old);
@@ -471,7 +456,7 @@ static int a_valid_bind_of_an_image_reusing_a_handle_lands_on_its_own_alignment(
                 vkFreeMemory(c->device, filler, NULL);
                 continue;
             }
-            VkDeviceMemory memory = make_memory(c, size, c->host_type);
+            VkDeviceMemory memory = robust_gpu_allocate(c, size, c->host_type);
             /* From round 6 on a map pins the slice first: README's Placement allows the layer to refuse an image
              * smaller than its alignment then (VK_ERROR_OUT_OF_DEVICE_MEMORY, reported), never to bind it off
              * its alignment. */
@@ -522,14 +507,14 @@ static int buffer_handle_reused_by_an_image_is_bound_by_the_images_requirements(
     VkBuffer old = make_buffer(c, 64);
     VkMemoryRequirements old_needs = buffer_needs(c, old);
     vkDestroyBuffer(c->device, old, NULL);
-    VkImageCreateInfo info = image_info(64, VK_IMAGE_TILING_OPTIMAL);
+    VkImageCreateInfo info = robust_transfer_image_info(64, VK_IMAGE_TILING_OPTIMAL);
     VkImage image = (VkImage)create_with_handle(c, create_image_fn, destroy_image_fn, &info, (uint64_t)old);
     if (image == VK_NULL_HANDLE) {
         printf("    this driver never gives an image a destroyed buffer's handle\n");
         return ROBUST_EXIT_SKIPPED;
     }
     VkMemoryRequirements needs = query_on_thread(c, true, (uint64_t)image, false);
-    VkDeviceMemory memory = make_memory(c, round_up(old_needs.size, 256), c->host_type);
+    VkDeviceMemory memory = robust_gpu_allocate(c, round_up(old_needs.size, 256), c->host_type);
     robust_watch before = robust_watch_now(c);
     VkResult result = vkBindImageMemory(c->device, image, memory, 0);
     bool checked = needs.size > round_up(old_needs.size, 256);
@@ -564,7 +549,7 @@ static int remembered_requirements_never_serve_another_handle(context *c) {
     /* Large buffers asked on another thread only, each bound into a small memory. */
     const VkDeviceSize large_size = 256 * 1024;
     uint32_t large_count = 16;
-    VkDeviceMemory tight = make_memory(c, round_up(small_needs.size, 4096), c->host_type);
+    VkDeviceMemory tight = robust_gpu_allocate(c, round_up(small_needs.size, 4096), c->host_type);
     for (uint32_t i = 0; i < large_count; i++) {
         VkBuffer large = make_buffer(c, large_size);
         VkMemoryRequirements needs = query_on_thread(c, false, (uint64_t)large, i % 2 == 1);
@@ -582,7 +567,7 @@ static int remembered_requirements_never_serve_another_handle(context *c) {
     VkDeviceSize stride = round_up(small_needs.size, small_needs.alignment);
     uint32_t picks[] = {0, 1, 2, 3, MANY_ASKED / 2, MANY_ASKED - 4, MANY_ASKED - 3, MANY_ASKED - 2, MANY_ASKED - 1};
     uint32_t pick_count = sizeof picks / sizeof picks[0];
-    VkDeviceMemory shared = make_memory(c, stride * (pick_count + 1), c->host_type);
+    VkDeviceMemory shared = robust_gpu_allocate(c, stride * (pick_count + 1), c->host_type);
     robust_watch before = robust_watch_now(c);
     for (uint32_t k = 0; k < pick_count; k++) {
         VkResult result = vkBindBufferMemory(c->device, small[picks[k]], shared, stride * (k + 1));
@@ -601,7 +586,7 @@ static int remembered_requirements_never_serve_another_handle(context *c) {
     }
     robust_expect_clean(c, &before, "binding small buffers asked long ago and just now");
     if (small_needs.alignment > 1) {
-        VkDeviceMemory other = make_memory(c, 4 * stride, c->host_type);
+        VkDeviceMemory other = robust_gpu_allocate(c, 4 * stride, c->host_type);
         before = robust_watch_now(c);
         VkResult result = vkBindBufferMemory(c->device, small[MANY_ASKED - 5], other, small_needs.alignment / 2);
         expect_refused(c, &before, true, result, STRICT_DEVICE_VIOLATION_BIND_ALIGNMENT,
@@ -634,7 +619,7 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
         char what[96];
         snprintf(what, sizeof what, "aliasing round %d", round);
         bool bind2 = round % 2 == 1;
-        VkImageCreateInfo info = image_info(side, VK_IMAGE_TILING_LINEAR);
+        VkImageCreateInfo info = robust_transfer_image_info(side, VK_IMAGE_TILING_LINEAR);
         VkImage image;
         if (vkCreateImage(c->device, &info, NULL, &image) != VK_SUCCESS) return ROBUST_EXIT_SKIPPED;
         VkMemoryRequirements image_req = query_on_thread(c, true, (uint64_t)image, round % 4 >= 2);
@@ -656,7 +641,7 @@ static int aliased_buffer_and_image_bind_at_their_own_offsets(context *c) {
         }
         uint32_t types = image_req.memoryTypeBits & whole_req.memoryTypeBits & alias_req.memoryTypeBits;
         EXPECT(types & (1u << c->host_type), "%s: the host-coherent type does not take all three", what);
-        VkDeviceMemory memory = make_memory(c, whole_req.size > total ? whole_req.size : total, c->host_type);
+        VkDeviceMemory memory = robust_gpu_allocate(c, whole_req.size > total ? whole_req.size : total, c->host_type);
         robust_watch before = robust_watch_now(c);
         VkResult r1, r2, r3;
         if (bind2) {
@@ -835,7 +820,7 @@ typedef struct bound_memory {
 static bound_memory bound(context *c, VkDeviceSize size, uint32_t type) {
     bound_memory b = {.buffer = make_buffer(c, size), .size = size};
     VkMemoryRequirements needs = buffer_needs(c, b.buffer);
-    b.memory = make_memory(c, needs.size > size ? needs.size : size, type);
+    b.memory = robust_gpu_allocate(c, needs.size > size ? needs.size : size, type);
     VkResult result = vkBindBufferMemory(c->device, b.buffer, b.memory, 0);
     EXPECT(result == VK_SUCCESS, "binding a %llu-byte buffer returned %s", (unsigned long long)size,
            robust_result_name(result));
@@ -962,7 +947,7 @@ static int map_ranges_are_held_to_allocation_size_not_the_slice(context *c) {
                 vkDestroyBuffer(c->device, buffer, NULL);
                 continue;
             }
-            VkDeviceMemory memory = make_memory(c, size, type);
+            VkDeviceMemory memory = robust_gpu_allocate(c, size, type);
             /* The slice is fixed by the bind (odd rounds) or the first map (even). */
             robust_watch before = robust_watch_now(c);
             if (round % 2) {
@@ -1126,7 +1111,7 @@ static int a_map_on_another_thread_after_a_bind_reaches_the_bound_buffer(context
         VkDeviceSize size = 4096 + 1024 * (VkDeviceSize)(round % 5);
         bound_memory b = {.buffer = make_buffer(c, size), .size = size};
         VkMemoryRequirements needs = buffer_needs(c, b.buffer);
-        b.memory = make_memory(c, needs.size, noncoherent ? c->noncoherent_type : c->host_type);
+        b.memory = robust_gpu_allocate(c, needs.size, noncoherent ? c->noncoherent_type : c->host_type);
         robust_watch before = robust_watch_now(c);
         thread_job bind_job = {.c = c, .op = OP_BIND, .b = &b};
         VkResult result = run_on_thread(&bind_job);
@@ -1302,7 +1287,7 @@ static int threads_mapping_one_block_at_once_lose_no_byte(context *c) {
         a->b.size = 2048 + 1024 * (VkDeviceSize)(i % 7);
         a->b.buffer = make_buffer(c, a->b.size);
         VkMemoryRequirements needs = buffer_needs(c, a->b.buffer);
-        a->b.memory = make_memory(c, needs.size, a->noncoherent ? c->noncoherent_type : c->host_type);
+        a->b.memory = robust_gpu_allocate(c, needs.size, a->noncoherent ? c->noncoherent_type : c->host_type);
         a->shadow = calloc(1, (size_t)a->b.size);
         readback_offsets[i] = total;
         total += round_up(a->b.size, 256);
@@ -1432,7 +1417,7 @@ static int stale_handles_are_refused_and_leave_the_records_new_owner_alone(conte
         snprintf(what, sizeof what, "stale handle round %d", round);
         bool was_mapped_at_free = round % 3 == 0, was_bound = round % 2 == 0;
         bound_memory old = {.buffer = make_buffer(c, 8192), .size = 8192};
-        old.memory = make_memory(c, buffer_needs(c, old.buffer).size, c->host_type);
+        old.memory = robust_gpu_allocate(c, buffer_needs(c, old.buffer).size, c->host_type);
         if (was_bound) EXPECT(vkBindBufferMemory(c->device, old.buffer, old.memory, 0) == VK_SUCCESS, "bind");
         unsigned char *p = map_at(c, old.memory, 0, what);
         if (p) robust_fill(p, 8192, 1);
@@ -1465,7 +1450,7 @@ static int stale_handles_are_refused_and_leave_the_records_new_owner_alone(conte
         before = robust_watch_now(c);
         result = vkBindBufferMemory(c->device, buffer, stale, 0);
         expect_refused(c, &before, true, result, -1, "binding a buffer to a stale handle");
-        VkImageCreateInfo info = image_info(8, VK_IMAGE_TILING_OPTIMAL);
+        VkImageCreateInfo info = robust_transfer_image_info(8, VK_IMAGE_TILING_OPTIMAL);
         VkImage image;
         if (vkCreateImage(c->device, &info, NULL, &image) == VK_SUCCESS) {
             image_needs(c, image);
@@ -1608,7 +1593,7 @@ static int dump_names_what_threads_bound_into_each_allocation(context *c) {
         (PFN_vkSetDebugUtilsObjectNameEXT)vkGetInstanceProcAddr(d.vk.instance, "vkSetDebugUtilsObjectNameEXT");
     dump_shared *s = calloc(1, sizeof *s);
     s->c = &d;
-    VkImageCreateInfo info = image_info(16, VK_IMAGE_TILING_OPTIMAL);
+    VkImageCreateInfo info = robust_transfer_image_info(16, VK_IMAGE_TILING_OPTIMAL);
     info.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
     for (int round = 0; round < 3; round++) {
         atomic_store(&s->arrived, 0);
@@ -1633,7 +1618,7 @@ static int dump_names_what_threads_bound_into_each_allocation(context *c) {
             VkDeviceSize size = s->image_offset[i] + image_req.size;
             if (buffer_req.size > size) size = buffer_req.size;
             if (size == 0) size = 4096;
-            s->memory[i] = make_memory(&d, size, d.host_type);
+            s->memory[i] = robust_gpu_allocate(&d, size, d.host_type);
             char name[64];
             snprintf(name, sizeof name, "redteam %d.%u", round, i);
             VkDebugUtilsObjectNameInfoEXT naming = {.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_OBJECT_NAME_INFO_EXT,
